@@ -1,0 +1,96 @@
+"""Vectorised spinor products for massless momenta (all outgoing), complex128.
+
+Conventions (those of Dixon's QCD reviews):
+
+* ``p_{a adot} = p_mu sigma^mu = [[E + pz, px - i py], [px + i py, E - pz]] = lambda_a lambdatilde_adot``;
+* positive energy: ``lambda = (sqrt(k+), k_perp / sqrt(k+))`` with ``k+ = E + pz``,
+  ``k_perp = px + i py`` (or the equivalent ``(conj(k_perp) / sqrt(k-), sqrt(k-))`` when
+  ``k+ < k-``, which differs by a little-group phase), ``lambdatilde = conj(lambda)``;
+* negative energy: ``lambda(k) = i lambda(-k)``, ``lambdatilde(k) = i conj(lambda(-k))``;
+* ``<ij> = lambda_i^1 lambda_j^2 - lambda_i^2 lambda_j^1`` and
+  ``[ij] = -sign(E_i E_j) conj(<ij>)``, so that ``<ij>[ji] = s_ij = 2 k_i.k_j``,
+  ``sum_k <ik>[kj] = 0`` (momentum conservation) and the Schouten identity hold.
+
+Arrays are laid out as ``(6, 6, N)`` so that ``za[i, j]`` is a contiguous (N,) vector.
+Amplitudes built from these products carry convention-dependent phases; ``|A|^2`` and
+``Re(conj(A_tree) A_loop)`` do not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def angle_spinors(k: np.ndarray) -> np.ndarray:
+    """Holomorphic spinors ``lambda`` (2, n_particles, N) complex128 of momenta ``k`` (N, n, 4)."""
+    k = np.asarray(k, dtype=np.float64)
+    sign = np.where(k[..., 0] < 0.0, -1.0, 1.0)
+    q = k * sign[..., None]  # positive-energy partner
+    kp = q[..., 0] + q[..., 3]
+    km = q[..., 0] - q[..., 3]
+    kperp = q[..., 1] + 1j * q[..., 2]
+    use_plus = kp >= km
+    big = np.sqrt(np.where(use_plus, kp, km))
+    inv = 1.0 / np.where(big > 0.0, big, 1.0)
+    l1 = np.where(use_plus, big + 0j, np.conj(kperp) * inv)
+    l2 = np.where(use_plus, kperp * inv, big + 0j)
+    phase = np.where(sign < 0.0, 1j, 1.0 + 0j)
+    lam = np.stack([l1 * phase, l2 * phase])  # (2, N, n)
+    return np.ascontiguousarray(np.moveaxis(lam, 2, 1))  # (2, n, N)
+
+
+def spinor_products(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(za, zb, s)``: ``<ij>``, ``[ij]`` (n, n, N) complex128 and ``s_ij = 2 k_i.k_j``
+    (n, n, N) float64 for outgoing massless momenta ``k`` (N, n, 4)."""
+    k = np.asarray(k, dtype=np.float64)
+    lam = angle_spinors(k)
+    za = lam[0][:, None, :] * lam[1][None, :, :] - lam[1][:, None, :] * lam[0][None, :, :]
+    esign = np.where(k[..., 0] < 0.0, -1.0, 1.0).T  # (n, N)
+    zb = -(esign[:, None, :] * esign[None, :, :]) * np.conj(za)
+    kt = np.moveaxis(k, 0, -1)  # (n, 4, N)
+    metric = np.array([1.0, -1.0, -1.0, -1.0])[None, :, None]
+    s = 2.0 * np.einsum("iaN,jaN->ijN", kt * metric, kt)
+    return za, zb, s
+
+
+def spinor_products_mp(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`spinor_products` in mpmath arithmetic at the current ``mpmath.mp.dps``.
+
+    ``k`` (M, n, 4) float64 (taken exactly) or object array of mpmath reals; returns object
+    arrays ``(za, zb, s)`` of shape (n, n, M) holding mpmath numbers, same conventions.
+    """
+    import mpmath
+
+    m, n = k.shape[0], k.shape[1]
+    lam = np.empty((2, n, m), dtype=object)
+    sgn = np.empty((n, m), dtype=object)
+    for a in range(m):
+        for i in range(n):
+            e, px, py, pz = (mpmath.mpf(v) for v in k[a, i])
+            sg = -1 if e < 0 else 1
+            e, px, py, pz = sg * e, sg * px, sg * py, sg * pz
+            kp, km = e + pz, e - pz
+            kperp = mpmath.mpc(px, py)
+            if kp >= km:
+                big = mpmath.sqrt(kp)
+                l1, l2 = mpmath.mpc(big), kperp / big
+            else:
+                big = mpmath.sqrt(km)
+                l1, l2 = mpmath.conj(kperp) / big, mpmath.mpc(big)
+            ph = mpmath.mpc(0, 1) if sg < 0 else mpmath.mpc(1)
+            lam[0, i, a], lam[1, i, a] = l1 * ph, l2 * ph
+            sgn[i, a] = sg
+    za = np.empty((n, n, m), dtype=object)
+    zb = np.empty((n, n, m), dtype=object)
+    s = np.empty((n, n, m), dtype=object)
+    for i in range(n):
+        for j in range(n):
+            for a in range(m):
+                v = lam[0, i, a] * lam[1, j, a] - lam[1, i, a] * lam[0, j, a]
+                eta = sgn[i, a] * sgn[j, a]
+                za[i, j, a] = v
+                zb[i, j, a] = -eta * mpmath.conj(v)
+                ki = [mpmath.mpf(u) for u in k[a, i]]
+                kj = [mpmath.mpf(u) for u in k[a, j]]
+                s[i, j, a] = 2 * (ki[0] * kj[0] - ki[1] * kj[1] - ki[2] * kj[2] - ki[3] * kj[3])
+    return za, zb, s

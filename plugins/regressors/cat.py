@@ -1,0 +1,161 @@
+"""Plugin module of the CatBoost regressor (``catboost``): native CatBoost trainer.
+
+catboost is imported only when a model is fitted or loaded. The model is stored in
+CatBoost's own binary format (``model.cbm``, not pickle) and read with ``load_model``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zoo.errors import ArtifactNotFoundError
+from zoo.hookspecs import hookimpl
+from zoo.regressor import Regressor
+
+from .common import check_fitted, check_x, check_xy, validation_split
+
+MODEL_FILE = "model.cbm"
+SNAPSHOT_FILE = "catboost.snapshot"
+
+
+class CatBoostRegressor(Regressor):
+    """Oblivious (symmetric) boosted trees with CatBoost, RMSE loss.
+
+    With ``early_stopping_rounds`` set, the model is cut back to the best iteration on
+    the validation set (``x_val``/``y_val``, else a seeded 10% hold-out). With a
+    ``checkpoint_dir``, CatBoost's own snapshot file is written every
+    ``snapshot_interval`` seconds and ``resume=True`` continues from it.
+    """
+
+    name = "catboost"
+    version = "1"
+
+    def __init__(
+        self,
+        iterations: int = 1000,
+        depth: int = 8,
+        learning_rate: float = 0.1,
+        l2_leaf_reg: float = 3.0,
+        loss_function: str = "RMSE",
+        border_count: int = 254,
+        early_stopping_rounds: int | None = 50,
+        snapshot_interval: int = 60,
+        thread_count: int | None = None,
+        random_seed: int = 0,
+    ) -> None:
+        self.iterations = iterations
+        self.depth = depth
+        self.learning_rate = learning_rate
+        self.l2_leaf_reg = l2_leaf_reg
+        self.loss_function = loss_function
+        self.border_count = border_count
+        self.early_stopping_rounds = early_stopping_rounds
+        self.snapshot_interval = snapshot_interval
+        self.thread_count = thread_count
+        self.random_seed = random_seed
+
+    def _threads(self) -> int:
+        return int(self.thread_count) if self.thread_count else -1
+
+    def fit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        *,
+        x_val: np.ndarray | None = None,
+        y_val: np.ndarray | None = None,
+        checkpoint_dir: str | Path | None = None,
+        resume: bool = False,
+        progress: bool = False,
+    ) -> CatBoostRegressor:
+        """Train ``iterations`` trees, early-stopping on the validation loss."""
+        from catboost import CatBoost, Pool
+
+        if self.early_stopping_rounds is not None or x_val is not None:
+            x, y, x_val, y_val = validation_split(x, y, x_val, y_val, int(self.random_seed))
+        else:
+            x, y = check_xy(x, y)
+        options: dict[str, Any] = {
+            "iterations": int(self.iterations),
+            "depth": int(self.depth),
+            "learning_rate": float(self.learning_rate),
+            "l2_leaf_reg": float(self.l2_leaf_reg),
+            "loss_function": self.loss_function,
+            "border_count": int(self.border_count),
+            "thread_count": self._threads(),
+            "random_seed": int(self.random_seed),
+            "verbose": bool(progress),
+            "allow_writing_files": False,
+        }
+        if x_val is not None and self.early_stopping_rounds is not None:
+            options["early_stopping_rounds"] = int(self.early_stopping_rounds)
+            options["use_best_model"] = True
+        if checkpoint_dir is not None:
+            ckpt = Path(checkpoint_dir)
+            ckpt.mkdir(parents=True, exist_ok=True)
+            snapshot = ckpt / SNAPSHOT_FILE
+            if not resume:
+                snapshot.unlink(missing_ok=True)
+            options.update(
+                allow_writing_files=True,
+                train_dir=str(ckpt),
+                save_snapshot=True,
+                snapshot_file=str(snapshot),
+                snapshot_interval=int(self.snapshot_interval),
+            )
+        model = CatBoost(options)
+        eval_set = Pool(x_val, y_val) if x_val is not None else None
+        model.fit(Pool(x, y), eval_set=eval_set)
+        self.model_ = model
+        self.n_features_ = int(x.shape[1])
+        self.best_iteration_ = model.get_best_iteration()
+        return self
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Predict (N,) float64."""
+        check_fitted(self, "model_")
+        x = check_x(x, self.n_features_)
+        pred = self.model_.predict(x, thread_count=self._threads())
+        return np.asarray(pred, dtype=np.float64).reshape(-1)
+
+    def save(self, directory: Path) -> list[str]:
+        """Write ``model.cbm`` (CatBoost's binary model format)."""
+        check_fitted(self, "model_")
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.model_.save_model(str(directory / MODEL_FILE), format="cbm")
+        return [MODEL_FILE]
+
+    @classmethod
+    def load(cls, directory: Path, params: dict[str, Any]) -> CatBoostRegressor:
+        """Read ``model.cbm`` with ``load_model``."""
+        from catboost import CatBoost
+
+        path = Path(directory) / MODEL_FILE
+        if not path.is_file():
+            raise ArtifactNotFoundError(f"{path} is missing; the artifact is incomplete")
+        reg = cls(**params)
+        model = CatBoost()
+        model.load_model(str(path), format="cbm")
+        reg.model_ = model
+        reg.n_features_ = len(model.feature_names_)
+        reg.best_iteration_ = model.get_best_iteration()
+        return reg
+
+    @property
+    def n_parameters(self) -> int:
+        """Leaf values plus split nodes (one split per level of each symmetric tree)."""
+        model = getattr(self, "model_", None)
+        if model is None:
+            return 0
+        leaves = np.asarray(model.get_tree_leaf_counts(), dtype=np.int64)
+        splits = np.log2(np.maximum(leaves, 1)).round().astype(np.int64)
+        return int(leaves.sum() + splits.sum())
+
+
+@hookimpl
+def zoo_register_regressors(register):
+    register("catboost", CatBoostRegressor)

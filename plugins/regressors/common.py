@@ -1,0 +1,79 @@
+"""Helpers shared by the built-in regressor plugins (no heavy imports)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zoo.errors import InputError, NotFittedError
+
+__all__ = ["NotFittedError", "check_fitted", "check_x", "check_xy"]
+
+
+def check_fitted(regressor: object, attribute: str) -> None:
+    """Raise :class:`NotFittedError` unless ``regressor`` has the learned ``attribute``."""
+    if getattr(regressor, attribute, None) is None:
+        raise NotFittedError(
+            f"{type(regressor).__name__} is not fitted yet: call fit(x, y) or load it "
+            "from an artifact before predicting or saving"
+        )
+
+
+def check_x(x: np.ndarray, n_features: int | None = None, *, name: str = "x") -> np.ndarray:
+    """Return ``x`` as a C-contiguous (N, D) float64 array; raise InputError if invalid."""
+    arr = np.ascontiguousarray(x, dtype=np.float64)
+    if arr.ndim != 2:
+        raise InputError(f"{name} must be a 2-D array (N, D), got shape {arr.shape}")
+    if n_features is not None and arr.shape[1] != n_features:
+        raise InputError(
+            f"{name} has {arr.shape[1]} columns but the regressor was fitted on "
+            f"{n_features}; pass points of dimension {n_features}"
+        )
+    if not np.isfinite(arr).all():
+        raise InputError(f"{name} contains NaN or inf; remove or fix those rows")
+    return arr
+
+
+def check_xy(x: np.ndarray, y: np.ndarray, *, name: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """Validate a training pair: x (N, D), y (N,), both finite; return float64 copies."""
+    xa = check_x(x, name=f"x{name}")
+    ya = np.ascontiguousarray(y, dtype=np.float64)
+    if ya.ndim == 2 and ya.shape[1] == 1:
+        ya = ya[:, 0]
+    if ya.ndim != 1 or ya.shape[0] != xa.shape[0]:
+        raise InputError(
+            f"y{name} must have shape ({xa.shape[0]},) to match x{name}, got {ya.shape}"
+        )
+    if xa.shape[0] == 0:
+        raise InputError(f"x{name} has no rows")
+    if not np.isfinite(ya).all():
+        raise InputError(f"y{name} contains NaN or inf; remove or fix those rows")
+    return xa, ya
+
+
+def validation_split(
+    x: np.ndarray,
+    y: np.ndarray,
+    x_val: np.ndarray | None,
+    y_val: np.ndarray | None,
+    seed: int,
+    fraction: float = 0.1,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Validate inputs and return (x, y, x_val, y_val).
+
+    Without a validation set, hold out a seeded ``fraction`` of the rows (at least one).
+    """
+    x, y = check_xy(x, y)
+    if (x_val is None) != (y_val is None):
+        raise InputError("give both x_val and y_val, or neither")
+    if x_val is not None:
+        x_val, y_val = check_xy(x_val, y_val, name="_val")
+        if x_val.shape[1] != x.shape[1]:
+            raise InputError(f"x_val has {x_val.shape[1]} columns but x has {x.shape[1]}")
+        return x, y, x_val, y_val
+    n = x.shape[0]
+    if n < 2:
+        raise InputError("need at least 2 training rows to hold out a validation set")
+    n_val = max(1, int(round(fraction * n)))
+    perm = np.random.default_rng(seed).permutation(n)
+    val, train = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+    return x[train], y[train], x[val], y[val]

@@ -1,0 +1,69 @@
+"""``f00-normalise``: divide the target by the leading-order term.
+
+Forward ``y -> r = y / f00``, inverse ``r -> y = r * f00``; both exact up to one
+rounding. Higher-order terms are strongly correlated with f00, so the ratio ``r`` is a
+much smoother function of ``x`` than ``y`` itself (the paper's main trick).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from zoo.errors import ConfigError, InputError
+from zoo.plugins.transforms._util import as_vector, check_choice, first_bad_row
+from zoo.transform import Batch, Context, Transform
+
+SOURCES = ("data", "process")
+
+
+class F00Normalise(Transform):
+    """``y -> y / f00`` with ``f00 > 0``; inverse ``y * f00``.
+
+    ``source="data"``: f00 is the batch's ``f00`` column (at predict time the caller
+    must pass it). ``source="process"``: f00 is computed exactly by ``ctx.f00(x)`` at the
+    batch's points, at fit and at predict time. The output batch carries the f00 used.
+    """
+
+    name: ClassVar[str] = "f00-normalise"
+
+    def __init__(self, source: str = "data"):
+        self.source = source
+
+    def _f00(self, batch: Batch, ctx: Context) -> np.ndarray:
+        check_choice(self, "source", self.source, SOURCES)
+        n = len(batch)
+        if self.source == "data":
+            if batch.f00 is None:
+                raise InputError(
+                    "f00-normalise(source='data') needs the leading-order term f00 at these "
+                    "points: pass f00= (an array with one value per point), or use "
+                    "source='process' to compute it from the process"
+                )
+            f00 = as_vector(batch.f00, n, "f00")
+        else:
+            if ctx.f00 is None:
+                raise ConfigError(
+                    "f00-normalise(source='process') needs the process's exact f00, but the "
+                    "context has none (data without a process plugin); use source='data' "
+                    "with an f00 column, or give a label of a registered process"
+                )
+            f00 = as_vector(ctx.f00(batch.x), n, "ctx.f00(x)")
+        bad = ~(np.isfinite(f00) & (f00 > 0.0))
+        if bad.any():
+            row = first_bad_row(bad)
+            raise InputError(
+                f"f00 must be finite and > 0 for f00-normalise, but row {row} has "
+                f"f00={float(f00[row])!r}; drop such points or do not normalise this target"
+            )
+        return f00
+
+    def forward(self, batch: Batch, ctx: Context) -> Batch:
+        f00 = self._f00(batch, ctx)
+        y = None if batch.y is None else as_vector(batch.y, len(batch), "y") / f00
+        return batch.replace(y=y, f00=f00)
+
+    def inverse(self, y: np.ndarray, batch: Batch, ctx: Context) -> np.ndarray:
+        f00 = self._f00(batch, ctx)
+        return as_vector(y, len(batch), "prediction") * f00

@@ -1,0 +1,89 @@
+"""``symmetry``: use the invariances of a function under coordinate maps.
+
+``ctx.invariances`` lists every non-identity element ``g`` of a finite group G of maps
+of [0,1]^D with ``f(g(x)) = f(x)``. Two modes:
+
+* ``fold``: ``x -> c(x) = lexmin {x} u {g(x) : g in G}``, the lexicographically
+  smallest point of the orbit, applied at fit and predict time. ``c`` is constant on
+  orbits, so the regressor sees only the fundamental domain (1/|G| of the volume).
+  Because the group is closed, ``c(c(x)) = c(x)`` (exactly for permutations and
+  reflections ``x -> 1 - x`` of coordinates > 1/2; to one ulp otherwise).
+* ``augment``: at fit time append ``g(x)`` for every ``g`` with the same ``y`` and
+  ``f00`` (|G| times the rows); forward at predict time is the identity.
+
+The target is untouched, so the inverse is the identity. With no invariances both
+modes are the identity.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from zoo.errors import InputError
+from zoo.plugins.transforms._util import check_choice
+from zoo.transform import Batch, Context, Transform
+
+MODES = ("fold", "augment")
+
+
+def _images(x: np.ndarray, ctx: Context):
+    for name, coord_map in ctx.invariances:
+        gx = np.asarray(coord_map(x), dtype=np.float64)
+        if gx.shape != x.shape:
+            raise InputError(
+                f"coordinate map {name!r} returned shape {gx.shape} for input {x.shape}; "
+                "coordinate maps must be vectorised (N, D) -> (N, D)"
+            )
+        yield gx
+
+
+def lexmin_fold(x: np.ndarray, ctx: Context) -> np.ndarray:
+    """The lexicographically smallest point of each row's orbit (vectorised)."""
+    xa = np.asarray(x, dtype=np.float64)
+    if xa.ndim != 2:
+        raise InputError(f"x must have shape (N, D), got {xa.shape}")
+    best = xa.copy()
+    rows = np.arange(best.shape[0])
+    for gx in _images(xa, ctx):
+        differ = gx != best
+        first = np.argmax(differ, axis=1)
+        smaller = differ[rows, first] & (gx[rows, first] < best[rows, first])
+        best[smaller] = gx[smaller]
+    return best
+
+
+class SymmetryTransform(Transform):
+    """Fold points onto a fundamental domain, or augment training data, under ``ctx.invariances``."""
+
+    name: ClassVar[str] = "symmetry"
+
+    def __init__(self, mode: str = "fold"):
+        self.mode = mode
+
+    def fit(self, batch: Batch, ctx: Context) -> SymmetryTransform:
+        check_choice(self, "mode", self.mode, MODES)
+        return self
+
+    def fit_forward(self, batch: Batch, ctx: Context) -> Batch:
+        self.fit(batch, ctx)
+        if self.mode == "fold" or not ctx.invariances:
+            return self.forward(batch, ctx)
+        x = np.asarray(batch.x, dtype=np.float64)
+        xs = [x, *_images(x, ctx)]
+        order = len(xs)
+
+        def tile(v):
+            return None if v is None else np.tile(np.asarray(v, dtype=np.float64), order)
+
+        return batch.replace(x=np.concatenate(xs, axis=0), y=tile(batch.y), f00=tile(batch.f00))
+
+    def forward(self, batch: Batch, ctx: Context) -> Batch:
+        check_choice(self, "mode", self.mode, MODES)
+        if self.mode == "augment" or not ctx.invariances:
+            return batch
+        return batch.replace(x=lexmin_fold(batch.x, ctx))
+
+    def inverse(self, y: np.ndarray, batch: Batch, ctx: Context) -> np.ndarray:
+        return y

@@ -1,0 +1,302 @@
+"""Tests of the built-in regressor plugins: the shared contract plus plugin specifics."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib.metadata import entry_points
+
+import numpy as np
+import pluggy
+import pytest
+from zoo.plugins.regressors.cat import CatBoostRegressor
+from zoo.plugins.regressors.common import NotFittedError
+from zoo.plugins.regressors.torch_models import DNNRegressor, SkDNNRegressor, SkipBlock
+from zoo.plugins.regressors.torch_training import TorchRegressor
+from zoo.plugins.regressors.xgb import XGBoostRegressor
+
+from zoo import hookspecs
+from zoo.errors import ArtifactError, ConfigError, InputError, ZooError
+from zoo.testing import RegressorContract, contract_dataset
+
+TINY_TORCH = dict(
+    width=16, depth=2, epochs=25, batch_size=64, learning_rate=3e-3, patience=None, n_threads=2
+)
+
+
+# -- the contract, once per plugin ----------------------------------------------------
+class TestSkDNNFloat32(RegressorContract):
+    def regressor_factory(self):
+        return SkDNNRegressor(**TINY_TORCH, dtype="float32", seed=3)
+
+
+class TestSkDNNFloat64(RegressorContract):
+    def regressor_factory(self):
+        return SkDNNRegressor(**TINY_TORCH, dtype="float64", seed=3)
+
+
+class TestDNN(RegressorContract):
+    def regressor_factory(self):
+        return DNNRegressor(**TINY_TORCH, seed=5)
+
+
+class TestXGBoost(RegressorContract):
+    def regressor_factory(self):
+        return XGBoostRegressor(
+            n_estimators=60, max_depth=4, learning_rate=0.2, subsample=0.8, n_jobs=2, seed=1
+        )
+
+
+class TestCatBoost(RegressorContract):
+    def regressor_factory(self):
+        return CatBoostRegressor(
+            iterations=80, depth=4, learning_rate=0.2, thread_count=2, random_seed=1
+        )
+
+
+# -- plugin registration --------------------------------------------------------------
+EXPECTED = {
+    "skdnn": SkDNNRegressor,
+    "dnn": DNNRegressor,
+    "xgboost": XGBoostRegressor,
+    "catboost": CatBoostRegressor,
+}
+
+
+def test_entry_points_register_the_regressors():
+    pm = pluggy.PluginManager("zoo")
+    pm.add_hookspecs(hookspecs)
+    eps = {ep.name: ep for ep in entry_points(group="zoo")}
+    for name in EXPECTED:
+        pm.register(eps[name].load(), name=name)
+    registered: dict[str, type] = {}
+    pm.hook.zoo_register_regressors(register=registered.__setitem__)
+    for name, cls in EXPECTED.items():
+        assert registered[name] is cls
+        assert cls.name == name
+
+
+def test_plugin_modules_import_cheaply():
+    code = (
+        "import sys\n"
+        "import zoo.plugins.regressors.skdnn, zoo.plugins.regressors.dnn\n"
+        "import zoo.plugins.regressors.xgb, zoo.plugins.regressors.cat\n"
+        "heavy = {'torch', 'xgboost', 'catboost'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+        "from zoo.plugins.regressors.skdnn import SkDNNRegressor\n"
+        "assert SkDNNRegressor.name == 'skdnn'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- torch specifics ------------------------------------------------------------------
+def test_skdnn_architecture():
+    reg = SkDNNRegressor(width=8, depth=3)
+    module = reg._new_module(5)
+    w = 8
+    block = 3 * (w * w + w)
+    assert sum(p.numel() for p in module.parameters()) == (5 * w + w) + 3 * block + (w + 1)
+    projected = SkipBlock(3, 8, 8, "gelu")
+    assert projected.skip.bias is None and projected.skip.weight.shape == (8, 3)
+    assert isinstance(SkipBlock(8, 8, 8, "gelu").skip, type(module.blocks[0].skip))
+
+
+def test_dnn_architecture():
+    module = DNNRegressor(width=8, depth=3)._new_module(5)
+    assert sum(p.numel() for p in module.parameters()) == (5 * 8 + 8) + 2 * (8 * 8 + 8) + 9
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"activation": "swish2"},
+        {"dtype": "float16"},
+        {"lr_schedule": "step"},
+        {"loss": "l7"},
+        {"depth": 0},
+    ],
+)
+def test_torch_bad_config(bad):
+    x, y, _, _ = contract_dataset(50, 1)
+    with pytest.raises(ConfigError):
+        SkDNNRegressor(**{**TINY_TORCH, "epochs": 1, **bad}).fit(x, y)
+
+
+def test_bad_inputs():
+    x, y, _, _ = contract_dataset(50, 1)
+    reg = SkDNNRegressor(**{**TINY_TORCH, "epochs": 1})
+    with pytest.raises(InputError):
+        reg.fit(x, y[:-1])
+    y_nan = y.copy()
+    y_nan[3] = np.nan
+    with pytest.raises(InputError):
+        reg.fit(x, y_nan)
+    with pytest.raises(InputError):
+        reg.fit(x, y, x_val=x)
+
+
+def test_not_fitted_error_is_zoo_error():
+    assert issubclass(NotFittedError, ZooError)
+    with pytest.raises(NotFittedError):
+        XGBoostRegressor().predict(np.zeros((1, 3)))
+    with pytest.raises(NotFittedError):
+        CatBoostRegressor().predict(np.zeros((1, 3)))
+
+
+def test_early_stopping_restores_best_weights(tmp_path):
+    x, y, x_test, y_test = contract_dataset(400, 200)
+    params = dict(
+        width=16,
+        depth=1,
+        epochs=200,
+        batch_size=16,
+        learning_rate=0.05,
+        lr_schedule="constant",
+        patience=3,
+        seed=0,
+        n_threads=2,
+    )
+    reg = SkDNNRegressor(**params).fit(x, y, x_val=x_test, y_val=y_test, checkpoint_dir=tmp_path)
+    val = reg.history_["val_loss"]
+    assert reg.n_epochs_ < 200, "expected early stopping"
+    assert len(val) == reg.n_epochs_ == reg.best_epoch_ + 3
+    assert reg.best_epoch_ == int(np.argmin(val)) + 1
+    assert val[-1] > min(val)
+    mse = float(np.mean((reg.predict(x_test) - y_test) ** 2))
+    assert mse == pytest.approx(min(val), rel=1e-5)  # float32 forward pass
+    # resuming a run that already stopped early trains no further and gives the same model
+    again = SkDNNRegressor(**params).fit(
+        x, y, x_val=x_test, y_val=y_test, checkpoint_dir=tmp_path, resume=True
+    )
+    assert again.history_ == reg.history_
+    np.testing.assert_array_equal(again.predict(x_test), reg.predict(x_test))
+
+
+def test_internal_validation_split_is_seeded():
+    x, y, _, _ = contract_dataset(300, 1)
+    a = DNNRegressor(**{**TINY_TORCH, "epochs": 3}, seed=9).fit(x, y)
+    b = DNNRegressor(**{**TINY_TORCH, "epochs": 3}, seed=9).fit(x, y)
+    assert a.history_ == b.history_
+    assert len(a.history_["val_loss"]) == 3
+
+
+class _Killed(Exception):
+    pass
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "plateau"])
+def test_checkpoint_resume_matches_uninterrupted(tmp_path, monkeypatch, schedule):
+    x, y, x_test, _ = contract_dataset(300, 100)
+    params = dict(
+        TINY_TORCH,
+        epochs=9,
+        checkpoint_every=2,
+        lr_schedule=schedule,
+        lr_patience=1,
+        patience=50,
+        seed=11,
+    )
+    full = SkDNNRegressor(**params).fit(x, y, checkpoint_dir=tmp_path / "full")
+
+    original = TorchRegressor._train_epoch
+    calls = {"n": 0}
+
+    def dying(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 6:  # killed during epoch 6: the checkpoint of epoch 4 survives
+            raise _Killed
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(TorchRegressor, "_train_epoch", dying)
+    with pytest.raises(_Killed):
+        SkDNNRegressor(**params).fit(x, y, checkpoint_dir=tmp_path / "run")
+    monkeypatch.setattr(TorchRegressor, "_train_epoch", original)
+    names = sorted(p.name for p in (tmp_path / "run").iterdir())
+    assert names == ["ckpt-000004.json", "ckpt-000004.safetensors"]
+    meta = json.loads((tmp_path / "run" / "ckpt-000004.json").read_text())
+    assert meta["epoch"] == 4 and meta["rng"]["next_shuffle_seed"] == [11, 4]
+
+    resumed = SkDNNRegressor(**params).fit(x, y, checkpoint_dir=tmp_path / "run", resume=True)
+    assert resumed.history_ == full.history_
+    np.testing.assert_array_equal(resumed.predict(x_test), full.predict(x_test))
+    for path in (tmp_path / "run").iterdir():
+        assert path.read_bytes()[:1] != b"\x80"
+
+
+def test_resume_refuses_other_hyperparameters(tmp_path):
+    x, y, _, _ = contract_dataset(100, 1)
+    params = dict(TINY_TORCH, epochs=2, checkpoint_every=1)
+    SkDNNRegressor(**params).fit(x, y, checkpoint_dir=tmp_path)
+    with pytest.raises(ConfigError):
+        SkDNNRegressor(**{**params, "width": 8}).fit(x, y, checkpoint_dir=tmp_path, resume=True)
+    with pytest.raises(ConfigError):
+        SkDNNRegressor(**params).fit(x, y + 1, checkpoint_dir=tmp_path, resume=True)
+
+
+def test_load_rejects_mismatching_params(tmp_path):
+    x, y, _, _ = contract_dataset(100, 1)
+    reg = SkDNNRegressor(**{**TINY_TORCH, "epochs": 1}).fit(x, y)
+    reg.save(tmp_path)
+    with pytest.raises(ArtifactError):
+        SkDNNRegressor.load(tmp_path, {**reg.get_params(), "dtype": "float64"})
+    with pytest.raises(ArtifactError):
+        SkDNNRegressor.load(tmp_path, {**reg.get_params(), "width": 8})
+    with pytest.raises(ArtifactError):
+        SkDNNRegressor.load(tmp_path / "missing", reg.get_params())
+
+
+def test_progress_bar_runs():
+    x, y, _, _ = contract_dataset(100, 1)
+    reg = DNNRegressor(**{**TINY_TORCH, "epochs": 2}).fit(x, y, progress=True)
+    assert len(reg.history_["train_loss"]) == 2
+
+
+# -- tree specifics -------------------------------------------------------------------
+def test_xgboost_early_stopping_keeps_best_trees(tmp_path):
+    x, y, x_test, y_test = contract_dataset(400, 200)
+    reg = XGBoostRegressor(
+        n_estimators=400,
+        max_depth=6,
+        learning_rate=0.5,
+        early_stopping_rounds=5,
+        n_jobs=2,
+        checkpoint_every=3,
+    ).fit(x, y, x_val=x_test, y_val=y_test, checkpoint_dir=tmp_path / "ckpt")
+    n_rounds = reg.booster_.num_boosted_rounds()
+    assert n_rounds < 400 and n_rounds == reg.best_iteration_ + 1
+    assert len(list((tmp_path / "ckpt").glob("ckpt-*.ubj"))) == 1
+
+
+def test_xgboost_resume_continues_boosting(tmp_path):
+    x, y, x_test, _ = contract_dataset(300, 100)
+    params = dict(max_depth=4, early_stopping_rounds=None, checkpoint_every=4, n_jobs=2)
+    full = XGBoostRegressor(n_estimators=12, **params).fit(x, y)
+    XGBoostRegressor(n_estimators=6, **params).fit(x, y, checkpoint_dir=tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt-000006.ubj"]
+    resumed = XGBoostRegressor(n_estimators=12, **params).fit(
+        x, y, checkpoint_dir=tmp_path, resume=True
+    )
+    assert resumed.booster_.num_boosted_rounds() == 12
+    np.testing.assert_array_equal(resumed.predict(x_test), full.predict(x_test))
+
+
+def test_catboost_early_stopping_uses_best_model():
+    x, y, x_test, y_test = contract_dataset(400, 200)
+    reg = CatBoostRegressor(
+        iterations=400, depth=4, learning_rate=0.5, early_stopping_rounds=5, thread_count=2
+    ).fit(x, y, x_val=x_test, y_val=y_test)
+    assert reg.model_.tree_count_ == reg.best_iteration_ + 1 < 400
+
+
+def test_catboost_resume_from_snapshot(tmp_path):
+    x, y, x_test, _ = contract_dataset(300, 100)
+    params = dict(depth=4, early_stopping_rounds=None, thread_count=2)
+    full = CatBoostRegressor(iterations=30, **params).fit(x, y)
+    CatBoostRegressor(iterations=15, **params).fit(x, y, checkpoint_dir=tmp_path)
+    assert (tmp_path / "catboost.snapshot").is_file()
+    resumed = CatBoostRegressor(iterations=30, **params).fit(
+        x, y, checkpoint_dir=tmp_path, resume=True
+    )
+    assert resumed.model_.tree_count_ == 30
+    np.testing.assert_array_equal(resumed.predict(x_test), full.predict(x_test))

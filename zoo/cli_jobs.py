@@ -1,0 +1,195 @@
+"""The ``zoo`` commands that compute: generate, train, evaluate, demo."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from zoo import errors
+
+
+def _progress():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    return Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), transient=False)
+
+
+@click.command("generate")
+@click.argument("process")
+@click.option("--n", "n", type=int, required=True, help="Number of points.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", "out", type=click.Path(), required=True, help="Output Zarr group (PATH.zarr).")
+@click.option("--terms", default=None, help="Comma-separated terms (default: all of the process).")
+@click.option("--chunk", type=int, default=65_536, show_default=True, help="Rows per chunk.")
+def generate_cmd(process: str, n: int, seed: int, out: str, terms: str | None, chunk: int) -> None:
+    """Generate N points of PROCESS (e.g. qqbar-zz-4l/8d) into a Zarr group; resumable."""
+    from zoo import plugin_manager
+    from zoo.generate import generate
+
+    key = "/".join(process.split("/")[:2])
+    proc = plugin_manager.get("processes", key)
+    with _progress() as bar:
+        task = bar.add_task(f"generating {key}", total=n)
+        meta = generate(proc, out, n=n, seed=seed, chunk=chunk,
+                        terms=terms.split(",") if terms else None,
+                        on_chunk=lambda rows: bar.advance(task, rows))
+    click.echo(f"wrote {n} points of {key} to {out} (provenance {meta['provenance'][:16]}...)")
+
+
+def _apply_overrides(cfg, regressor, params, transforms):
+    from zoo.training import TrainConfig
+
+    raw = cfg.__dict__.copy() if cfg else {}
+    if regressor:
+        raw["regressor"] = regressor
+    if params:
+        raw.setdefault("params", {})
+        raw["params"] = {**raw["params"], **{k: _parse_value(v) for k, v in (p.split("=", 1) for p in params)}}
+    if transforms:
+        raw["transforms"] = [{"name": t} for t in transforms.split(",") if t]
+    return TrainConfig.from_dict(raw)
+
+
+def _parse_value(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+@click.command("train")
+@click.option("--config", "config", type=click.Path(exists=True, dir_okay=False), help="TOML training config.")
+@click.option("--label", default=None, help="Canonical label to train (overrides the config).")
+@click.option("--data", default=None, help="Data path (default: generate from the process).")
+@click.option("--test-data", default=None, help="Separate test data path.")
+@click.option("--source", default=None, help="Reader name (default: sniffed).")
+@click.option("--regressor", default=None, help="Regressor plugin name.")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Hyperparameter override.")
+@click.option("--transforms", default=None, help="Comma-separated transform chain (no params).")
+@click.option("--n", type=int, default=None, help="Generated points when no data is given.")
+@click.option("--seed", type=int, default=None)
+@click.option("--checkpoint-dir", default=None, type=click.Path(), help="Periodic checkpoints here.")
+@click.option("--resume", is_flag=True, help="Continue from the newest checkpoint in --checkpoint-dir.")
+@click.option("--publish/--no-publish", default=False, help="Publish into the registry when done.")
+@click.option("--registry", "registry_url", default=None)
+@click.option("--alias", "aliases", multiple=True, help="Alias(es) to set on the published version.")
+@click.option("--save", "save_dir", default=None, type=click.Path(), help="Also write the artifact here.")
+def train_cmd(config, label, data, test_data, source, regressor, params, transforms, n, seed,
+              checkpoint_dir, resume, publish, registry_url, aliases, save_dir) -> None:
+    """Train a regressor for a label, print its test metrics, optionally publish it."""
+    from zoo.metrics import format_table
+    from zoo.training import TrainConfig, train
+
+    overrides = {"label": label, "data": data, "test_data": test_data, "source": source, "n": n,
+                 "seed": seed, "checkpoint_dir": checkpoint_dir}
+    if config:
+        cfg = TrainConfig.from_file(config, **overrides)
+    else:
+        if not label:
+            raise click.UsageError("give --config FILE or --label LABEL")
+        cfg = TrainConfig.from_dict({k: v for k, v in overrides.items() if v is not None})
+    cfg = _apply_overrides(cfg, regressor, params, transforms)
+    if resume and not cfg.checkpoint_dir:
+        raise click.UsageError("--resume needs --checkpoint-dir (or checkpoint_dir in the config)")
+    model, test = train(cfg, resume=resume, progress=True)
+    from rich.console import Console
+
+    Console().print(format_table(model.card["metrics"]["test"], {
+        "parameters": model.card.get("n_parameters"),
+        "training time (s)": model.card.get("training_time_s"),
+        "points/s": model.card.get("throughput_points_per_s"),
+    }))
+    f00 = test.f00 if any(getattr(s, "source", "") == "data" for s in model.chain.steps) else None
+    if save_dir:
+        model.save(save_dir, reference_x=test.x, reference_f00=None if f00 is None else f00)
+        click.echo(f"saved artifact to {save_dir}")
+    if publish:
+        from zoo.api import publish as publish_model
+
+        lab = publish_model(model, registry=registry_url, aliases=aliases, reference_x=test.x,
+                            reference_f00=f00)
+        click.echo(f"published {lab}")
+
+
+@click.command("evaluate")
+@click.argument("name")
+@click.option("--data", required=True, help="Data to evaluate on (any reader).")
+@click.option("--source", default=None)
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="Reader option.")
+@click.option("--scale", type=click.Choice(["abs", "f00"]), default=None,
+              help="Denominator of delta (default: the one recorded in the card).")
+@click.option("--histogram", type=click.Path(dir_okay=False), default=None, help="Write a PNG of delta.")
+@click.option("--registry", "registry_url", default=None)
+@click.option("--json", "as_json", is_flag=True)
+def evaluate_cmd(name, data, source, options, scale, histogram, registry_url, as_json) -> None:
+    """Evaluate NAME on data: the precision table on the physical quantity."""
+    from zoo.api import load
+    from zoo.metrics import delta_histogram_png, format_table
+    from zoo.training import evaluate, read_data
+
+    amp = load(name, registry=registry_url)
+    opts = {k: _parse_value(v) for k, v in (o.split("=", 1) for o in options)}
+    recorded = amp.card.get("training", {})
+    opts = {**recorded.get("data_options", {}), **opts} if not opts else opts
+    ds = read_data(data, source=source or recorded.get("source"), label=amp.canonical.key, options=opts)
+    if amp.label.base != amp.canonical.base:
+        raise errors.ConfigError("evaluate a canonical label (data are stored per canonical label)")
+    scale = scale or recorded.get("metric_scale", "abs")
+    table, y_pred = evaluate(amp.model, ds, scale=scale)
+    if as_json:
+        click.echo(json.dumps(table, indent=2))
+    else:
+        from rich.console import Console
+
+        Console().print(format_table(table, {"parameters": amp.card.get("n_parameters"),
+                                             "disk size (bytes)": amp.card.get("disk_size_bytes")}))
+    if histogram:
+        delta_histogram_png(ds.y, y_pred, histogram, scale=ds.f00 if scale == "f00" else None,
+                            title=str(amp.label))
+        click.echo(f"wrote {histogram}")
+
+
+DEMO_CONFIG = {
+    "label": "qqbar-zz-4l/8d/f11/sum",
+    "regressor": "xgboost",
+    "params": {"n_estimators": 300, "max_depth": 8, "learning_rate": 0.1, "seed": 0},
+    "transforms": [{"name": "f00-normalise", "params": {"source": "process"}},
+                   {"name": "symmetry", "params": {"mode": "fold"}}],
+    "n": 20_000,
+    "seed": 0,
+}
+
+
+@click.command("demo")
+@click.option("--registry", "registry_url", default=None, help="Registry (default: ZOO_HOME).")
+def demo_cmd(registry_url: str | None) -> None:
+    """The main job on the embedded default: generate, train, publish, load, verify, predict."""
+    import numpy as np
+    from rich.console import Console
+
+    import zoo
+    from zoo.metrics import format_table
+    from zoo.training import TrainConfig, train
+
+    console = Console()
+    cfg = TrainConfig.from_dict(dict(DEMO_CONFIG))
+    console.print(f"[bold]1.[/] training {cfg.regressor} on {cfg.n} generated points of {cfg.label}")
+    model, test = train(cfg, progress=False)
+    console.print(format_table(model.card["metrics"]["test"], {
+        "parameters": model.card.get("n_parameters"),
+        "training time (s)": model.card.get("training_time_s"),
+        "points/s": model.card.get("throughput_points_per_s")}))
+    lab = zoo.publish(model, registry=registry_url, reference_x=test.x)
+    console.print(f"[bold]2.[/] published {lab}")
+    amp = zoo.load(lab, registry=registry_url)
+    console.print(f"[bold]3.[/] loaded and verified {amp!r}")
+    x = np.random.default_rng(1).random((5, amp.dimension))
+    console.print("[bold]4.[/] predictions at 5 random points:", amp.predict(x))
+
+
+def register_jobs(cli: click.Group) -> None:
+    for cmd in (generate_cmd, train_cmd, evaluate_cmd, demo_cmd):
+        cli.add_command(cmd)
+

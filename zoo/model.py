@@ -1,0 +1,258 @@
+"""A trained model of one canonical function, and its artifact directory.
+
+Artifact layout (the registry adds ``manifest.json`` and publishing fields)::
+
+    card.json          label, plugins and versions, hyperparameters, transform chain,
+                       data provenance, metrics, parameter count, dtype, reference info
+    model/             the regressor's own files (safetensors, Zarr, xgboost UBJSON, ...)
+    transforms.zarr/   one group per chain step ("0", "1", ...) holding its state arrays
+    reference.zarr/    x, y (and f00 when the data supplied it): predictions at save time
+
+Loading never runs code from the files: JSON, safetensors, Zarr and the tree
+libraries' own model formats only.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zoo import __version__, plugin_manager
+from zoo.errors import ArtifactError, ArtifactNotFoundError, InputError, VerificationError
+from zoo.labels import as_label
+from zoo.process import validate_points
+from zoo.regressor import Regressor
+from zoo.transform import Batch, Chain, Context
+
+CARD = "card.json"
+SCHEMA_VERSION = 1
+N_REFERENCE = 256
+#: verification tolerances (relative to max(|y|, 1e-3 max|y_ref|)) per computing dtype
+REFERENCE_RTOL = {"float32": 1e-5, "float64": 1e-10}
+
+
+def _plugin_meta(kind: str, name: str) -> dict[str, str]:
+    info = plugin_manager.owner(kind, name)
+    if info is None:
+        return {"plugin": "?", "distribution": "?", "distribution_version": "?"}
+    return {
+        "plugin": info.name,
+        "distribution": info.distribution,
+        "distribution_version": info.version,
+    }
+
+
+def make_context(label: str, *, f00_source: str = "process") -> Context:
+    """Context for a canonical label: its process, exact f00, and invariances."""
+    from zoo import resolver
+
+    lab = as_label(label)
+    process = resolver.find_process(lab)
+    if process is None:
+        return Context(label=lab.key)
+    res = resolver.resolver_for(lab)
+    invariances = [(el.name, el.coord_map) for el in res.invariances(lab)] if res else []
+    term_f00 = "f00" if "f00" in process.terms else None
+
+    def f00(x: np.ndarray) -> np.ndarray:
+        return process.function(x, term_f00, lab.helicity)
+
+    return Context(
+        label=lab.key,
+        process=process,
+        f00=f00 if term_f00 else None,
+        invariances=invariances,
+    )
+
+
+class Model:
+    """A fitted regressor and transform chain for one canonical label.
+
+    ``predict(x, f00=None)`` maps canonical points through the chain, predicts, and
+    inverts the chain to the physical quantity (f00 must be passed only when the chain
+    normalises by an f00 taken from data rather than from the process).
+    """
+
+    def __init__(
+        self,
+        label: str,
+        regressor: Regressor,
+        chain: Chain,
+        card: dict[str, Any] | None = None,
+        context: Context | None = None,
+    ):
+        self.label = as_label(label).key
+        self.regressor = regressor
+        self.chain = chain
+        self.card = dict(card or {})
+        self.context = context if context is not None else make_context(self.label)
+        self.dimension = int(as_label(self.label).dimension)
+
+    def predict(self, x: np.ndarray, f00: np.ndarray | None = None) -> np.ndarray:
+        x = validate_points(x, self.dimension)
+        if f00 is not None:
+            f00 = np.asarray(f00, dtype=np.float64).reshape(-1)
+            if f00.shape[0] != x.shape[0]:
+                raise InputError(f"f00 has {f00.shape[0]} values for {x.shape[0]} points")
+        batch, inputs = self.chain.forward_with_inputs(Batch(x=x, f00=f00), self.context)
+        y = np.asarray(self.regressor.predict(batch.x), dtype=np.float64).reshape(-1)
+        return self.chain.inverse(y, inputs, self.context)
+
+    # -- artifact I/O -------------------------------------------------------------------
+    def save(
+        self,
+        directory: str | os.PathLike,
+        *,
+        reference_x: np.ndarray,
+        reference_f00: np.ndarray | None = None,
+    ) -> Path:
+        """Write the artifact (without manifest) into a new or empty ``directory``."""
+        import zarr
+
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        if any(out.iterdir()):
+            raise ArtifactError(f"{out} is not empty; save artifacts into a new directory")
+        (out / "model").mkdir()
+        model_files = self.regressor.save(out / "model")
+        tgroup = zarr.open_group(str(out / "transforms.zarr"), mode="w")
+        for i, step in enumerate(self.chain.steps):
+            sg = tgroup.create_group(str(i))
+            sg.attrs["name"] = step.name
+            for key, arr in step.get_state().items():
+                sg.create_array(key, data=np.asarray(arr, dtype=np.float64))
+        ref_x = validate_points(reference_x[:N_REFERENCE], self.dimension)
+        ref_f00 = None if reference_f00 is None else np.asarray(reference_f00)[:N_REFERENCE]
+        ref_y = self.predict(ref_x, ref_f00)
+        rgroup = zarr.open_group(str(out / "reference.zarr"), mode="w")
+        rgroup.create_array("x", data=ref_x)
+        rgroup.create_array("y", data=ref_y)
+        if ref_f00 is not None:
+            rgroup.create_array("f00", data=np.asarray(ref_f00, dtype=np.float64))
+        card = self.build_card(model_files, len(ref_x))
+        _write_json(out / CARD, card)
+        self.card = card
+        return out
+
+    def build_card(self, model_files: list[str], n_reference: int) -> dict[str, Any]:
+        reg = self.regressor
+        card = dict(self.card)
+        lab = as_label(self.label)
+        proc = self.context.process
+        card.update(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "label": self.label,
+                "process": None
+                if proc is None
+                else {"name": proc.name, "dimension": proc.dimension, "version": proc.version},
+                "term": lab.term,
+                "helicity": lab.helicity,
+                "regressor": {
+                    "name": reg.name,
+                    "version": reg.version,
+                    "params": reg.get_params(),
+                    "files": sorted(f"model/{f}" for f in model_files),
+                    **_plugin_meta("regressors", reg.name),
+                },
+                "transforms": [
+                    {**d, **_plugin_meta("transforms", d["name"])} for d in self.chain.describe()
+                ],
+                "n_parameters": int(reg.n_parameters),
+                "dtype": reg.dtype,
+                "reference": {
+                    "path": "reference.zarr",
+                    "n": int(n_reference),
+                    "rtol": REFERENCE_RTOL.get(reg.dtype, 1e-5),
+                    "tolerance_rule": "|y - y_ref| <= rtol * max(|y_ref|, 1e-3 * max|y_ref|)",
+                },
+                "created_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+                "zoo_version": __version__,
+            }
+        )
+        return card
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> Model:
+        """Rebuild a model from an artifact directory (hashes are checked by the registry)."""
+        import zarr
+
+        path = Path(directory)
+        card = read_card(path)
+        try:
+            reg_info = card["regressor"]
+            reg_cls = plugin_manager.get("regressors", reg_info["name"])
+            regressor = reg_cls.load(path / "model", dict(reg_info.get("params", {})))
+            steps = []
+            tgroup = zarr.open_group(str(path / "transforms.zarr"), mode="r")
+            for i, tinfo in enumerate(card.get("transforms", [])):
+                tcls = plugin_manager.get("transforms", tinfo["name"])
+                step = tcls.from_params(dict(tinfo.get("params", {})))
+                sg = tgroup[str(i)]
+                step.set_state({k: np.asarray(sg[k][...]) for k in sg.array_keys()})
+                steps.append(step)
+        except KeyError as exc:
+            if isinstance(exc, ArtifactError | plugin_manager.UnknownPluginError):
+                raise
+            raise ArtifactError(
+                f"artifact {path} is malformed: missing {exc} in card.json or transforms.zarr; "
+                "re-publish or re-fetch it"
+            ) from exc
+        return cls(card["label"], regressor, Chain(steps), card=card)
+
+    def verify(self, directory: str | os.PathLike) -> dict[str, float]:
+        """Re-predict the stored reference points; raise VerificationError beyond tolerance."""
+        import zarr
+
+        ref = zarr.open_group(str(Path(directory) / "reference.zarr"), mode="r")
+        x = np.asarray(ref["x"][...])
+        y_ref = np.asarray(ref["y"][...])
+        f00 = np.asarray(ref["f00"][...]) if "f00" in ref.array_keys() else None
+        y = self.predict(x, f00)
+        rtol = float(self.card.get("reference", {}).get("rtol", 1e-5))
+        scale = np.maximum(np.abs(y_ref), 1e-3 * np.max(np.abs(y_ref)))
+        worst = float(np.max(np.abs(y - y_ref) / scale)) if len(y) else 0.0
+        if not np.isfinite(worst) or worst > rtol:
+            raise VerificationError(
+                f"{self.label}: re-predicted reference points differ from those stored at save "
+                f"time by up to {worst:.3g} (relative), above the tolerance {rtol:g}. The model "
+                "files or the installed plugin versions changed; re-fetch the artifact or "
+                "retrain with the installed versions"
+            )
+        return {"n": len(y), "max_rel_dev": worst, "rtol": rtol}
+
+
+def read_card(directory: Path) -> dict[str, Any]:
+    path = Path(directory) / CARD
+    if not path.is_file():
+        raise ArtifactNotFoundError(
+            f"{path} is missing: {directory} is not an artifact directory (re-fetch or re-publish it)"
+        )
+    try:
+        card = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"{path} is unreadable ({exc}); re-fetch the artifact") from exc
+    if not isinstance(card, dict) or "label" not in card:
+        raise ArtifactError(f"{path} is not a model card (no 'label'); re-fetch the artifact")
+    return card
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    tmp = path.with_name(f".tmp-{path.name}")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_json_default))
+    os.replace(tmp, path)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")

@@ -1,0 +1,148 @@
+"""The contract of a physics process plugin and its symmetry generators.
+
+A *process* provides, at one dimension D, a family of real functions
+``f_term,h(x)`` of ``x`` in the unit hypercube [0,1]^D, one per perturbative term
+(e.g. ``f00``, ``f01``, ``f11``) and helicity configuration ``h``. Process plugins are
+registered through the ``zoo_register_processes`` hook.
+
+A :class:`Symmetry` is a pair (helicity relabelling sigma, coordinate map phi) with
+
+    f_term,h(x) = f_term,sigma(h)(phi(x))      for every term, h and x.
+
+The resolver (:mod:`zoo.resolver`) closes the group they generate, so a process only
+declares generators. The label helicity ``sum`` names the sum over all helicities; it is
+invariant under every symmetry's relabelling and is resolved only through coordinate
+maps that leave it unchanged.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from zoo.errors import InputError, UnknownLabelError
+
+CoordMap = Callable[[np.ndarray], np.ndarray]
+
+SUM = "sum"
+
+
+@dataclass(frozen=True)
+class Symmetry:
+    """One symmetry generator: ``f_h(x) = f_{helicity_map[h]}(coord_map(x))``.
+
+    ``coord_map`` must be vectorised over rows of an (N, D) float64 array, map the unit
+    hypercube onto itself, and be an involution or of finite order (the resolver composes
+    generators until the group closes). ``helicity_map`` must be a permutation of the
+    process's helicity labels.
+    """
+
+    name: str
+    helicity_map: Mapping[str, str]
+    coord_map: CoordMap
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class CoordinatePermutation:
+    """A coordinate map built from a permutation of axes and reflections ``x -> 1 - x``.
+
+    ``y[:, i] = x[:, perm[i]]`` then ``y[:, i] = 1 - y[:, i]`` for ``i`` in ``reflect``.
+    Such maps compose exactly in floating point (reflections are exact for x in [0, 1]
+    only up to rounding; the map is applied once per prediction).
+    """
+
+    perm: tuple[int, ...]
+    reflect: frozenset[int] = field(default_factory=frozenset)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        y = np.asarray(x, dtype=np.float64)[:, list(self.perm)].copy()
+        for i in self.reflect:
+            y[:, i] = 1.0 - y[:, i]
+        return y
+
+
+class Process(abc.ABC):
+    """Base class of process plugins (one instance per process name and dimension)."""
+
+    #: process name used as the first label field, e.g. "qqbar-zz-4l"
+    name: str
+    #: number of unit-hypercube coordinates
+    dimension: int
+    #: helicity labels in a fixed order (columns of :meth:`evaluate`)
+    helicities: tuple[str, ...]
+    #: term names, e.g. ("f00", "f01", "f11")
+    terms: tuple[str, ...]
+    #: version string of the implementation (recorded in provenance hashes)
+    version: str = "0"
+
+    @abc.abstractmethod
+    def evaluate(self, x: np.ndarray, terms: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        """Return ``{term: array (N, len(helicities)) float64}`` at points ``x`` (N, D)."""
+
+    def symmetries(self) -> list[Symmetry]:
+        """The declared symmetry generators (default: none)."""
+        return []
+
+    def description(self) -> str:
+        return (self.__doc__ or "").strip().splitlines()[0] if self.__doc__ else ""
+
+    # -- helpers shared by every process ----------------------------------------------
+    def check_x(self, x: np.ndarray) -> np.ndarray:
+        return validate_points(x, self.dimension)
+
+    def helicity_index(self, helicity: str) -> int:
+        try:
+            return self.helicities.index(helicity)
+        except ValueError:
+            raise UnknownLabelError(
+                f"process {self.name!r} in {self.dimension}D has no helicity {helicity!r}; "
+                f"choose one of {', '.join(self.helicities)} or 'sum'"
+            ) from None
+
+    def check_term(self, term: str) -> None:
+        if term not in self.terms:
+            raise UnknownLabelError(
+                f"process {self.name!r} has no term {term!r}; choose one of {', '.join(self.terms)}"
+            )
+
+    def function(self, x: np.ndarray, term: str, helicity: str) -> np.ndarray:
+        """One function ``f_term,helicity(x)`` (N,), ``helicity='sum'`` for the sum."""
+        self.check_term(term)
+        values = self.evaluate(x, [term])[term]
+        if helicity == SUM:
+            return values.sum(axis=1)
+        return values[:, self.helicity_index(helicity)]
+
+
+def validate_points(x: np.ndarray, dimension: int, *, name: str = "x") -> np.ndarray:
+    """Return ``x`` as a C-contiguous (N, D) float64 array, or raise :class:`InputError`.
+
+    Accepts a single point of shape (D,). Rejects wrong dimensions, NaN/inf and points
+    outside [0, 1]^D, naming the offending row.
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim == 1 and arr.shape[0] == dimension:
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != dimension:
+        raise InputError(
+            f"{name} has shape {arr.shape}; expected (N, {dimension}) points of the unit "
+            f"hypercube [0,1]^{dimension}. Reshape your input, e.g. x.reshape(-1, {dimension})."
+        )
+    finite = np.isfinite(arr).all(axis=1)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite)[0])
+        raise InputError(
+            f"{name} contains NaN or inf (first at row {row}); remove or fix those points"
+        )
+    outside = ((arr < 0.0) | (arr > 1.0)).any(axis=1)
+    if outside.any():
+        row = int(np.flatnonzero(outside)[0])
+        raise InputError(
+            f"{name} has points outside the unit hypercube [0,1]^{dimension} (first at row {row}: "
+            f"{arr[row].tolist()}); map your phase-space points onto [0,1]^{dimension} first"
+        )
+    return np.ascontiguousarray(arr)

@@ -1,0 +1,162 @@
+"""Reusable contract tests for regressor plugins (built-in and third-party).
+
+Subclass :class:`RegressorContract` in a test module and provide
+``regressor_factory``, a method (or staticmethod) returning a fresh, small,
+fast-to-train, seeded instance::
+
+    from zoo.testing import RegressorContract
+
+    class TestMyRegressor(RegressorContract):
+        def regressor_factory(self):
+            return MyRegressor(n_estimators=20, seed=0)
+
+The class is collected by pytest through the subclass (its name starts with ``Test``).
+The same factory must give the same predictions every time (determinism is tested).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from zoo.errors import ZooError
+from zoo.regressor import Regressor
+
+PICKLE_MAGIC = b"\x80"
+
+
+def smooth_function(x: np.ndarray) -> np.ndarray:
+    """A smooth test function on [0, 1]^3 (values of order one)."""
+    return (
+        np.sin(3.0 * x[:, 0]) * np.exp(-x[:, 1])
+        + x[:, 2] ** 2
+        + 0.5 * np.cos(2.0 * x[:, 0] * x[:, 2])
+    )
+
+
+def contract_dataset(
+    n_train: int = 1000, n_test: int = 500, seed: int = 1234
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(x_train, y_train, x_test, y_test): uniform 3D points, standardised targets."""
+    rng = np.random.default_rng(seed)
+    x, x_test = rng.random((n_train, 3)), rng.random((n_test, 3))
+    y, y_test = smooth_function(x), smooth_function(x_test)
+    mean, std = y.mean(), y.std()
+    return x, (y - mean) / std, x_test, (y_test - mean) / std
+
+
+class RegressorContract:
+    """The behaviour every :class:`zoo.regressor.Regressor` plugin must show."""
+
+    #: rows of training and test data
+    n_train: int = 1000
+    n_test: int = 500
+    #: the fitted regressor must explain at least this fraction of the test variance
+    min_r2: float = 0.5
+
+    def regressor_factory(self) -> Regressor:
+        """Return a fresh, small, seeded, unfitted regressor (override this)."""
+        raise NotImplementedError("subclasses of RegressorContract define regressor_factory")
+
+    # -- fixtures ----------------------------------------------------------------------
+    @pytest.fixture(scope="class")
+    @classmethod
+    def data(cls) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return contract_dataset(cls.n_train, cls.n_test)
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def fitted(cls, data) -> dict[str, Any]:
+        x, y, x_test, _ = data
+        reg = cls().regressor_factory()
+        params_before = reg.get_params()
+        returned = reg.fit(x, y)
+        return {
+            "reg": reg,
+            "returned": returned,
+            "params_before": params_before,
+            "pred": reg.predict(x_test),
+        }
+
+    # -- tests -------------------------------------------------------------------------
+    def test_is_regressor(self) -> None:
+        assert isinstance(self.regressor_factory(), Regressor)
+
+    def test_fit_returns_self(self, fitted) -> None:
+        assert fitted["returned"] is fitted["reg"]
+        assert fitted["reg"].is_fitted
+
+    def test_predict_shape_dtype_finite(self, fitted, data) -> None:
+        pred = fitted["pred"]
+        assert isinstance(pred, np.ndarray)
+        assert pred.shape == (data[2].shape[0],)
+        assert pred.dtype == np.float64
+        assert np.isfinite(pred).all()
+        one = fitted["reg"].predict(data[2][:1])
+        assert one.shape == (1,) and one.dtype == np.float64
+
+    def test_learns_better_than_mean(self, fitted, data) -> None:
+        y_test = data[3]
+        mse = float(np.mean((fitted["pred"] - y_test) ** 2))
+        mse_mean = float(np.mean((y_test - data[1].mean()) ** 2))
+        assert mse < (1.0 - self.min_r2) * mse_mean, (mse, mse_mean)
+
+    def test_params_roundtrip_and_json(self, fitted) -> None:
+        reg = fitted["reg"]
+        params = reg.get_params()
+        assert params == fitted["params_before"], "fit must not change hyperparameters"
+        assert json.loads(json.dumps(params)) == params
+        assert set(params) == set(type(reg)._param_names())
+        assert type(reg)(**params).get_params() == params
+
+    def test_unfitted_has_no_learned_state(self) -> None:
+        reg = self.regressor_factory()
+        assert not reg.is_fitted
+        assert reg.n_parameters == 0
+
+    def test_deterministic_under_seed(self, fitted, data) -> None:
+        x, y, x_test, _ = data
+        again = self.regressor_factory().fit(x, y)
+        np.testing.assert_array_equal(again.predict(x_test), fitted["pred"])
+
+    def test_save_load_identical(self, fitted, data, tmp_path: Path) -> None:
+        reg = fitted["reg"]
+        written = reg.save(tmp_path)
+        assert written, "save must return the relative paths it wrote"
+        for rel in written:
+            assert not Path(rel).is_absolute()
+            assert (tmp_path / rel).is_file()
+        for path in tmp_path.rglob("*"):
+            if path.is_file():
+                with path.open("rb") as fh:
+                    assert fh.read(1) != PICKLE_MAGIC, f"{path} looks like a pickle"
+                assert path.suffix not in {".pkl", ".pickle", ".pt", ".pth", ".joblib"}
+        loaded = type(reg).load(tmp_path, reg.get_params())
+        assert loaded.get_params() == reg.get_params()
+        assert loaded.dtype == reg.dtype
+        assert loaded.n_parameters == reg.n_parameters
+        np.testing.assert_array_equal(loaded.predict(data[2]), fitted["pred"])
+
+    def test_n_parameters_positive(self, fitted) -> None:
+        n = fitted["reg"].n_parameters
+        assert isinstance(n, int) and n > 0
+
+    def test_dtype(self, fitted) -> None:
+        assert fitted["reg"].dtype in ("float32", "float64")
+
+    def test_unfitted_predict_raises(self, data, tmp_path: Path) -> None:
+        reg = self.regressor_factory()
+        with pytest.raises(ZooError, match="fit"):
+            reg.predict(data[2])
+        with pytest.raises(ZooError):
+            reg.save(tmp_path)
+
+    def test_wrong_dimension_raises(self, fitted, data) -> None:
+        with pytest.raises(ZooError):
+            fitted["reg"].predict(data[2][:, :2])
+        with pytest.raises(ZooError):
+            fitted["reg"].predict(np.full((2, 3), np.nan))
