@@ -15,10 +15,9 @@ import shutil
 import tarfile
 from pathlib import Path
 
+from zoo.errors import ArtifactNotFoundError, UnsafeBundleError
 from zoo.registry.manifest import is_safe_relpath, iter_files
 from zoo.registry.stores.base import tmp_name
-
-from zoo.errors import ArtifactNotFoundError, UnsafeBundleError
 
 MAX_MEMBERS = 100_000
 

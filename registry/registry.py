@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from zoo.errors import (
+    ArtifactError,
+    ArtifactNotFoundError,
+    ConfigError,
+    LabelSyntaxError,
+    RemoteError,
+    UnknownLabelError,
+    UnknownVersionError,
+)
+from zoo.labels import Label, as_label, matches, parse_selector
 from zoo.registry import bundle as _bundle
 from zoo.registry.manifest import (
     CARD_NAME,
@@ -52,17 +63,6 @@ from zoo.registry.paths import cache_dir, default_home, url_digest
 from zoo.registry.stores import Store, open_store
 from zoo.registry.stores.base import check_key, tmp_name
 
-from zoo.errors import (
-    ArtifactError,
-    ArtifactNotFoundError,
-    ConfigError,
-    LabelSyntaxError,
-    RemoteError,
-    UnknownLabelError,
-    UnknownVersionError,
-)
-from zoo.labels import Label, as_label, matches, parse_selector
-
 __all__ = ["Registry", "default_home", "BUILTIN_ALIASES"]
 
 ARTIFACTS = "artifacts"
@@ -74,6 +74,8 @@ BUILTIN_ALIASES = ("latest", "best")
 #: temporary siblings older than this are removed by a publish on stores whose lock only
 #: covers this machine (object stores); under a global lock every temp sibling is stale
 STALE_TMP_S = 3600.0
+#: a registry that cannot be listed (HTTP) re-reads its index.json at most this often
+REMOTE_INDEX_TTL_S = 5.0
 
 _FILTER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*(>=|<=|==|!=|>|<)\s*(.*?)\s*$")
 _FILTER_EXAMPLE = "'metrics.test.frac_lt_1pct>=0.99', 'disk_size_bytes<=2e6' or 'regressor.name==skdnn'"
@@ -178,6 +180,7 @@ class Registry:
         else:
             where = default_home() if location is None else location
             self._store = open_store(where, readonly=readonly, timeout=timeout)
+        self._remote_index: tuple[float, dict[str, dict[str, Any]]] | None = None
 
     @classmethod
     def bundled(cls) -> Registry:
@@ -224,11 +227,10 @@ class Registry:
             return None
 
     def _aliases_doc(self) -> dict[str, dict[str, int]]:
+        if not self._store.supports_listing:  # remote read-only: the index carries them
+            return {k: dict(e["aliases"]) for k, e in self._index().items()}
         doc = self._read_json(ALIASES)
         if not isinstance(doc, dict):
-            if not self._store.supports_listing:
-                index = self._raw_index() or {}
-                return {k: dict(e.get("aliases", {})) for k, e in index.get("labels", {}).items()}
             return {}
         return {k: {a: int(v) for a, v in d.items()} for k, d in doc.items() if isinstance(d, dict)}
 
@@ -281,12 +283,16 @@ class Registry:
     def _index(self) -> dict[str, dict[str, Any]]:
         """{key: {"versions": {v: card}, "aliases": {alias: v}}}, reconciled with disk."""
         if not self._store.supports_listing:
-            labels = self._index_required()["labels"]
-            return {
-                k: {"versions": {int(v): c for v, c in e.get("versions", {}).items()},
-                    "aliases": {a: int(v) for a, v in e.get("aliases", {}).items()}}
-                for k, e in labels.items()
-            }
+            now = time.monotonic()
+            if self._remote_index is None or now - self._remote_index[0] > REMOTE_INDEX_TTL_S:
+                labels = self._index_required()["labels"]
+                parsed = {
+                    k: {"versions": {int(v): c for v, c in e.get("versions", {}).items()},
+                        "aliases": {a: int(v) for a, v in e.get("aliases", {}).items()}}
+                    for k, e in labels.items()
+                }
+                self._remote_index = (now, parsed)
+            return self._remote_index[1]
         raw = (self._raw_index() or {}).get("labels", {})
         aliases = self._aliases_doc()
         out: dict[str, dict[str, Any]] = {}
@@ -493,6 +499,10 @@ class Registry:
                 shutil.rmtree(target, ignore_errors=True)  # a bad cache copy: fetch again
         manifest = self._read_manifest(key, version)
         target.parent.mkdir(parents=True, exist_ok=True)
+        for stale in target.parent.glob(".tmp-*"):  # downloads killed long ago
+            with contextlib.suppress(OSError):
+                if time.time() - stale.stat().st_mtime > STALE_TMP_S:
+                    shutil.rmtree(stale, ignore_errors=True)
         tmp = target.with_name(tmp_name(target.name))
         tmp.mkdir()
         try:

@@ -45,9 +45,11 @@ class ZooGroup(click.Group):
 
 
 def _console():
+    """A rich console; when not writing to a terminal, wide enough not to wrap labels."""
     from rich.console import Console
 
-    return Console()
+    console = Console()
+    return console if console.is_terminal else Console(width=200)
 
 
 def _registry(url: str | None):

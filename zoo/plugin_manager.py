@@ -114,6 +114,8 @@ def _collect(kind: str) -> dict[str, Any]:
             return _state.tables[kind]
         pm = get_plugin_manager()
         table: dict[str, Any] = {}
+        for info in _state.infos.values():
+            info.registered.pop(kind, None)
         hook = getattr(pm.hook, f"zoo_register_{kind}")
         for impl in hook.get_hookimpls():
             plugin_name = impl.plugin_name

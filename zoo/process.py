@@ -132,17 +132,20 @@ def validate_points(x: np.ndarray, dimension: int, *, name: str = "x") -> np.nda
             f"{name} has shape {arr.shape}; expected (N, {dimension}) points of the unit "
             f"hypercube [0,1]^{dimension}. Reshape your input, e.g. x.reshape(-1, {dimension})."
         )
-    finite = np.isfinite(arr).all(axis=1)
-    if not finite.all():
-        row = int(np.flatnonzero(~finite)[0])
-        raise InputError(
-            f"{name} contains NaN or inf (first at row {row}); remove or fix those points"
-        )
-    outside = ((arr < 0.0) | (arr > 1.0)).any(axis=1)
-    if outside.any():
-        row = int(np.flatnonzero(outside)[0])
-        raise InputError(
-            f"{name} has points outside the unit hypercube [0,1]^{dimension} (first at row {row}: "
-            f"{arr[row].tolist()}); map your phase-space points onto [0,1]^{dimension} first"
-        )
+    block = 1 << 16  # check in blocks: no full-size temporary masks for large inputs
+    for lo in range(0, arr.shape[0], block):
+        part = arr[lo : lo + block]
+        finite = np.isfinite(part).all(axis=1)
+        if not finite.all():
+            row = lo + int(np.flatnonzero(~finite)[0])
+            raise InputError(
+                f"{name} contains NaN or inf (first at row {row}); remove or fix those points"
+            )
+        outside = ((part < 0.0) | (part > 1.0)).any(axis=1)
+        if outside.any():
+            row = lo + int(np.flatnonzero(outside)[0])
+            raise InputError(
+                f"{name} has points outside the unit hypercube [0,1]^{dimension} (first at row "
+                f"{row}: {arr[row].tolist()}); map your phase-space points onto [0,1]^{dimension} first"
+            )
     return np.ascontiguousarray(arr)

@@ -65,10 +65,16 @@ def read_npz(
         raise InputError(f"{p}: x has shape {arrays['x'].shape}; expected (N, D)")
     y = np.ascontiguousarray(arrays[target][rows], dtype=np.float64)
     f00 = arrays.get("f00")
-    f00 = None if f00 is None or target == "f00" else np.ascontiguousarray(f00[rows], dtype=np.float64)
+    f00 = (
+        None
+        if f00 is None or target == "f00"
+        else np.ascontiguousarray(f00[rows], dtype=np.float64)
+    )
     for name, v in (("target " + target, y), ("f00", f00)):
         if v is not None and v.shape != (x.shape[0],):
-            raise InputError(f"{p}: {name} has shape {v.shape}; expected ({x.shape[0]},) to match x")
+            raise InputError(
+                f"{p}: {name} has shape {v.shape}; expected ({x.shape[0]},) to match x"
+            )
     check_block(x, y, f00, str(p))
     return make_dataset(NAME, p, x, y, f00, target=target, label=label, options={})
 

@@ -120,7 +120,10 @@ def read_parquet(
             for batch in pf.iter_batches(batch_size=batch_size, columns=cols):
                 take = min(batch.num_rows, n - start)
                 lo, hi = start, start + take
-                arrs = [batch.column(j).slice(0, take).to_numpy(zero_copy_only=False) for j in range(len(cols))]
+                arrs = [
+                    batch.column(j).slice(0, take).to_numpy(zero_copy_only=False)
+                    for j in range(len(cols))
+                ]
                 for j in range(d):
                     x[lo:hi, j] = arrs[j]
                 y[lo:hi] = arrs[d]
@@ -137,7 +140,14 @@ def read_parquet(
                 raise
             raise InputError(f"{f}: cannot read ({exc}); the file is corrupt") from None
     return make_dataset(
-        NAME, p, x, y, f00, target=tcol, label=label, options={"f00": rule},
+        NAME,
+        p,
+        x,
+        y,
+        f00,
+        target=tcol,
+        label=label,
+        options={"f00": rule},
         meta={"files": [f.name for f in files]},
     )
 

@@ -19,6 +19,8 @@ from typing import Any
 import filelock
 import fsspec
 from fsspec.core import url_to_fs
+
+from zoo.errors import RemoteError, VersionExistsError
 from zoo.registry.paths import default_home, url_digest
 from zoo.registry.stores.base import (
     TMP_PREFIX,
@@ -29,8 +31,6 @@ from zoo.registry.stores.base import (
     maybe_pause,
     tmp_name,
 )
-
-from zoo.errors import RemoteError, VersionExistsError
 
 try:  # aiohttp is only needed by the HTTP filesystem
     import aiohttp
@@ -63,7 +63,8 @@ class FsspecStore(Store):
         self._lock: filelock.FileLock | None = None
         protocols = fs.protocol if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
         self._is_local = "file" in protocols or "local" in protocols
-        self.lock_is_global = self._is_local
+        # memory:// lives in this process, so a lock on this machine covers every writer
+        self.lock_is_global = self._is_local or "memory" in protocols
 
     @property
     def url(self) -> str:

@@ -10,6 +10,7 @@ import os
 
 import aiohttp
 from fsspec.implementations.http import HTTPFileSystem
+
 from zoo.registry.stores.fsspec_store import FsspecStore
 
 DEFAULT_TIMEOUT = 30.0

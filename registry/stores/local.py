@@ -12,6 +12,8 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import filelock
+
+from zoo.errors import VersionExistsError
 from zoo.registry.stores.base import (
     TMP_PREFIX,
     Store,
@@ -21,8 +23,6 @@ from zoo.registry.stores.base import (
     maybe_pause,
     tmp_name,
 )
-
-from zoo.errors import VersionExistsError
 
 LOCK_NAME = ".lock"
 CHUNK = 1 << 20

@@ -33,7 +33,9 @@ def toy(n: int = 50, d: int = D, seed: int = 0) -> dict[str, np.ndarray]:
     return {"x": x, "y": y, "f00": f00}
 
 
-def write_paper_chunks(folder: Path, data: dict, sizes: list[int], header: str | None = None) -> None:
+def write_paper_chunks(
+    folder: Path, data: dict, sizes: list[int], header: str | None = None
+) -> None:
     folder.mkdir(parents=True)
     x, y_n = data["x"], data["y"]
     y_2 = y_n / data["f00"]
@@ -57,7 +59,9 @@ def paper_dir(tmp_path) -> tuple[Path, dict]:
     return tmp_path / "paper", data
 
 
-def check_dataset(ds: Dataset, data: dict, source: str, *, f00: bool = True, rtol: float = 0.0) -> None:
+def check_dataset(
+    ds: Dataset, data: dict, source: str, *, f00: bool = True, rtol: float = 0.0
+) -> None:
     assert isinstance(ds, Dataset)
     assert ds.x.dtype == np.float64 and ds.y.dtype == np.float64
     np.testing.assert_array_equal(ds.x, data["x"])
@@ -125,7 +129,10 @@ def test_paper_csv_errors(tmp_path, paper_dir):
     with pytest.raises(InputError, match=r"part-00000\.csv\.gz.*expected 'x1,x2,x3,yN,y_2'"):
         read_paper_csv(bad)
     # a NaN target and a point outside the unit cube, named with file and row
-    for name, key, value, message in (("nan", "y", np.nan, "y contains NaN"), ("out", "x", 1.5, "outside")):
+    for name, key, value, message in (
+        ("nan", "y", np.nan, "y contains NaN"),
+        ("out", "x", 1.5, "outside"),
+    ):
         broken = {k: v.copy() for k, v in data.items()}
         broken[key][11, ...] = value
         write_paper_chunks(tmp_path / name, broken, [50])
@@ -241,7 +248,9 @@ def test_parquet_errors(tmp_path):
     write_parquet(tmp_path / "d.parquet", data)
     with pytest.raises(InputError, match="no target column 'yN'"):
         read_parquet(tmp_path / "d.parquet", target="yN")
-    write_parquet(tmp_path / "nan.parquet", data, {"y": np.where(np.arange(50) == 33, np.nan, data["y"])})
+    write_parquet(
+        tmp_path / "nan.parquet", data, {"y": np.where(np.arange(50) == 33, np.nan, data["y"])}
+    )
     with pytest.raises(InputError, match="y contains NaN.*row 33"):
         read_parquet(tmp_path / "nan.parquet")
     write_parquet(tmp_path / "out.parquet", {"x": data["x"] * 2}, {"y": data["y"]})
@@ -260,7 +269,9 @@ def write_zarr_plain(path: Path, data: dict) -> None:
 
     g = zarr.open_group(store=str(path), mode="w")
     for key, value in data.items():
-        g.create_array(key, shape=value.shape, dtype="float64", chunks=(16,) + value.shape[1:])[...] = value
+        g.create_array(key, shape=value.shape, dtype="float64", chunks=(16,) + value.shape[1:])[
+            ...
+        ] = value
 
 
 def write_zarr_generate(path: Path, data: dict) -> dict:
@@ -271,10 +282,18 @@ def write_zarr_generate(path: Path, data: dict) -> dict:
     f11 = data["y"][:, None] * np.array([0.5, 1.0, 1.5, 2.0])
     g = zarr.open_group(store=str(path), mode="w")
     for key, value in (("x", data["x"]), ("f00", f00), ("f11", f11)):
-        g.create_array(key, shape=value.shape, dtype="float64", chunks=(16, value.shape[1]))[...] = value
+        g.create_array(key, shape=value.shape, dtype="float64", chunks=(16, value.shape[1]))[
+            ...
+        ] = value
     g.attrs["zoo_generate"] = {
-        "process": "toy", "dimension": D, "helicities": HELICITIES, "terms": ["f00", "f11"],
-        "seed": 0, "n": n, "generator_version": "1", "provenance": "abc",
+        "process": "toy",
+        "dimension": D,
+        "helicities": HELICITIES,
+        "terms": ["f00", "f11"],
+        "seed": 0,
+        "n": n,
+        "generator_version": "1",
+        "provenance": "abc",
     }
     return {"f00": f00, "f11": f11}
 
@@ -320,7 +339,10 @@ def test_zarr_errors(tmp_path):
     write_zarr_plain(tmp_path / "noy.zarr", {"x": data["x"]})
     with pytest.raises(InputError, match="no array 'y'"):
         read_zarr(tmp_path / "noy.zarr")
-    write_zarr_plain(tmp_path / "nan.zarr", {"x": data["x"], "y": np.where(np.arange(50) == 40, np.nan, data["y"])})
+    write_zarr_plain(
+        tmp_path / "nan.zarr",
+        {"x": data["x"], "y": np.where(np.arange(50) == 40, np.nan, data["y"])},
+    )
     with pytest.raises(InputError, match="y contains NaN.*row 40"):
         read_zarr(tmp_path / "nan.zarr")
     write_zarr_plain(tmp_path / "out.zarr", {"x": data["x"] + 1, "y": data["y"]})

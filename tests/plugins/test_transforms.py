@@ -192,7 +192,9 @@ def test_log_roundtrip_and_errors(batch, ctx):
 @pytest.mark.parametrize("scale", ["auto", 0.25])
 def test_asinh_roundtrip_and_state(batch, ctx, scale):
     rng = np.random.default_rng(3)
-    signed = batch.replace(y=rng.standard_normal(len(batch)) * 10.0 ** rng.uniform(-3, 3, len(batch)))
+    signed = batch.replace(
+        y=rng.standard_normal(len(batch)) * 10.0 ** rng.uniform(-3, 3, len(batch))
+    )
     step = Asinh(scale=scale)
     out, back = roundtrip(step, signed, ctx)
     expected = np.median(np.abs(signed.y)) if scale == "auto" else scale
@@ -201,7 +203,9 @@ def test_asinh_roundtrip_and_state(batch, ctx, scale):
     clone = Asinh(scale=scale)
     clone.set_state(step.get_state())
     np.testing.assert_array_equal(clone.forward(signed, ctx).y, out.y)
-    np.testing.assert_array_equal(clone.inverse(out.y, signed, ctx), step.inverse(out.y, signed, ctx))
+    np.testing.assert_array_equal(
+        clone.inverse(out.y, signed, ctx), step.inverse(out.y, signed, ctx)
+    )
 
 
 def test_asinh_errors(batch, ctx):
@@ -283,5 +287,12 @@ def test_chain_roundtrip(batch, ctx, mode, source):
         dst.set_state(src.get_state())
     out2, inputs2 = restored.forward_with_inputs(pred, ctx)
     np.testing.assert_array_equal(out2.x, out.x)
-    np.testing.assert_array_equal(restored.inverse(ideal, inputs2, ctx), chain.inverse(ideal, inputs, ctx))
-    assert [d["name"] for d in chain.describe()] == ["f00-normalise", "symmetry", "log", "standardise"]
+    np.testing.assert_array_equal(
+        restored.inverse(ideal, inputs2, ctx), chain.inverse(ideal, inputs, ctx)
+    )
+    assert [d["name"] for d in chain.describe()] == [
+        "f00-normalise",
+        "symmetry",
+        "log",
+        "standardise",
+    ]

@@ -56,108 +56,93 @@ def _sandwich(za, zb, a: int, b: int, c: int, d: int):
     return za[a, b] * zb[b, d] + za[a, c] * zb[c, d]
 
 
+#: the four three-particle invariants t_{a b c} (0-based labels; a quark, (b, c) a lepton pair)
+_TRIPLES: tuple[tuple[int, int, int], ...] = ((0, 2, 3), (1, 2, 3), (0, 4, 5), (1, 4, 5))
+
+
+def _tkey(a: int, b: int, c: int) -> tuple[int, int, int]:
+    """Key of ``t_{abc}`` (quark label first, pair sorted) in :data:`_TRIPLES`."""
+    return (a, min(b, c), max(b, c))
+
+
 @dataclass
 class _Shared:
-    """Invariants and loop functions shared by all 16 orderings of one set of points."""
+    """Invariants and loop functions shared by all 16 orderings of one set of points.
+
+    ``t`` maps each triple of :data:`_TRIPLES` to ``t_{abc} = s_ab + s_ac + s_bc``; each such
+    ``t`` is always paired with the invariant ``m = s_bc`` of its lepton pair (and
+    ``t - m = s_ab + s_ac`` is formed without cancellation). Every ordering uses the
+    ``t_{abc}`` of its own labels (momentum conservation, e.g. t134 = t256, is not used, so
+    that the result does not depend on which of two equal invariants is taken when the
+    input momenta conserve momentum only to rounding).
+    """
 
     s: object  # (6, 6, N) s_ij
-    t: tuple  # (t134, t234)
-    tm: dict  # (tkey, mkey) -> t - m computed without cancellation
-    m: tuple  # (s34, s56)
+    t: dict  # triple -> t
     s12: object
-    V: object
-    I3: object
-    Ls: tuple  # per tkey
-    L0: dict  # (tkey, mkey) -> L0(-t, -m)
-    L1: dict  # (tkey, mkey) -> L1(-m, -t)
-    Lt: dict  # (tkey, mkey) -> ln(-t/-m) + ln(-s12/-m)
-    Lsm: tuple  # per mkey: ln(-m/-s12)
+    V: object = None
+    I3: object = None
+    Ls: dict | None = None  # triple -> Ls_{-1}^{2mh}(s12, t; s34, s56) without the I3m part
+    L0: dict | None = None  # triple -> L0(-t, -m)
+    L1: dict | None = None  # triple -> L1(-m, -t)
+    Lt: dict | None = None  # triple -> ln(-t/-m) + ln(-s12/-m)
+    Lsm: dict | None = None  # pair (b, c) -> ln(-m/-s12)
 
 
-def _shared_numpy(s: np.ndarray, mu2: float, loop: bool) -> _Shared:
+def _shared(s, mu2, loop: bool, fns: dict) -> _Shared:
+    """Fill :class:`_Shared`; ``fns`` holds the (numpy or mpmath-vectorised) loop functions."""
     s12, s34, s56 = s[0, 1], s[2, 3], s[4, 5]
-    t134 = s[0, 2] + s[0, 3] + s34
-    t234 = s[1, 2] + s[1, 3] + s34
-    tm = {
-        (0, 0): s[0, 2] + s[0, 3],
-        (0, 1): s[1, 4] + s[1, 5],
-        (1, 0): s[1, 2] + s[1, 3],
-        (1, 1): s[0, 4] + s[0, 5],
-    }
-    sh = _Shared(s, (t134, t234), tm, (s34, s56), s12, None, None, (), {}, {}, {}, ())
+    tv = {(a, b, c): s[a, b] + s[a, c] + s[b, c] for (a, b, c) in _TRIPLES}
+    sh = _Shared(s, tv, s12)
     if not loop:
         return sh
-    lmu = lf.log_ratio(s12, np.full_like(s12, -mu2))  # ln(-s12 - i0) - ln(mu2)
-    sh.V = -0.5 * lmu * lmu + 1.5 * lmu - 3.5
-    sh.I3 = lf.i3m(s12, s34, s56)
-    sh.Ls = tuple(lf.ls2mh_t(s12, t, s34, s56) for t in (t134, t234))
-    lsm = tuple(lf.log_ratio(m, s12) for m in (s34, s56))
-    sh.Lsm = lsm
-    for tk, t in enumerate((t134, t234)):
-        for mk, m in enumerate((s34, s56)):
-            d = tm[(tk, mk)]
-            sh.L0[(tk, mk)] = lf.l0(t, m, d)
-            sh.L1[(tk, mk)] = lf.l1(m, t, -d)
-            sh.Lt[(tk, mk)] = lf.log_ratio(t, m) - lsm[mk]
+    lr = fns["log_ratio"]
+    lmu = lr(s12, -mu2 + 0 * s12)  # ln(-s12 - i0) - ln(mu2)
+    sh.V = -lmu * lmu / 2 + 3 * lmu / 2 - 3.5
+    sh.I3 = fns["i3m"](s12, s34, s56)
+    sh.Lsm = {(2, 3): lr(s34, s12), (4, 5): lr(s56, s12)}
+    sh.Ls, sh.L0, sh.L1, sh.Lt = {}, {}, {}, {}
+    for (a, b, c), t in tv.items():
+        m = s[b, c]
+        d = s[a, b] + s[a, c]  # t - m
+        sh.Ls[(a, b, c)] = fns["ls2mh_t"](s12, t, s34, s56)
+        sh.L0[(a, b, c)] = fns["l0"](t, m, d)
+        sh.L1[(a, b, c)] = fns["l1"](m, t, -d)
+        sh.Lt[(a, b, c)] = lr(t, m) - sh.Lsm[(b, c)]
     return sh
+
+
+_NUMPY_FNS = {
+    "log_ratio": lf.log_ratio,
+    "i3m": lf.i3m,
+    "ls2mh_t": lf.ls2mh_t,
+    "l0": lf.l0,
+    "l1": lf.l1,
+}
 
 
 def _mp_vec(fun):
     return np.frompyfunc(fun, fun.__code__.co_argcount, 1)
 
 
-def _shared_mp(s: np.ndarray, mu2, loop: bool) -> _Shared:
-    """As :func:`_shared_numpy` for object arrays of mpmath numbers."""
-    s12, s34, s56 = s[0, 1], s[2, 3], s[4, 5]
-    t134 = s[0, 2] + s[0, 3] + s34
-    t234 = s[1, 2] + s[1, 3] + s34
-    tm = {
-        (0, 0): s[0, 2] + s[0, 3],
-        (0, 1): s[1, 4] + s[1, 5],
-        (1, 0): s[1, 2] + s[1, 3],
-        (1, 1): s[0, 4] + s[0, 5],
-    }
-    sh = _Shared(s, (t134, t234), tm, (s34, s56), s12, None, None, (), {}, {}, {}, ())
-    if not loop:
-        return sh
-    lr = _mp_vec(lf.mp_log_ratio)
-    lmu = lr(s12, np.full(s12.shape, -mpmath.mpf(mu2), dtype=object))
-    sh.V = -lmu * lmu / 2 + 3 * lmu / 2 - mpmath.mpf(7) / 2
-    sh.I3 = _mp_vec(lf.mp_i3m)(s12, s34, s56)
-    ls = _mp_vec(lf.mp_ls2mh_t)
-    sh.Ls = tuple(ls(s12, t, s34, s56) for t in (t134, t234))
-    lsm = tuple(lr(m, s12) for m in (s34, s56))
-    sh.Lsm = lsm
-    l0v, l1v = _mp_vec(lf.mp_l0), _mp_vec(lf.mp_l1)
-    for tk, t in enumerate((t134, t234)):
-        for mk, m in enumerate((s34, s56)):
-            d = tm[(tk, mk)]
-            sh.L0[(tk, mk)] = l0v(t, m, d)
-            sh.L1[(tk, mk)] = l1v(m, t, -d)
-            sh.Lt[(tk, mk)] = lr(t, m) - lsm[mk]
-    return sh
+_MP_FNS = {
+    "log_ratio": _mp_vec(lf.mp_log_ratio),
+    "i3m": _mp_vec(lf.mp_i3m),
+    "ls2mh_t": _mp_vec(lf.mp_ls2mh_t),
+    "l0": _mp_vec(lf.mp_l0),
+    "l1": _mp_vec(lf.mp_l1),
+}
 
 
-def _keys(p: tuple[int, ...]) -> tuple[int, int]:
-    """(tkey, mkey) of an ordering p (0-based): which of t134/t234 is ``t_{p1 p3 p4}`` and which
-    of s34/s56 is ``s_{p3 p4}``."""
-    first_pair = {p[2], p[3]} == {2, 3}
-    mkey = 0 if first_pair else 1
-    if first_pair:
-        tkey = 0 if p[0] == 0 else 1
-    else:
-        tkey = 1 if p[0] == 0 else 0
-    return tkey, mkey
-
-
-def _flip_part(za, zb, q, sh: _Shared, tkey: int, mkey: int):
+def _flip_part(za, zb, q, sh: _Shared):
     """The L0/L1/log part of F^a ("G") for local labels q (0-based global indices) with the
     products ``za``, ``zb`` (swapped by the caller for the conjugate term)."""
     i1, i2, i3, i4, i5, i6 = q
     s = sh.s
     s12, s34, s56 = s[i1, i2], s[i3, i4], s[i5, i6]
-    t = sh.t[tkey]
-    tb = sh.t[1 - tkey]
+    key = _tkey(i1, i3, i4)
+    t = sh.t[key]
+    tb = sh.t[_tkey(i2, i3, i4)]
     d12 = s12 - s34 - s56
     d56 = s56 - s12 - s34
     D3 = s12 * s12 + s34 * s34 + s56 * s56 - 2.0 * (s12 * s34 + s12 * s56 + s34 * s56)
@@ -167,9 +152,9 @@ def _flip_part(za, zb, q, sh: _Shared, tkey: int, mkey: int):
     a61b14 = za[i6, i1] * zb[i1, i4]
     z26 = za[i2, i6]
     b14 = zb[i1, i4]
-    L0 = sh.L0[(tkey, mkey)]
-    Lt = sh.Lt[(tkey, mkey)]
-    g = 0.5 * a61b14 * a61b14 * c / t * sh.L1[(tkey, mkey)]
+    L0 = sh.L0[key]
+    Lt = sh.Lt[key]
+    g = 0.5 * a61b14 * a61b14 * c / t * sh.L1[key]
     g = g + (2.0 * a61b14 * K - za[i1, i6] * z26 * b14 * b14 * t / X) * c * L0 / s34
     g = g - (0.5 * z26 * b14 * K / X + 0.75 * K * K / t) * c * Lt
 
@@ -199,22 +184,26 @@ def _flip_part(za, zb, q, sh: _Shared, tkey: int, mkey: int):
     ) * (zb[i4, i5] * d12 - 2.0 * zb[i4, i3] * a36 * zb[i6, i5]) / xd3
     h = h + 4.0 * (a34b45 * s6_134 + za[i6, i3] * zb[i3, i4] * s3_245) / xd3
     h = h + 2.0 * d12 / xd3 * (zb[i4, i5] * s3_245 / zb[i5, i6] - a36 * s6_134 / za[i5, i6])
-    return g + h * sh.Lsm[mkey]
+    return g + h * sh.Lsm[(key[1], key[2])]
 
 
-def _abelian(za, zb, p, sh: _Shared, loop: bool):
-    """``(A^a_tree, A^a_1loop)`` for the ordering p (0-based global indices)."""
+def _abelian(za, zb, p, sh: _Shared, loop: bool, track: bool = False):
+    """``(A^a_tree, A^a_1loop, size)`` for the ordering p (0-based global indices).
+
+    ``size`` (only with ``track``) is the sum of the moduli of the large pieces of ``F^a``
+    (the coefficients times Ls, I3m, the L0/L1 parts, and the total): divided by
+    ``|A_1loop|`` it measures the cancellation, i.e. the loss of relative precision."""
     i1, i2, i3, i4, i5, i6 = p
     s = sh.s
-    tkey, mkey = _keys(p)
+    key = _tkey(i1, i3, i4)
     s12, s34, s56 = s[i1, i2], s[i3, i4], s[i5, i6]
-    t = sh.t[tkey]
+    t = sh.t[key]
     K = _sandwich(za, zb, i6, i2, i5, i4)
     a13b25 = za[i1, i3] * zb[i2, i5]
     tree = a13b25 * K / (s34 * s56 * t)
     if not loop:
-        return tree, None
-    tb = sh.t[1 - tkey]
+        return tree, None, None
+    tb = sh.t[_tkey(i2, i3, i4)]
     d12 = s12 - s34 - s56
     d34 = s34 - s12 - s56
     d56 = s56 - s12 - s34
@@ -230,10 +219,13 @@ def _abelian(za, zb, p, sh: _Shared, loop: bool):
 
     # coefficient of Ls_{-1}^{2mh}
     cls = a13b25 * a13b25 / (a34b56 * t * Xb) - (K2 * Kc) ** 2 / (b34a56 * t * X * X * X)
-    f = cls * sh.Ls[tkey]
+    f = cls * sh.Ls[key]
     # L0, L1, log parts and their conjugates
-    f = f + _flip_part(za, zb, p, sh, tkey, mkey)
-    f = f - _flip_part(zb, za, (i2, i1, i5, i6, i3, i4), sh, tkey, 1 - mkey)
+    g1 = _flip_part(za, zb, p, sh)
+    g2 = _flip_part(zb, za, (i2, i1, i5, i6, i3, i4), sh)
+    if track:
+        mag = np.abs(f) + np.abs(g1) + np.abs(g2)
+    f = f + g1 - g2
 
     # coefficient T of the three-mass triangle
     s6_125 = _sandwich(za, zb, i6, i1, i2, i5)
@@ -273,7 +265,8 @@ def _abelian(za, zb, p, sh: _Shared, loop: bool):
     a16b24 = za[i1, i6] * zb[i2, i4]
     T = T + 0.5 * (a16b24 * a16b24 / b34a56 - a13b25 * a13b25 / a34b56) / Xb
     T = T - 0.5 * b14a26 * b14a26 * (t * d12 + 2.0 * s34 * s56) / (b34a56 * X * X * X)
-    f = f + T * sh.I3
+    ti3 = T * sh.I3
+    f = f + ti3
 
     # rational terms
     f = f + 0.5 * (tb * d12 + 2.0 * s34 * s56) / xd3 * (
@@ -281,7 +274,9 @@ def _abelian(za, zb, p, sh: _Shared, loop: bool):
         + za[i3, i6] * za[i3, i6] / (za[i3, i4] * za[i5, i6])
     )
     f = f + a36b45 * (t - tb) / xd3 - 0.5 * K * K / (b34a56 * t * X)
-    return tree, tree * sh.V + f
+    if track:
+        return tree, tree * sh.V + f, mag + np.abs(ti3) + np.abs(f)
+    return tree, tree * sh.V + f, None
 
 
 def _orderings() -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
@@ -296,17 +291,26 @@ def _orderings() -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
 _ORDERINGS = _orderings()
 
 
-def _amplitudes_core(za, zb, sh: _Shared, loop: bool, dtype) -> tuple[np.ndarray, np.ndarray | None]:
+def _amplitudes_core(za, zb, sh: _Shared, loop: bool, dtype, track: bool = False, columns=None):
+    """``(tree, loop, cond)``: amplitudes (N, 8) and, with ``track``, the cancellation
+    ratio ``cond`` (N, 8) = (sum of moduli of the large pieces) / |A_1loop|.
+    ``columns`` restricts the work to some columns (the others are left zero)."""
     n = sh.s12.shape[0]
-    tree = np.empty((n, 8), dtype=dtype)
-    one = np.empty((n, 8), dtype=dtype) if loop else None
+    tree = np.zeros((n, 8), dtype=dtype)
+    one = np.zeros((n, 8), dtype=dtype) if loop else None
+    cond = np.zeros((n, 8), dtype=np.float64) if (loop and track) else None
     for j, (p, q) in enumerate(_ORDERINGS):
-        t1, l1 = _abelian(za, zb, p, sh, loop)
-        t2, l2 = _abelian(za, zb, q, sh, loop)
+        if columns is not None and j not in columns:
+            continue
+        t1, l1, m1 = _abelian(za, zb, p, sh, loop, track)
+        t2, l2, m2 = _abelian(za, zb, q, sh, loop, track)
         tree[:, j] = t1 + t2
         if loop:
             one[:, j] = l1 + l2
-    return tree, one
+            if track:
+                a1 = np.abs(one[:, j])
+                cond[:, j] = (m1 + m2 + np.abs(tree[:, j] * sh.V)) / np.where(a1 > 0, a1, 1e-300)
+    return tree, one, cond
 
 
 def amplitudes_double(
@@ -315,21 +319,123 @@ def amplitudes_double(
     """Tree and one-loop amplitudes (N, 8) complex128 at outgoing momenta ``k`` (N, 6, 4),
     plain double precision (no stability test)."""
     za, zb, s = spinor_products(k)
-    sh = _shared_numpy(s, mu * mu, loop)
-    return _amplitudes_core(za, zb, sh, loop, np.complex128)
+    sh = _shared(s, mu * mu, loop, _NUMPY_FNS)
+    tree, one, _ = _amplitudes_core(za, zb, sh, loop, np.complex128)
+    return tree, one
 
 
 def amplitudes_mp(
-    k: np.ndarray, *, mu: float = MU_DEFAULT, loop: bool = True, dps: int = 40
+    k: np.ndarray, *, mu: float = MU_DEFAULT, loop: bool = True, dps: int = 32, columns=None
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """As :func:`amplitudes_double` in mpmath arithmetic with ``dps`` digits (slow: a few
-    ms per point and configuration); momenta taken exactly as given, results rounded to
-    complex128."""
+    """As :func:`amplitudes_double` in mpmath arithmetic with ``dps`` digits (slow: tens of
+    ms per point); momenta taken exactly as given, results rounded to complex128.
+    ``columns`` (iterable of column indices) restricts the work; other columns are 0."""
     from zoo.plugins.processes.qqzz.spinors import spinor_products_mp
 
+    cols = None if columns is None else set(int(c) for c in columns)
     with mpmath.workdps(dps):
         za, zb, s = spinor_products_mp(np.asarray(k))
-        sh = _shared_mp(s, mpmath.mpf(mu) ** 2, loop)
-        tree, one = _amplitudes_core(za, zb, sh, loop, object)
+        sh = _shared(s, mpmath.mpf(mu) ** 2, loop, _MP_FNS)
+        tree, one, _ = _amplitudes_core(za, zb, sh, loop, object, columns=cols)
         to_c = np.vectorize(complex, otypes=[np.complex128])
         return to_c(tree), (to_c(one) if loop else None)
+
+
+# ----------------------------------------------------------------------------------------
+# stability test and rescue
+# ----------------------------------------------------------------------------------------
+
+#: candidates for the stability test: estimated cancellation loss 1e-16 * cond above this
+CANDIDATE_LOSS = 1e-13
+#: rescue threshold on the relative change of f00/f01/f11 under a rotation of the frame
+RESCUE_THRESHOLD = 1e-10
+# a fixed generic rotation (no symmetry axis of the event); orthonormal to rounding
+_ROT = np.linalg.qr(np.array([[0.36, -0.48, 0.8], [0.8, 0.6, 0.0], [-0.48, 0.64, 0.6]]))[0]
+
+
+@dataclass
+class RescueInfo:
+    """What the stability test and rescue did for one call."""
+
+    n_points: int = 0
+    n_candidates: int = 0  # points given the rotated re-evaluation
+    n_rescued_points: int = 0  # points re-evaluated in mpmath
+    n_rescued_entries: int = 0  # (point, configuration) entries re-evaluated
+    seconds_test: float = 0.0
+    seconds_rescue: float = 0.0
+
+
+def _rel_changes(t1, l1, t2, l2) -> np.ndarray:
+    """Largest relative change of f00, f11 and f01 (relative to sqrt(f00 f11)) per entry."""
+    a0, a1 = np.abs(t1), np.abs(l1)
+    d00 = np.abs(np.abs(t2) ** 2 - a0**2) / np.maximum(a0**2, 1e-300)
+    d11 = np.abs(np.abs(l2) ** 2 - a1**2) / np.maximum(a1**2, 1e-300)
+    f01a = 2.0 * (np.conj(t1) * l1).real
+    f01b = 2.0 * (np.conj(t2) * l2).real
+    d01 = np.abs(f01b - f01a) / np.maximum(a0 * a1, 1e-300)
+    return np.maximum(np.maximum(d00, d11), d01)
+
+
+def amplitudes(
+    k: np.ndarray,
+    *,
+    mu: float = MU_DEFAULT,
+    loop: bool = True,
+    rescue: bool = True,
+    threshold: float = RESCUE_THRESHOLD,
+    dps: int = 32,
+) -> tuple[np.ndarray, np.ndarray | None, RescueInfo]:
+    """Tree and one-loop amplitudes (N, 8) complex128 with stability test and rescue.
+
+    Stability test (loop only): entries whose estimated cancellation loss
+    ``1e-16 * cond`` exceeds :data:`CANDIDATE_LOSS` are re-evaluated in double precision in
+    a rotated frame; where f00, f01 or f11 change by more than ``threshold`` the entry is
+    re-evaluated with mpmath at ``dps`` digits from the same momenta. The tree needs no
+    rescue (its cancellations are mild)."""
+    k = np.asarray(k, dtype=np.float64)
+    info = RescueInfo(n_points=k.shape[0])
+    za, zb, s = spinor_products(k)
+    sh = _shared(s, mu * mu, loop, _NUMPY_FNS)
+    track = loop and rescue
+    tree, one, cond = _amplitudes_core(za, zb, sh, loop, np.complex128, track=track)
+    if not track:
+        return tree, one, info
+    t0 = time.perf_counter()
+    cand = np.flatnonzero((1e-16 * cond > CANDIDATE_LOSS).any(axis=1))
+    info.n_candidates = int(cand.size)
+    if cand.size:
+        kr = k[cand].copy()
+        kr[..., 1:] = kr[..., 1:] @ _ROT.T
+        zar, zbr, sr = spinor_products(kr)
+        shr = _shared(sr, mu * mu, True, _NUMPY_FNS)
+        tr, lr_, _ = _amplitudes_core(zar, zbr, shr, True, np.complex128)
+        bad = _rel_changes(tree[cand], one[cand], tr, lr_) > threshold
+        info.seconds_test = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        rows = np.flatnonzero(bad.any(axis=1))
+        for r in rows:
+            i = cand[r]
+            cols = np.flatnonzero(bad[r])
+            mt, ml = amplitudes_mp(k[i : i + 1], mu=mu, loop=True, dps=dps, columns=cols)
+            tree[i, cols] = mt[0, cols]
+            one[i, cols] = ml[0, cols]
+            info.n_rescued_entries += int(cols.size)
+        info.n_rescued_points = int(rows.size)
+        info.seconds_rescue = time.perf_counter() - t1
+    return tree, one, info
+
+
+def squared(tree: np.ndarray, one: np.ndarray | None, terms=("f00", "f01", "f11")) -> dict[str, np.ndarray]:
+    """``{term: (N, 8) float64}`` from amplitudes: f00 = |A_tree|^2,
+    f01 = 2 Re(conj(A_tree) A_1loop), f11 = |A_1loop|^2."""
+    out: dict[str, np.ndarray] = {}
+    for term in terms:
+        if term == "f00":
+            out[term] = tree.real**2 + tree.imag**2
+        elif term == "f01":
+            out[term] = 2.0 * (tree.real * one.real + tree.imag * one.imag)
+        elif term == "f11":
+            out[term] = one.real**2 + one.imag**2
+        else:
+            raise ValueError(f"unknown term {term!r}; use f00, f01 or f11")
+    return out

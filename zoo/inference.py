@@ -1,0 +1,434 @@
+"""Fast prediction for the built-in regressors, at any batch size.
+
+:func:`fast_predictor` turns a fitted regressor into a callable ``predict(x) -> (N,)
+float64`` that gives the same values as ``regressor.predict`` (to float rounding) but
+runs at the best throughput this machine offers for every batch size:
+
+* neural networks (``skdnn``, ``dnn``): the weights are extracted once
+  (:func:`network_spec`) and the forward pass runs in ONNX Runtime on an in-memory graph
+  built from them (:mod:`zoo.onnx_export`), in chunks of :data:`CHUNK` rows so that the
+  intermediate activations stay in cache and memory stays flat for any N. A single
+  point goes through a pre-bound ``io_binding`` (no allocation, no Python per layer).
+  Backends ``"numpy"`` (cached weights, preallocated buffers, ``out=`` matmuls) and
+  ``"torch"`` (chunked ``inference_mode``; the one used on a CUDA device) are kept for
+  comparison and as fall-backs.
+* tree ensembles (``xgboost``, ``catboost``): the native library's own predict, with
+  the input validated once and no copies (already their fastest path).
+
+Everything is float32 or float64 as trained; results are float64.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from zoo.errors import ConfigError, InputError
+
+#: rows per forward pass: activations of a 50-wide network (4096 x 50 x 8 B = 1.6 MB)
+#: stay in the L2/L3 caches; measured best on a 2-core CPU (docs/bench_inference.md)
+CHUNK = 4096
+BACKENDS = ("auto", "onnxruntime", "numpy", "torch", "native")
+ACTIVATIONS = ("relu", "gelu", "silu", "tanh")
+
+
+class UnsupportedModelError(ConfigError):
+    """The regressor (or one of its layers/transforms) has no fast path or export."""
+
+
+# -- network description ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Dense:
+    """``y = x @ weight_t + bias``, followed by the activation when ``act``."""
+
+    weight_t: np.ndarray  # (n_in, n_out), C-contiguous
+    bias: np.ndarray | None  # (n_out,)
+    act: bool
+
+
+@dataclass(frozen=True)
+class Residual:
+    """``y = act(h3(act(h2(act(h1(x))))) + x @ skip_t)``; ``skip_t`` None is the identity."""
+
+    layers: tuple[Dense, ...]
+    skip_t: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """A feed-forward network as plain arrays, in its computing dtype."""
+
+    items: tuple[Dense | Residual, ...]
+    activation: str
+    dtype: str
+    n_features: int
+
+    @property
+    def n_parameters(self) -> int:
+        n = 0
+        for item in self.items:
+            dense = item.layers if isinstance(item, Residual) else (item,)
+            for d in dense:
+                n += d.weight_t.size + (0 if d.bias is None else d.bias.size)
+            if isinstance(item, Residual) and item.skip_t is not None:
+                n += item.skip_t.size
+        return n
+
+    @property
+    def width(self) -> int:
+        return max(d.weight_t.shape[1] for d in self.dense_layers())
+
+    def dense_layers(self) -> list[Dense]:
+        out: list[Dense] = []
+        for item in self.items:
+            out.extend(item.layers if isinstance(item, Residual) else (item,))
+        return out
+
+
+def _activation_name(module: Any) -> str | None:
+    from torch import nn
+
+    if isinstance(module, nn.ReLU):
+        return "relu"
+    if isinstance(module, nn.GELU):
+        if module.approximate != "none":
+            raise UnsupportedModelError("GELU(approximate='tanh') is not supported; use 'none'")
+        return "gelu"
+    if isinstance(module, nn.SiLU):
+        return "silu"
+    if isinstance(module, nn.Tanh):
+        return "tanh"
+    return None
+
+
+def network_spec(regressor: Any) -> NetSpec:
+    """Extract the weights of a fitted torch regressor (``skdnn``/``dnn``) once."""
+    from torch import nn
+
+    from zoo.plugins.regressors.torch_models import SkDNN
+
+    module = getattr(regressor, "model_", None)
+    if module is None or not isinstance(module, nn.Module):
+        raise UnsupportedModelError(
+            f"{type(regressor).__name__} has no fitted torch network (model_); fit or load it"
+        )
+    acts: set[str] = set()
+
+    def dense(lin: nn.Linear, act: bool) -> Dense:
+        w = lin.weight.detach().to("cpu").numpy()
+        b = None if lin.bias is None else lin.bias.detach().to("cpu").numpy().copy()
+        return Dense(np.ascontiguousarray(w.T), b, act)
+
+    def note(m: nn.Module) -> None:
+        name = _activation_name(m)
+        if name is None:
+            raise UnsupportedModelError(f"layer {type(m).__name__} has no fast path")
+        acts.add(name)
+
+    items: list[Dense | Residual] = []
+    if isinstance(module, SkDNN):
+        note(module.inp[1])
+        items.append(dense(module.inp[0], True))
+        for blk in module.blocks:
+            h = blk.h
+            note(h[1])
+            note(blk.g)
+            skip = None if isinstance(blk.skip, nn.Identity) else np.ascontiguousarray(
+                blk.skip.weight.detach().to("cpu").numpy().T)
+            items.append(Residual((dense(h[0], True), dense(h[2], True), dense(h[4], False)), skip))
+        items.append(dense(module.out, False))
+    elif isinstance(module, nn.Sequential):
+        mods = list(module)
+        i = 0
+        while i < len(mods):
+            lin = mods[i]
+            if not isinstance(lin, nn.Linear):
+                raise UnsupportedModelError(f"unexpected layer {type(lin).__name__} in the MLP")
+            act = i + 1 < len(mods) and not isinstance(mods[i + 1], nn.Linear)
+            if act:
+                note(mods[i + 1])
+            items.append(dense(lin, act))
+            i += 2 if act else 1
+    else:
+        raise UnsupportedModelError(f"network {type(module).__name__} has no fast path")
+    if len(acts) > 1:
+        raise UnsupportedModelError(f"mixed activations {sorted(acts)} are not supported")
+    first = items[0].layers[0] if isinstance(items[0], Residual) else items[0]
+    dtype = str(first.weight_t.dtype)
+    return NetSpec(tuple(items), acts.pop() if acts else "relu", dtype, first.weight_t.shape[0])
+
+
+# -- backends -------------------------------------------------------------------------------
+class NumpyNet:
+    """The forward pass in numpy with cached weights and preallocated chunk buffers."""
+
+    def __init__(self, spec: NetSpec, chunk: int = CHUNK):
+        self.spec = spec
+        self.dtype = np.dtype(spec.dtype)
+        self.chunk = int(chunk)
+        self._bufs: dict[int, tuple[np.ndarray, ...]] = {}
+
+    def _buffers(self, rows: int) -> tuple[np.ndarray, ...]:
+        bufs = self._bufs.get(rows)
+        if bufs is None:
+            w = self.spec.width
+            bufs = tuple(np.empty((rows, w), dtype=self.dtype) for _ in range(4))
+            self._bufs[rows] = bufs
+        return bufs
+
+    def _act(self, h: np.ndarray, tmp: np.ndarray) -> None:
+        name = self.spec.activation
+        if name == "relu":
+            np.maximum(h, 0, out=h)
+        elif name == "tanh":
+            np.tanh(h, out=h)
+        elif name == "silu":
+            np.negative(h, out=tmp)
+            np.exp(tmp, out=tmp)
+            tmp += 1
+            np.divide(h, tmp, out=h)
+        else:  # exact gelu: 0.5 x (1 + erf(x / sqrt 2))
+            from scipy.special import erf
+
+            np.multiply(h, 1.0 / math.sqrt(2.0), out=tmp)
+            erf(tmp, out=tmp)
+            tmp += 1
+            h *= tmp
+            h *= 0.5
+
+    def _dense(self, d: Dense, x: np.ndarray, out: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+        o = out[:, : d.weight_t.shape[1]]
+        np.matmul(x, d.weight_t, out=o)
+        if d.bias is not None:
+            o += d.bias
+        if d.act:
+            self._act(o, tmp[:, : o.shape[1]])
+        return o
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        bufs = self._buffers(x.shape[0])
+        tmp = bufs[3]
+        cur, k = x, -1  # k: index of the buffer holding cur (-1: the input)
+        for item in self.spec.items:
+            free = [i for i in range(3) if i != k]
+            if isinstance(item, Dense):
+                cur, k = self._dense(item, cur, bufs[free[0]], tmp), free[0]
+                continue
+            h = self._dense(item.layers[0], cur, bufs[free[0]], tmp)
+            h = self._dense(item.layers[1], h, bufs[free[1]], tmp)
+            h = self._dense(item.layers[2], h, bufs[free[0]], tmp)
+            if item.skip_t is None:
+                h += cur
+            else:
+                s = bufs[free[1]][:, : item.skip_t.shape[1]]
+                np.matmul(cur, item.skip_t, out=s)
+                h += s
+            self._act(h, tmp[:, : h.shape[1]])
+            cur, k = h, free[0]
+        return cur[:, 0]
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        out = np.empty(x.shape[0], dtype=np.float64)
+        for s in range(0, x.shape[0], self.chunk):
+            xb = np.ascontiguousarray(x[s : s + self.chunk], dtype=self.dtype)
+            out[s : s + xb.shape[0]] = self._forward(xb)
+        return out
+
+
+class OrtNet:
+    """ONNX Runtime session of a network graph; chunked batches, pre-bound single point."""
+
+    def __init__(self, model_bytes: bytes, dtype: str, n_features: int, *,
+                 n_threads: int | None = None, chunk: int = CHUNK):
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.intra_op_num_threads = int(n_threads or os.cpu_count() or 1)
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.log_severity_level = 3
+        self._sess = ort.InferenceSession(model_bytes, opts, providers=["CPUExecutionProvider"])
+        # a single-threaded session for one point: no thread-pool wake-up per call
+        opts1 = ort.SessionOptions()
+        opts1.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts1.intra_op_num_threads = 1
+        opts1.inter_op_num_threads = 1
+        opts1.log_severity_level = 3
+        self._sess1 = ort.InferenceSession(model_bytes, opts1, providers=["CPUExecutionProvider"])
+        self.dtype = np.dtype(dtype)
+        self.chunk = int(chunk)
+        self._in = self._sess.get_inputs()[0].name
+        self._out = self._sess.get_outputs()[0].name
+        self._x1 = np.zeros((1, n_features), dtype=self.dtype)
+        self._y1 = np.zeros((1, 1), dtype=self.dtype)
+        self._bind = self._sess1.io_binding()
+        self._bind.bind_ortvalue_input(self._in, ort.OrtValue.ortvalue_from_numpy(self._x1))
+        self._bind.bind_ortvalue_output(self._out, ort.OrtValue.ortvalue_from_numpy(self._y1))
+        self._run_opts = ort.RunOptions()
+
+    def one(self, x: np.ndarray) -> float:
+        """The prediction at one point ``x`` (D,) (no allocation beyond the result)."""
+        self._x1[0] = x
+        self._sess1.run_with_iobinding(self._bind, self._run_opts)
+        return float(self._y1[0, 0])
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        n = x.shape[0]
+        if n == 1:
+            return np.array([self.one(x[0])], dtype=np.float64)
+        out = np.empty(n, dtype=np.float64)
+        run = self._sess.run
+        for s in range(0, n, self.chunk):
+            xb = np.ascontiguousarray(x[s : s + self.chunk], dtype=self.dtype)
+            out[s : s + xb.shape[0]] = run([self._out], {self._in: xb})[0][:, 0]
+        return out
+
+
+class TorchNet:
+    """Chunked ``inference_mode`` forward of the torch module (the CUDA path)."""
+
+    def __init__(self, regressor: Any, *, chunk: int | None = None, n_threads: int | None = None):
+        import torch
+
+        self._torch = torch
+        self.module = regressor.model_.eval()
+        param = next(self.module.parameters())
+        self.device, self.tdtype = param.device, param.dtype
+        self.chunk = int(chunk or (65_536 if self.device.type == "cuda" else CHUNK))
+        self.n_threads = n_threads
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        torch = self._torch
+        n = x.shape[0]
+        out = np.empty(n, dtype=np.float64)
+        prev = torch.get_num_threads()
+        if self.n_threads:
+            torch.set_num_threads(int(self.n_threads))
+        try:
+            with torch.inference_mode():
+                for s in range(0, n, self.chunk):
+                    xb = torch.from_numpy(np.ascontiguousarray(x[s : s + self.chunk]))
+                    xb = xb.to(device=self.device, dtype=self.tdtype, non_blocking=True)
+                    out[s : s + xb.shape[0]] = (
+                        self.module(xb)[:, 0].to("cpu", torch.float64).numpy())
+        finally:
+            torch.set_num_threads(prev)
+        return out
+
+
+# -- the public entry point ----------------------------------------------------------------
+class Predictor:
+    """``predict(x) -> (N,) float64`` for one fitted regressor; ``backend`` says which path."""
+
+    def __init__(self, fn: Callable[[np.ndarray], np.ndarray], n_features: int, backend: str,
+                 one: Callable[[np.ndarray], float] | None = None):
+        self._fn = fn
+        self._one = one
+        self.n_features = int(n_features)
+        self.backend = backend
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.n_features:
+            raise InputError(
+                f"x has shape {x.shape}; the regressor needs (N, {self.n_features}) points")
+        if x.shape[0] == 0:
+            return np.empty(0, dtype=np.float64)
+        return self._fn(x)
+
+    def one(self, x: np.ndarray) -> float:
+        """One point ``x`` (D,) -> float: the lowest-latency path (no validation)."""
+        if self._one is not None:
+            return self._one(x)
+        return float(self._fn(np.asarray(x).reshape(1, -1))[0])
+
+    def __repr__(self) -> str:
+        return f"<Predictor {self.backend} D={self.n_features}>"
+
+
+def _torch_device_type(regressor: Any) -> str:
+    module = getattr(regressor, "model_", None)
+    try:
+        return next(module.parameters()).device.type
+    except (AttributeError, StopIteration):
+        return "cpu"
+
+
+def fast_predictor(regressor: Any, *, backend: str = "auto", n_threads: int | None = None,
+                   chunk: int = CHUNK) -> Predictor:
+    """The fastest prediction path for a fitted regressor (see the module docstring).
+
+    ``backend``: ``auto`` (ONNX Runtime for networks on CPU, torch on CUDA, the native
+    library for trees), or one of ``onnxruntime``, ``numpy``, ``torch`` (networks) and
+    ``native`` (any regressor: its own ``predict``). ``n_threads``: CPU threads (None:
+    all cores for ONNX Runtime, torch's setting otherwise).
+    """
+    if backend not in BACKENDS:
+        raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    name = getattr(regressor, "name", type(regressor).__name__)
+    n_features = getattr(regressor, "n_features_", None)
+    if n_features is None:
+        raise ConfigError(f"{name} is not fitted (no n_features_); fit or load it first")
+    is_net = getattr(regressor, "model_", None) is not None and name in ("skdnn", "dnn")
+    if backend == "auto":
+        if is_net:
+            backend = "torch" if _torch_device_type(regressor) != "cpu" else "onnxruntime"
+        else:
+            backend = "native"
+    if backend == "native":
+        return _native(regressor, n_features)
+    if not is_net:
+        raise UnsupportedModelError(f"backend {backend!r} is for networks (skdnn, dnn), not {name}")
+    if backend == "torch":
+        return Predictor(TorchNet(regressor, n_threads=n_threads), n_features, "torch")
+    spec = network_spec(regressor)
+    if backend == "numpy":
+        return Predictor(NumpyNet(spec, chunk), n_features, "numpy")
+    from zoo.onnx_export import network_model
+
+    net = OrtNet(network_model(spec).SerializeToString(), spec.dtype, n_features,
+                 n_threads=n_threads, chunk=chunk)
+    return Predictor(net, n_features, "onnxruntime", net.one)
+
+
+def _native(regressor: Any, n_features: int) -> Predictor:
+    name = getattr(regressor, "name", "")
+    if name == "xgboost":
+        booster = regressor.booster_
+
+        def xgb_predict(x: np.ndarray) -> np.ndarray:
+            return np.asarray(booster.inplace_predict(x), dtype=np.float64).reshape(-1)
+
+        return Predictor(xgb_predict, n_features, "native-xgboost")
+    if name == "catboost":
+        model, threads = regressor.model_, regressor._threads()
+
+        def cat_predict(x: np.ndarray) -> np.ndarray:
+            return np.asarray(model.predict(x, thread_count=threads),
+                              dtype=np.float64).reshape(-1)
+
+        return Predictor(cat_predict, n_features, "native-catboost")
+    return Predictor(lambda x: np.asarray(regressor.predict(x), dtype=np.float64).reshape(-1),
+                     n_features, "native")
+
+
+def predict_chunks(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
+                   chunk: int = 1 << 20) -> np.ndarray:
+    """Apply ``fn`` over row chunks of ``x`` (bounded temporary memory)."""
+    out = np.empty(x.shape[0], dtype=np.float64)
+    for s in range(0, x.shape[0], chunk):
+        out[s : s + chunk] = fn(x[s : s + chunk])
+    return out
+
+
+__all__: Sequence[str] = (
+    "CHUNK", "Dense", "NetSpec", "NumpyNet", "OrtNet", "Predictor", "Residual", "TorchNet",
+    "UnsupportedModelError", "fast_predictor", "network_spec", "predict_chunks",
+)
