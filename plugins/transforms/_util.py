@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.errors import ArtifactError, ConfigError, InputError
-from zoo.errors import NotFittedError
+from zoo.errors import ArtifactError, ConfigError, InputError, NotFittedError
 
 __all__ = ["NotFittedError", "as_vector", "check_choice", "check_state", "first_bad_row"]
 

@@ -10,14 +10,14 @@ from importlib.metadata import entry_points
 import numpy as np
 import pluggy
 import pytest
+
+from zoo import hookspecs
+from zoo.errors import ArtifactError, ConfigError, InputError, ZooError
 from zoo.plugins.regressors.cat import CatBoostRegressor
 from zoo.plugins.regressors.common import NotFittedError
 from zoo.plugins.regressors.torch_models import DNNRegressor, SkDNNRegressor, SkipBlock
 from zoo.plugins.regressors.torch_training import TorchRegressor
 from zoo.plugins.regressors.xgb import XGBoostRegressor
-
-from zoo import hookspecs
-from zoo.errors import ArtifactError, ConfigError, InputError, ZooError
 from zoo.testing import RegressorContract, contract_dataset
 
 TINY_TORCH = dict(
