@@ -1,0 +1,1 @@
+"""The artifact store and registry of amplitude-zoo (imported as ``zoo.registry``)."""

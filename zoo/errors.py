@@ -85,3 +85,7 @@ class NumericalError(ZooError, ArithmeticError):
 
 class NotFittedError(ZooError, RuntimeError):
     """A regressor or transform was used (predict, save, ...) before ``fit`` or ``load``."""
+
+
+class StoreLockedError(ZooError, TimeoutError):
+    """The registry lock could not be acquired in time (another writer holds it)."""

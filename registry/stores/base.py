@@ -17,17 +17,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path, PurePosixPath
 
-from zoo.errors import ReadOnlyStoreError, ZooError
+from zoo.errors import ReadOnlyStoreError, StoreLockedError
 
 TMP_PREFIX = ".tmp-"
 PAUSE_ENV = "ZOO_TEST_PUBLISH_PAUSE"
 PAUSE_MARKER = "ZOO_TEST_PUBLISH_PAUSED"
 
 TreeSource = Mapping[str, "Path | bytes"]
-
-
-class StoreLockedError(ZooError, TimeoutError):
-    """The registry lock could not be acquired in time (another writer holds it)."""
 
 
 def check_key(key: str) -> str:

@@ -36,21 +36,21 @@ def test_killed_publish_leaves_no_half_version(tmp_path: Path, make_artifact: Ma
     reg = Registry(root)
     reg.publish(make_artifact(seed=0))
     v1 = reg.verify_files(f"{LABEL}@1")
-    proc = _spawn(root, make_artifact(seed=1), env={PAUSE_ENV: "60"})
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()  # the hook paused after half of the files
-        assert line.strip() == PAUSE_MARKER, proc.stderr.read() if proc.stderr else line
-        label_dir = root / "artifacts" / LABEL
-        temps = [p for p in label_dir.iterdir() if p.name.startswith(".tmp-")]
-        assert temps and any(p.is_file() for p in temps[0].rglob("*"))
-        assert reg.versions(LABEL) == [1]  # the half copy is invisible
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    with _spawn(root, make_artifact(seed=1), env={PAUSE_ENV: "60"}) as proc:
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()  # the hook paused after half of the files
+            assert line.strip() == PAUSE_MARKER, proc.stderr.read() if proc.stderr else line
+            label_dir = root / "artifacts" / LABEL
+            temps = [p for p in label_dir.iterdir() if p.name.startswith(".tmp-")]
+            assert temps and any(p.is_file() for p in temps[0].rglob("*"))
+            assert reg.versions(LABEL) == [1]  # the half copy is invisible
+            proc.send_signal(signal.SIGKILL)
             proc.wait(10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
     assert proc.returncode == -signal.SIGKILL
     assert reg.versions(LABEL) == [1]
     assert [e["label"] for e in reg.list(all_versions=True)] == [f"{LABEL}@1"]
@@ -81,3 +81,15 @@ def test_two_processes_publish_concurrently(tmp_path: Path, make_artifact: MakeA
     assert reg.reindex() == 10
     rebuilt = json.loads((root / "index.json").read_text())
     assert index["labels"] == rebuilt["labels"]
+
+
+def test_threads_publish_concurrently(tmp_path: Path, make_artifact: MakeArtifact) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = tmp_path / "reg"
+    sources = [make_artifact(seed=i) for i in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        labels = list(pool.map(lambda src: Registry(root).publish(src), sources))
+    assert sorted(lab.selector for lab in labels) == list(range(1, 9))
+    reg = Registry(root)
+    assert [e["version"] for e in reg.list(all_versions=True)] == list(range(1, 9))

@@ -1,0 +1,431 @@
+"""ONNX export of a model *with* its transform chain and symmetry map.
+
+The exported graph answers the physical question for the requested label:
+
+    inputs   x    (N, D)  float64 (or float32 with io_dtype="float32"): points of [0,1]^D
+             f00  (N,)    same dtype; only when the chain normalises by f00: the
+                          leading-order term of the *requested* label at x (an event
+                          generator always has it; it is cheap and exact)
+    output   y    (N,)    the physical value (e.g. f11 itself, not f11/f00)
+
+Inside: the label's coordinate map onto the canonical function (a signed axis
+permutation: Gather + Mul + Sub), the chain's point transforms (symmetry fold as a
+lexicographic minimum over the group's images with Equal/CumSum/Less/Where; standardise
+of x), the regressor (network layers as MatMul/Add/activations in the trained dtype;
+XGBoost as an ``ai.onnx.ml`` TreeEnsembleRegressor built from its JSON dump; CatBoost
+through its own ONNX export), and the inverse target transforms (standardise, exp,
+sinh, times f00) in float64. Transforms or maps without an ONNX form are refused with
+an error naming them. ONNX files are data: no code runs when they are loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zoo.errors import ConfigError
+from zoo.inference import Dense, NetSpec, UnsupportedModelError, network_spec
+
+OPSET = 17
+ML_OPSET = 3
+IO_DTYPES = ("float64", "float32")
+
+
+def _onnx_type(dtype: str | np.dtype) -> int:
+    from onnx import TensorProto
+
+    return {"float32": TensorProto.FLOAT, "float64": TensorProto.DOUBLE}[str(np.dtype(dtype))]
+
+
+class _Graph:
+    """A tiny builder of ONNX nodes and initializers with unique names."""
+
+    def __init__(self, prefix: str = "") -> None:
+        self.nodes: list[Any] = []
+        self.inits: list[Any] = []
+        self.prefix = prefix
+        self._n = 0
+
+    def fresh(self, hint: str) -> str:
+        self._n += 1
+        return f"{self.prefix}{hint}_{self._n}"
+
+    def const(self, value: np.ndarray, hint: str = "c") -> str:
+        from onnx import numpy_helper
+
+        name = self.fresh(hint)
+        self.inits.append(numpy_helper.from_array(np.asarray(value), name))
+        return name
+
+    def op(self, op_type: str, inputs: list[str], hint: str | None = None, *,
+           domain: str = "", **attrs: Any) -> str:
+        from onnx import helper
+
+        out = self.fresh(hint or op_type.lower())
+        self.nodes.append(helper.make_node(op_type, inputs, [out], name=out, domain=domain,
+                                           **attrs))
+        return out
+
+
+# -- networks -------------------------------------------------------------------------------
+def _activation(g: _Graph, h: str, name: str, dtype: np.dtype) -> str:
+    if name == "relu":
+        return g.op("Relu", [h])
+    if name == "tanh":
+        return g.op("Tanh", [h])
+    if name == "silu":
+        return g.op("Mul", [h, g.op("Sigmoid", [h])], "silu")
+    if name == "gelu":  # exact: 0.5 x (1 + erf(x / sqrt 2)); ORT fuses this into Gelu
+        c = g.const(np.array(1.0 / math.sqrt(2.0), dtype=dtype), "rsqrt2")
+        one = g.const(np.array(1.0, dtype=dtype), "one")
+        half = g.const(np.array(0.5, dtype=dtype), "half")
+        e = g.op("Erf", [g.op("Mul", [h, c])])
+        return g.op("Mul", [g.op("Mul", [h, g.op("Add", [e, one])]), half], "gelu")
+    raise UnsupportedModelError(f"activation {name!r} has no ONNX form")
+
+
+def _dense(g: _Graph, d: Dense, x: str, act: str, dtype: np.dtype) -> str:
+    h = g.op("MatMul", [x, g.const(d.weight_t.astype(dtype), "w")])
+    if d.bias is not None:
+        h = g.op("Add", [h, g.const(d.bias.astype(dtype), "b")])
+    return _activation(g, h, act, dtype) if d.act else h
+
+
+def network_nodes(g: _Graph, spec: NetSpec, x: str) -> str:
+    """Append the network's nodes reading ``x`` (N, D) in ``spec.dtype``; return (N, 1)."""
+    dtype = np.dtype(spec.dtype)
+    cur = x
+    for item in spec.items:
+        if isinstance(item, Dense):
+            cur = _dense(g, item, cur, spec.activation, dtype)
+            continue
+        h = cur
+        for layer in item.layers:
+            h = _dense(g, layer, h, spec.activation, dtype)
+        skip = cur if item.skip_t is None else g.op(
+            "MatMul", [cur, g.const(item.skip_t.astype(dtype), "skip")])
+        cur = _activation(g, g.op("Add", [h, skip], "res"), spec.activation, dtype)
+    return cur
+
+
+def _model(g: _Graph, inputs: list[tuple[str, str, list]], outputs: list[tuple[str, str, list]],
+           ml: bool = False, meta: dict[str, str] | None = None) -> Any:
+    from onnx import helper
+
+    graph = helper.make_graph(
+        g.nodes, "zoo",
+        [helper.make_tensor_value_info(n, _onnx_type(t), s) for n, t, s in inputs],
+        [helper.make_tensor_value_info(n, _onnx_type(t), s) for n, t, s in outputs],
+        initializer=g.inits,
+    )
+    opsets = [helper.make_opsetid("", OPSET)]
+    if ml:
+        opsets.append(helper.make_opsetid("ai.onnx.ml", ML_OPSET))
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="amplitude-zoo")
+    model.ir_version = 8
+    for k, v in (meta or {}).items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = k, v
+    return model
+
+
+def network_model(spec: NetSpec) -> Any:
+    """A stand-alone graph ``x (N, D) -> y (N, 1)`` of the network (used by the engine)."""
+    g = _Graph()
+    y = network_nodes(g, spec, "x")
+    g.nodes[-1].output[0] = "y"
+    if g.nodes[-1].name == y:
+        g.nodes[-1].name = "y"
+    return _model(g, [("x", spec.dtype, ["N", spec.n_features])],
+                  [("y", spec.dtype, ["N", 1])])
+
+
+# -- trees ------------------------------------------------------------------------------------
+def _parse_base_score(text: Any) -> float:
+    if isinstance(text, int | float):
+        return float(text)
+    vals = [float(v) for v in str(text).strip("[]").split(",") if v.strip()]
+    if len(vals) != 1:
+        raise UnsupportedModelError(f"XGBoost models with {len(vals)} base scores are not supported")
+    return vals[0]
+
+
+def xgboost_nodes(g: _Graph, booster: Any, x32: str) -> str:
+    """A TreeEnsembleRegressor of an XGBoost booster (gbtree, squared error); (N, 1) float."""
+    doc = json.loads(bytes(booster.save_raw("json")))
+    learner = doc["learner"]
+    gb = learner["gradient_booster"]
+    if gb.get("name") != "gbtree":
+        raise UnsupportedModelError(f"XGBoost booster {gb.get('name')!r} (only gbtree) has no ONNX export")
+    objective = learner.get("objective", {}).get("name", "reg:squarederror")
+    if objective not in ("reg:squarederror", "reg:squaredlogerror", "reg:pseudohubererror"):
+        raise UnsupportedModelError(f"XGBoost objective {objective!r} has no ONNX export")
+    base = _parse_base_score(learner["learner_model_param"]["base_score"])
+    a: dict[str, list] = {k: [] for k in (
+        "nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_values", "nodes_modes",
+        "nodes_truenodeids", "nodes_falsenodeids", "nodes_missing_value_tracks_true",
+        "target_treeids", "target_nodeids", "target_ids", "target_weights")}
+    for t, tree in enumerate(gb["model"]["trees"]):
+        left, right = tree["left_children"], tree["right_children"]
+        feat, cond, dleft = tree["split_indices"], tree["split_conditions"], tree["default_left"]
+        for nid in range(len(left)):
+            a["nodes_treeids"].append(t)
+            a["nodes_nodeids"].append(nid)
+            leaf = left[nid] == -1
+            a["nodes_featureids"].append(0 if leaf else int(feat[nid]))
+            a["nodes_values"].append(0.0 if leaf else float(np.float32(cond[nid])))
+            a["nodes_modes"].append("LEAF" if leaf else "BRANCH_LT")
+            a["nodes_truenodeids"].append(0 if leaf else int(left[nid]))
+            a["nodes_falsenodeids"].append(0 if leaf else int(right[nid]))
+            a["nodes_missing_value_tracks_true"].append(0 if leaf else int(dleft[nid]))
+            if leaf:
+                a["target_treeids"].append(t)
+                a["target_nodeids"].append(nid)
+                a["target_ids"].append(0)
+                a["target_weights"].append(float(cond[nid]))
+    return g.op("TreeEnsembleRegressor", [x32], "xgb", domain="ai.onnx.ml", n_targets=1,
+                aggregate_function="SUM", base_values=[base], post_transform="NONE", **a)
+
+
+def catboost_nodes(g: _Graph, model: Any, x32: str) -> str:
+    """CatBoost's own ONNX export, embedded with prefixed names; returns (N, 1) float."""
+    import onnx
+
+    with tempfile.TemporaryDirectory(prefix="zoo-cb-") as tmp:
+        path = os.path.join(tmp, "cb.onnx")
+        model.save_model(path, format="onnx")
+        sub = onnx.load(path)
+    graph = sub.graph
+    rename = {graph.input[0].name: x32}
+    prefix = g.fresh("cb") + "_"
+    for init in graph.initializer:
+        rename[init.name] = prefix + init.name
+        init.name = rename[init.name]
+        g.inits.append(init)
+    for node in graph.node:
+        for i, n in enumerate(node.input):
+            node.input[i] = rename.setdefault(n, prefix + n)
+        for i, n in enumerate(node.output):
+            node.output[i] = rename.setdefault(n, prefix + n)
+        node.name = prefix + (node.name or node.op_type)
+        g.nodes.append(node)
+    y = rename[graph.output[0].name]
+    return g.op("Reshape", [y, g.const(np.array([-1, 1], dtype=np.int64), "shape")], "cb_y")
+
+
+def regressor_nodes(g: _Graph, regressor: Any, x64: str) -> tuple[str, bool]:
+    """The regressor's nodes from float64 points; returns ((N, 1) float64 name, uses_ml)."""
+    name = getattr(regressor, "name", type(regressor).__name__)
+    from onnx import TensorProto
+
+    if name in ("skdnn", "dnn"):
+        spec = network_spec(regressor)
+        xin = x64 if spec.dtype == "float64" else g.op("Cast", [x64], to=TensorProto.FLOAT)
+        y = network_nodes(g, spec, xin)
+        ml = False
+    elif name in ("xgboost", "catboost"):
+        x32 = g.op("Cast", [x64], "x32", to=TensorProto.FLOAT)
+        if name == "xgboost":
+            y = xgboost_nodes(g, regressor.booster_, x32)
+        else:
+            y = catboost_nodes(g, regressor.model_, x32)
+        ml = True
+    else:
+        raise UnsupportedModelError(f"regressor {name!r} has no ONNX export")
+    return g.op("Cast", [y], "y64", to=TensorProto.DOUBLE), ml
+
+
+# -- coordinate maps ----------------------------------------------------------------------------
+def signed_permutation(coord_map: Any, dimension: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(perm, reflect)`` with ``y[:, i] = x[:, perm[i]]``, then ``1 - y`` where reflect.
+
+    Read from a :class:`zoo.process.CoordinatePermutation`, else found by probing the map
+    (composed maps of the resolver) and checked on random points. None for the identity;
+    :class:`UnsupportedModelError` when the map is no signed permutation.
+    """
+    from zoo.process import CoordinatePermutation
+
+    if isinstance(coord_map, CoordinatePermutation):
+        perm = np.array(coord_map.perm, dtype=np.int64)
+        reflect = np.array([i in coord_map.reflect for i in range(dimension)])
+    else:
+        probe = np.vstack([np.zeros(dimension), np.eye(dimension)]).astype(np.float64)
+        img = np.asarray(coord_map(probe), dtype=np.float64)
+        b = img[0]
+        cols = img[1:] - b  # row j: image of e_j minus b = column j of the linear part
+        reflect = b > 0.5
+        perm = np.argmax(np.abs(cols), axis=0).astype(np.int64)
+        rng = np.random.default_rng(7)
+        pts = rng.random((64, dimension))
+        expect = pts[:, perm]
+        expect[:, reflect] = 1.0 - expect[:, reflect]
+        got = np.asarray(coord_map(pts), dtype=np.float64)
+        if sorted(perm.tolist()) != list(range(dimension)) or not np.allclose(
+                got, expect, rtol=0, atol=1e-12):
+            raise UnsupportedModelError(
+                f"coordinate map {coord_map!r} is not an axis permutation with reflections "
+                "x -> 1 - x; only such maps can be exported to ONNX")
+    if np.array_equal(perm, np.arange(dimension)) and not reflect.any():
+        return None
+    return perm, reflect
+
+
+def _apply_map(g: _Graph, x: str, perm: np.ndarray, reflect: np.ndarray) -> str:
+    y = g.op("Gather", [x, g.const(perm, "perm")], "perm", axis=1)
+    if not reflect.any():
+        return y
+    # y -> a - s * y with (a, s) = (1, 1) on reflected axes, (0, -1) elsewhere: exact
+    a = g.const(reflect.astype(np.float64), "refl_a")
+    s = g.const(np.where(reflect, 1.0, -1.0), "refl_s")
+    return g.op("Sub", [a, g.op("Mul", [y, s])], "refl")
+
+
+def _fold(g: _Graph, x: str, maps: list[tuple[np.ndarray, np.ndarray]]) -> str:
+    """Lexicographic minimum of each row over {x} and its images (like symmetry fold)."""
+    from onnx import TensorProto
+
+    best = x
+    zero = g.const(np.array(0.0), "zero")
+    axis = g.const(np.array(1, dtype=np.int64), "axis")
+    for perm, reflect in maps:
+        gx = _apply_map(g, x, perm, reflect)
+        differ = g.op("Not", [g.op("Equal", [gx, best])], "differ")
+        before = g.op("CumSum", [g.op("Cast", [differ], to=TensorProto.DOUBLE), axis], exclusive=1)
+        first = g.op("And", [differ, g.op("Equal", [before, zero])], "first")
+        hit = g.op("And", [first, g.op("Less", [gx, best])], "hit")
+        smaller = g.op("ReduceMax", [g.op("Cast", [hit], to=TensorProto.DOUBLE)], axes=[1],
+                       keepdims=1)
+        best = g.op("Where", [g.op("Greater", [smaller, zero]), gx, best], "fold")
+    return best
+
+
+# -- the whole model --------------------------------------------------------------------------
+def build_onnx(model: Any, *, coord_map: Any = None, io_dtype: str = "float64",
+               label: str | None = None) -> Any:
+    """The ONNX ModelProto of ``model`` (a :class:`zoo.model.Model`) behind ``coord_map``."""
+    from onnx import TensorProto
+
+    if io_dtype not in IO_DTYPES:
+        raise ConfigError(f"io_dtype must be one of {IO_DTYPES}, got {io_dtype!r}")
+    dim = int(model.dimension)
+    g = _Graph()
+    x = "x" if io_dtype == "float64" else g.op("Cast", ["x"], "x64", to=TensorProto.DOUBLE)
+    if coord_map is not None:
+        sp = signed_permutation(coord_map, dim)
+        if sp is not None:
+            x = _apply_map(g, x, *sp)
+    inverses: list[tuple[str, Any]] = []
+    needs_f00 = False
+    for step in model.chain.steps:
+        name = step.name
+        if name == "f00-normalise":
+            needs_f00 = True
+            inverses.append(("f00", None))
+        elif name == "symmetry":
+            if step.mode == "fold" and model.context.invariances:
+                maps = [signed_permutation(m, dim) for _, m in model.context.invariances]
+                x = _fold(g, x, [m for m in maps if m is not None])
+        elif name == "log":
+            inverses.append(("exp", None))
+        elif name == "asinh":
+            inverses.append(("sinh", float(step.get_state()["scale"][0])))
+        elif name == "standardise":
+            st = step.get_state()
+            if step.target == "x":
+                x = g.op("Div", [g.op("Sub", [x, g.const(st["mean"], "mean")]),
+                                 g.const(st["std"], "std")], "stdx")
+            else:
+                inverses.append(("affine", (float(st["mean"][0]), float(st["std"][0]))))
+        else:
+            raise UnsupportedModelError(
+                f"transform {name!r} of {model.label} has no ONNX form; export a model whose "
+                "chain uses f00-normalise, symmetry, log, asinh and standardise only")
+    y, ml = regressor_nodes(g, model.regressor, x)
+    y = g.op("Reshape", [y, g.const(np.array([-1], dtype=np.int64), "flat")], "yflat")
+    for kind, arg in reversed(inverses):
+        if kind == "affine":
+            mean, std = arg
+            y = g.op("Add", [g.op("Mul", [y, g.const(np.array(std), "ystd")]),
+                             g.const(np.array(mean), "ymean")], "unstd")
+        elif kind == "exp":
+            y = g.op("Exp", [y])
+        elif kind == "sinh":
+            y = g.op("Mul", [g.op("Sinh", [y]), g.const(np.array(arg), "scale")], "unasinh")
+        else:
+            f00 = "f00" if io_dtype == "float64" else g.op("Cast", ["f00"], to=TensorProto.DOUBLE)
+            y = g.op("Mul", [y, f00], "times_f00")
+    if io_dtype == "float32":
+        y = g.op("Cast", [y], to=TensorProto.FLOAT)
+    g.nodes.append(_identity_node(y, "y"))
+    inputs = [("x", io_dtype, ["N", dim])]
+    if needs_f00:
+        inputs.append(("f00", io_dtype, ["N"]))
+    meta = {
+        "zoo.label": label or model.label,
+        "zoo.canonical_label": model.label,
+        "zoo.inputs": "x (N, D) points of [0,1]^D"
+        + ("; f00 (N,) leading-order term of the requested label at x" if needs_f00 else ""),
+        "zoo.output": "y (N,) physical value of the requested label",
+        "zoo.transforms": json.dumps(model.chain.describe(), default=str),
+        "zoo.regressor": getattr(model.regressor, "name", "?"),
+    }
+    onnx_model = _model(g, inputs, [("y", io_dtype, ["N"])], ml=ml, meta=meta)
+    import onnx
+
+    onnx.checker.check_model(onnx_model)
+    return onnx_model
+
+
+def _identity_node(src: str, dst: str) -> Any:
+    from onnx import helper
+
+    return helper.make_node("Identity", [src], [dst], name=dst)
+
+
+def export_model(model: Any, path: str | os.PathLike, *, coord_map: Any = None,
+                 io_dtype: str = "float64", label: str | None = None) -> Path:
+    """Write ``model`` (behind ``coord_map``) as an ONNX file at ``path``; return it.
+
+    A directory ``path`` gets ``<label with / as _>.onnx`` inside it.
+    """
+    import onnx
+
+    proto = build_onnx(model, coord_map=coord_map, io_dtype=io_dtype, label=label)
+    out = Path(path)
+    if out.is_dir():
+        out = out / (str(label or model.label).replace("/", "_").replace("@", "_v") + ".onnx")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".tmp-{out.name}")
+    onnx.save_model(proto, str(tmp))
+    os.replace(tmp, out)
+    return out
+
+
+def export_amplitude(amplitude: Any, path: str | os.PathLike, *, io_dtype: str = "float64"
+                     ) -> Path:
+    """Export a loaded :class:`zoo.api.Amplitude`: the requested label's physical value."""
+    return export_model(amplitude.model, path, coord_map=amplitude.resolution.coord_map,
+                        io_dtype=io_dtype, label=str(amplitude.label))
+
+
+def session(path_or_bytes: str | os.PathLike | bytes, n_threads: int | None = None) -> Any:
+    """An ONNX Runtime session for an exported file (CPU)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    if n_threads:
+        opts.intra_op_num_threads = int(n_threads)
+    src = path_or_bytes if isinstance(path_or_bytes, bytes) else str(path_or_bytes)
+    return ort.InferenceSession(src, opts, providers=["CPUExecutionProvider"])
+
+
+__all__ = ["build_onnx", "export_amplitude", "export_model", "network_model", "session",
+           "signed_permutation"]
+
