@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from zoo.registry.stores.base import Store, StoreLockedError
+from zoo.errors import StoreLockedError
+from zoo.registry.stores.base import Store
 from zoo.registry.stores.fsspec_store import FsspecStore
 from zoo.registry.stores.http import HttpStore
 from zoo.registry.stores.local import LocalStore

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path, PurePosixPath
 
-from zoo.errors import ReadOnlyStoreError, StoreLockedError
+from zoo.errors import ReadOnlyStoreError
 
 TMP_PREFIX = ".tmp-"
 PAUSE_ENV = "ZOO_TEST_PUBLISH_PAUSE"

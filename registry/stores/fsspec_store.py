@@ -20,12 +20,11 @@ import filelock
 import fsspec
 from fsspec.core import url_to_fs
 
-from zoo.errors import RemoteError, VersionExistsError
+from zoo.errors import RemoteError, StoreLockedError, VersionExistsError
 from zoo.registry.paths import default_home, url_digest
 from zoo.registry.stores.base import (
     TMP_PREFIX,
     Store,
-    StoreLockedError,
     TreeSource,
     check_key,
     maybe_pause,

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import filelock
 
-from zoo.errors import VersionExistsError
+from zoo.errors import StoreLockedError, VersionExistsError
 from zoo.registry.stores.base import (
     TMP_PREFIX,
     Store,
-    StoreLockedError,
     TreeSource,
     check_key,
     maybe_pause,
