@@ -15,7 +15,9 @@ bytes. Generation can be resumed: finished chunks are recorded and skipped.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -98,6 +100,7 @@ def generate(
     done = all(_is_done(out, i) for i in range(n_chunks))
     if done:
         group.attrs["zoo_generate"] = {**meta, "complete": True}
+        shutil.rmtree(_marker_dir(out), ignore_errors=True)
     return {**meta, "complete": done}
 
 
@@ -109,12 +112,16 @@ def open_output(out: str | os.PathLike, meta: dict[str, Any]):
     if os.path.exists(os.path.join(path, "zarr.json")):
         group = zarr.open_group(path, mode="r+")
         old = dict(group.attrs.get("zoo_generate", {}))
-        old.pop("complete", None)
+        complete = old.pop("complete", False)
         if old != meta:
             raise ConfigError(
                 f"{path} already holds different generated data ({old.get('provenance', '?')[:12]}); "
                 "choose another --out or delete it"
             )
+        if complete:
+            _marker_dir(path).mkdir(exist_ok=True)
+            for i in range(-(-meta["n"] // meta["chunk"])):
+                (_marker_dir(path) / str(i)).touch()
         return group
     group = zarr.open_group(path, mode="w")
     rows = min(meta["chunk"], meta["n"])
@@ -127,10 +134,10 @@ def open_output(out: str | os.PathLike, meta: dict[str, Any]):
     return group
 
 
-def _marker_dir(out: str | os.PathLike):
-    from pathlib import Path
-
-    return Path(out) / ".zoo-done"
+def _marker_dir(out: str | os.PathLike) -> Path:
+    """Per-chunk completion markers, beside the group (Zarr warns about foreign entries)."""
+    path = Path(out)
+    return path.with_name(f".{path.name}.progress")
 
 
 def _is_done(out: str | os.PathLike, index: int) -> bool:

@@ -81,11 +81,18 @@ def _activation(g: _Graph, h: str, name: str, dtype: np.dtype) -> str:
         return g.op("Tanh", [h])
     if name == "silu":
         return g.op("Mul", [h, g.op("Sigmoid", [h])], "silu")
-    if name == "gelu":  # exact: 0.5 x (1 + erf(x / sqrt 2)); ORT fuses this into Gelu
-        c = g.const(np.array(1.0 / math.sqrt(2.0), dtype=dtype), "rsqrt2")
+    if name == "gelu":  # exact: 0.5 x (1 + erf(x / sqrt 2)), the pattern ORT fuses into Gelu
+        from onnx import TensorProto
+
+        c = g.const(np.array(math.sqrt(2.0), dtype=dtype), "sqrt2")
         one = g.const(np.array(1.0, dtype=dtype), "one")
         half = g.const(np.array(0.5, dtype=dtype), "half")
-        e = g.op("Erf", [g.op("Mul", [h, c])])
+        a = g.op("Div", [h, c])
+        if dtype == np.float64:  # ONNX Runtime has no double Erf: erf in float32 (~1e-7)
+            a = g.op("Cast", [a], to=TensorProto.FLOAT)
+            e = g.op("Cast", [g.op("Erf", [a])], to=TensorProto.DOUBLE)
+        else:
+            e = g.op("Erf", [a])
         return g.op("Mul", [g.op("Mul", [h, g.op("Add", [e, one])]), half], "gelu")
     raise UnsupportedModelError(f"activation {name!r} has no ONNX form")
 

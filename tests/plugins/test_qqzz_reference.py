@@ -70,7 +70,7 @@ def test_edges_fewer_misses_than_fortran_double():
     """edges_4k: the double-precision Fortran misses 124 of 32,000 entries; with the
     stability test and mpmath rescue we miss 3 (all at points where the reference's own
     input momenta violate momentum conservation at 1e-14, which the rescue cannot fix).
-    ~20 s (about 1,070 points are rescued)."""
+    ~25 s (about 840 points are rescued in mpmath)."""
     d = _load("edges_4k")
     proc = QQZZ8D()
     miss, worst = _misses(d, proc)

@@ -56,7 +56,9 @@ def _axes(n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     zxn = np.stack([-n[:, 1], n[:, 0], np.zeros_like(n[:, 0])], axis=1)
     norm = np.sqrt(zxn[:, 0] ** 2 + zxn[:, 1] ** 2)
     safe = norm > 0.0
-    yp = np.where(safe[:, None], zxn / np.where(safe, norm, 1.0)[:, None], np.array([0.0, 1.0, 0.0]))
+    yp = np.where(
+        safe[:, None], zxn / np.where(safe, norm, 1.0)[:, None], np.array([0.0, 1.0, 0.0])
+    )
     xp = np.cross(yp, n)
     return xp, yp
 
@@ -74,7 +76,11 @@ def _decay(
     ``acos(cos_t)`` about ``n`` and azimuth ``phi`` about the axes of :func:`_axes`."""
     xp, yp = _axes(n)
     sin_t = np.sqrt(np.clip(1.0 - cos_t * cos_t, 0.0, None))
-    d = (sin_t * np.cos(phi))[:, None] * xp + (sin_t * np.sin(phi))[:, None] * yp + cos_t[:, None] * n
+    d = (
+        (sin_t * np.cos(phi))[:, None] * xp
+        + (sin_t * np.sin(phi))[:, None] * yp
+        + cos_t[:, None] * n
+    )
     half = 0.5 * mass
     q = np.concatenate([half[:, None], half[:, None] * d], axis=1)
     qbar = np.concatenate([half[:, None], -half[:, None] * d], axis=1)

@@ -135,11 +135,7 @@ def i3m(s1: np.ndarray, s2: np.ndarray, s3: np.ndarray) -> np.ndarray:
         + np.log(rx) * np.log(ry)
         + 2.0 * ZETA2
     )
-    zero = lam <= 0.0
-    # lam -> 0 limit: Phi -> [ln(rx ry) ... ] derivative; use d(num)/d(lam) at lam = 0
-    # (num is odd in lam to first order); with rho0 = 2/a: Phi(0) = 2 ln(1 + rho0 x)/(rho0 x)...
-    # evaluated generically below through a tiny symmetric difference is not robust, so the
-    # amplitude-level rescue handles small lam; here only avoid 0/0.
+    zero = lam <= 0.0  # exact threshold (spurious 0/0): left to the amplitude-level rescue
     phi = num / np.where(zero, 1.0, lam)
     return -phi / s1
 

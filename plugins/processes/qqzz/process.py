@@ -63,7 +63,9 @@ def _flip(h: str, which: Sequence[int]) -> str:
     return "".join(out)
 
 
-def _shift_half(x: np.ndarray, cols: Sequence[int], reflect: Sequence[int] = (), perm=None) -> np.ndarray:
+def _shift_half(
+    x: np.ndarray, cols: Sequence[int], reflect: Sequence[int] = (), perm=None
+) -> np.ndarray:
     y = np.array(x, dtype=np.float64, copy=True)
     if perm is not None:
         y = y[:, list(perm)]
@@ -107,7 +109,9 @@ class QQZZ8D(Process):
     terms = _TERMS
     version = "1.0.0"
 
-    def __init__(self, mu: float = amp.MU_DEFAULT, *, rescue: bool = True, chunk: int = _CHUNK) -> None:
+    def __init__(
+        self, mu: float = amp.MU_DEFAULT, *, rescue: bool = True, chunk: int = _CHUNK
+    ) -> None:
         self.mu = float(mu)
         self.rescue = bool(rescue)
         self.chunk = int(chunk)
@@ -131,19 +135,28 @@ class QQZZ8D(Process):
                 one[a:b] = l1
             self.last_rescue.append(info)
         if not np.isfinite(tree).all() or (loop and not np.isfinite(one).all()):
-            row = int(np.flatnonzero(~np.isfinite(tree).all(axis=1) | (~np.isfinite(one).all(axis=1) if loop else False))[0])
+            row = int(
+                np.flatnonzero(
+                    ~np.isfinite(tree).all(axis=1)
+                    | (~np.isfinite(one).all(axis=1) if loop else False)
+                )[0]
+            )
             raise NumericalError(
                 f"non-finite amplitude at row {row} (a degenerate phase-space point, e.g. a "
                 "boson exactly along the beam); move the point off the boundary"
             )
         return tree, one
 
-    def amplitudes(self, x: np.ndarray, *, loop: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    def amplitudes(
+        self, x: np.ndarray, *, loop: bool = True
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Complex amplitudes ``(A_tree, A_1loop)`` (N, 8) at points ``x`` (N, 8)."""
         x = self.check_x(x)
         return self.amplitudes_from_momenta(x_to_momenta(x), loop=loop)
 
-    def evaluate_momenta(self, k: np.ndarray, terms: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    def evaluate_momenta(
+        self, k: np.ndarray, terms: Sequence[str] | None = None
+    ) -> dict[str, np.ndarray]:
         """``{term: (N, 8) float64}`` at momenta ``k`` (N, 6, 4)."""
         terms = self._terms(terms)
         loop = any(t != "f00" for t in terms)
@@ -161,7 +174,9 @@ class QQZZ8D(Process):
         terms = tuple(terms)
         for t in terms:
             if t not in _TERMS:
-                raise UnknownLabelError(f"process {self.name!r} has no term {t!r}; choose one of {', '.join(_TERMS)}")
+                raise UnknownLabelError(
+                    f"process {self.name!r} has no term {t!r}; choose one of {', '.join(_TERMS)}"
+                )
         return terms
 
     # -- symmetries -----------------------------------------------------------------
