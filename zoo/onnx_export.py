@@ -14,7 +14,7 @@ lexicographic minimum over the group's images with Equal/CumSum/Less/Where; stan
 of x), the regressor (network layers as MatMul/Add/activations in the trained dtype;
 XGBoost as an ``ai.onnx.ml`` TreeEnsembleRegressor built from its JSON dump; CatBoost
 through its own ONNX export), and the inverse target transforms (standardise, exp,
-sinh, times f00) in float64. Transforms or maps without an ONNX form are refused with
+s sinh via exp, times f00) in float64. Transforms or maps without an ONNX form are refused with
 an error naming them. ONNX files are data: no code runs when they are loaded.
 """
 
@@ -363,7 +363,10 @@ def build_onnx(model: Any, *, coord_map: Any = None, io_dtype: str = "float64",
         elif kind == "exp":
             y = g.op("Exp", [y])
         elif kind == "sinh":
-            y = g.op("Mul", [g.op("Sinh", [y]), g.const(np.array(arg), "scale")], "unasinh")
+            # s * sinh(v) = (s / 2) (e^v - e^-v): ONNX Runtime has no double Sinh
+            e = g.op("Exp", [y])
+            y = g.op("Mul", [g.op("Sub", [e, g.op("Reciprocal", [e])]),
+                             g.const(np.array(0.5 * arg), "half_scale")], "unasinh")
         else:
             f00 = "f00" if io_dtype == "float64" else g.op("Cast", ["f00"], to=TensorProto.DOUBLE)
             y = g.op("Mul", [y, f00], "times_f00")
