@@ -37,7 +37,7 @@ def predict_cmd(name: str, input_path: str, output: str, chunk: int, registry_ur
     from zoo import distributed
 
     try:
-        source = distributed.open_points(input_path)
+        source = distributed.open_points(input_path, distributed.label_helicity(name))
     except errors.InputError as exc:
         raise click.BadParameter(str(exc), param_hint="--input") from exc
     with _progress() as bar:

@@ -191,7 +191,7 @@ def predict_file(amplitude: Any, input_path: str | os.PathLike, out: str | os.Pa
                  chunk: int = DEFAULT_CHUNK, on_chunk: Callable[[int], None] | None = None
                  ) -> dict[str, Any]:
     """Stream the points of ``input_path`` through ``amplitude.predict`` into ``out``."""
-    source = open_points(input_path, _helicity(str(amplitude.label)))
+    source = open_points(input_path, label_helicity(str(amplitude.label)))
     meta = _meta(str(amplitude.label), input_path, source.n, chunk)
     open_output(out, meta)
     n_chunks = -(-source.n // chunk)
@@ -199,7 +199,7 @@ def predict_file(amplitude: Any, input_path: str | os.PathLike, out: str | os.Pa
     return {**meta, "complete": finish(out, n_chunks)}
 
 
-def _helicity(label: str) -> str | None:
+def label_helicity(label: str) -> str | None:
     from zoo.labels import parse
 
     try:
@@ -249,7 +249,7 @@ def _worker_predict(label: str, registry: str | None, zoo_home: str | None, inpu
         from zoo.api import load
 
         amp = _AMPLITUDES[key] = load(label, registry=registry)
-    source = open_points(input_path, _helicity(label))
+    source = open_points(input_path, label_helicity(label))
     return predict_chunks(amp.predict, source, out, indices, chunk)
 
 
@@ -265,7 +265,7 @@ def dask_predict(label: str, input_path: str | os.PathLike, out: str | os.PathLi
     if not (Path(input_path) / "zarr.json").is_file():
         raise InputError(f"--dask needs a Zarr input that every worker can read; {input_path} "
                          "is not one (convert it, e.g. with zarr.save)")
-    source = open_points(input_path, _helicity(label))
+    source = open_points(input_path, label_helicity(label))
     meta = _meta(label, input_path, source.n, chunk)
     open_output(out, meta)
     n_chunks = -(-source.n // chunk)

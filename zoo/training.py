@@ -187,9 +187,14 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = False) -> 
         n=min(100_000, max(10_000, len(test))),
     )
     model.card["metrics"] = {"test": metrics}
+    model.card["n_parameters"] = int(regressor.n_parameters)
+    model.card["dtype"] = regressor.dtype
     model.card["training_time_s"] = round(train_time, 3)
     model.card["throughput_points_per_s"] = round(rate, 1)
-    model.card["throughput_note"] = "model.predict on uniform random points, batch of up to 1e5, this machine"
+    model.card["throughput_note"] = (
+        "Model.predict (transform chain included, e.g. the exact f00 of the process) on "
+        "uniform random points in one batch of up to 1e5, on the training machine"
+    )
     return model, test
 
 

@@ -169,3 +169,28 @@ def test_exporters_are_registered():
 
     assert callable(plugin_manager.get("exporters", "onnx"))
     assert callable(plugin_manager.get("exporters", "bundle"))
+
+
+def test_exporter_plugins_on_a_loaded_amplitude(tmp_path):
+    """The registered exporters on an amplitude published to and loaded from a registry."""
+    import tarfile
+
+    from zoo import plugin_manager
+    from zoo.api import load, publish
+
+    label = "qqbar-zz-4l/8d/f11/sum"
+    rng = np.random.default_rng(0)
+    x = rng.random((400, 8))
+    f00 = 1.0 + x[:, 0]
+    y = f00 * (2.0 + x @ np.linspace(0.1, 0.8, 8))
+    chain = _chain(fold=False)
+    model = Model(label, _regressor("xgboost"), chain)
+    b = chain.fit_forward(Batch(x=x, y=y, f00=f00), model.context)
+    model.regressor.fit(b.x, b.y)
+    publish(model, registry=tmp_path / "reg", reference_x=x, reference_f00=f00)
+    amp = load(label, registry=tmp_path / "reg")
+    path = plugin_manager.get("exporters", "onnx")(amp, tmp_path / "amp.onnx")
+    got = _run(path, x[:64], f00[:64])
+    assert _rel(got, amp.predict(x[:64], f00[:64])) <= 2e-5
+    bundle = plugin_manager.get("exporters", "bundle")(amp, tmp_path / "amp.tar.gz")
+    assert tarfile.is_tarfile(bundle)

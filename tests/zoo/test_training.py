@@ -217,12 +217,12 @@ def test_real_paper_sample_xgboost(tmp_path):
         "label": "qqbar-zz-4l/8d/f11/sum", "regressor": "xgboost", "source": "paper-csv",
         "data": str(folder / "train"), "test_data": str(folder / "test"),
         "data_options": {"limit": 20_000}, "split": [0.8, 0.2, 0.0],
-        "params": {"n_estimators": 300, "max_depth": 8, "learning_rate": 0.1, "n_jobs": 2},
+        "params": {"n_estimators": 200, "max_depth": 6, "learning_rate": 0.1, "n_jobs": 2},
         "transforms": [{"name": "f00-normalise", "params": {"source": "data"}},
                        {"name": "log"}, {"name": "standardise", "params": {"target": "y"}}],
     })
     model, test = train(cfg)
     metrics = model.card["metrics"]["test"]
     assert metrics["n"] == len(test) == 20_000
-    # measured 0.104 (16k training rows); without f00 normalisation it is far lower
-    assert metrics["frac_lt_1pct"] > 0.07
+    # measured 0.141 within 1% (16k training rows, 200 trees of depth 6); floor 0.10
+    assert metrics["frac_lt_1pct"] > 0.10

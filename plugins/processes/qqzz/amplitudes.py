@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import mpmath
 import numpy as np
+from numba import njit
 
 from zoo.plugins.processes.qqzz import loopfunctions as lf
 from zoo.plugins.processes.qqzz.spinors import spinor_products
@@ -323,14 +324,333 @@ def _amplitudes_core(za, zb, sh: _Shared, loop: bool, dtype, track: bool = False
     return tree, one, cond
 
 
+# ----------------------------------------------------------------------------------------
+# compiled fast path (numba): the same arithmetic as :func:`_abelian` / :func:`_flip_part`,
+# one point at a time with scalar temporaries (no (N,) arrays per operation)
+# ----------------------------------------------------------------------------------------
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _sw(za, zb, m, a, b, c, d):
+    """``<a|(b + c)|d]`` (numba)."""
+    return za[m, a, b] * zb[m, b, d] + za[m, a, c] * zb[m, c, d]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _tidx(a, b, c):
+    """Index in :data:`_TRIPLES` of ``t_{abc}`` (a in {0, 1}, (b, c) = a lepton pair)."""
+    return a + (2 if min(b, c) == 4 else 0)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _inv(z):
+    """``1/z`` for complex ``z`` (no overflow care needed: |z|^2 stays far from the limits)."""
+    r = 1.0 / (z.real * z.real + z.imag * z.imag)
+    return complex(z.real * r, -z.imag * r)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _nb_flip(za, zb, m, i1, i2, i3, i4, i5, i6, s, tt, fl0, fl1, flt, flsm):
+    """Numba version of :func:`_flip_part` for one point (divisions by reciprocals)."""
+    s12 = s[m, i1, i2]
+    s34 = s[m, i3, i4]
+    s56 = s[m, i5, i6]
+    key = _tidx(i1, i3, i4)
+    t = tt[m, key]
+    tb = tt[m, _tidx(i2, i3, i4)]
+    d12 = s12 - s34 - s56
+    d56 = s56 - s12 - s34
+    D3 = s12 * s12 + s34 * s34 + s56 * s56 - 2.0 * (s12 * s34 + s12 * s56 + s34 * s56)
+    X = _sw(za, zb, m, i2, i5, i6, i1)
+    K = _sw(za, zb, m, i6, i2, i5, i4)
+    rX = _inv(X)
+    rD3 = 1.0 / D3
+    rxd3 = rX * rD3
+    rt = 1.0 / t
+    r56a = _inv(za[m, i5, i6])
+    r56b = _inv(zb[m, i5, i6])
+    c = _inv(zb[m, i3, i4]) * r56a * rX
+    a61b14 = za[m, i6, i1] * zb[m, i1, i4]
+    z26 = za[m, i2, i6]
+    b14 = zb[m, i1, i4]
+    g = 0.5 * a61b14 * a61b14 * c * rt * fl1[m, key]
+    g = g + (2.0 * a61b14 * K - za[m, i1, i6] * z26 * b14 * b14 * t * rX) * c * fl0[m, key] * (1.0 / s34)
+    g = g - (0.5 * z26 * b14 * K * rX + 0.75 * K * K * rt) * c * flt[m, key]
+
+    a34b45 = za[m, i3, i4] * zb[m, i4, i5]
+    a36 = za[m, i3, i6]
+    s3_124 = _sw(za, zb, m, i3, i1, i2, i4)
+    s6_125 = _sw(za, zb, m, i6, i1, i2, i5)
+    s6_134 = _sw(za, zb, m, i6, i1, i3, i4)
+    s3_245 = _sw(za, zb, m, i3, i2, i4, i5)
+    bit1 = (zb[m, i4, i1] * za[m, i1, i3] + zb[m, i4, i2] * za[m, i2, i3]) * zb[m, i3, i5] + (
+        zb[m, i4, i1] * za[m, i1, i4] + zb[m, i4, i2] * za[m, i2, i4]
+    ) * zb[m, i4, i5]
+    bit2 = (zb[m, i4, i5] * za[m, i5, i1] + zb[m, i4, i6] * za[m, i6, i1]) * zb[m, i1, i5] + (
+        zb[m, i4, i5] * za[m, i5, i2] + zb[m, i4, i6] * za[m, i6, i2]
+    ) * zb[m, i2, i5]
+    h = 1.5 * d56 * (t - tb) * rD3 * s3_124 * s6_125
+    h = h + 1.5 * a36 * bit1
+    h = h + 0.5 * a34b45 * bit2 * r56b
+    h = h + b14 * z26 * t * (a36 * d12 - 2.0 * a34b45 * za[m, i5, i6]) * r56a * rX
+    h = h + 0.5 * t * (
+        a34b45 * zb[m, i4, i5] * r56b + zb[m, i3, i4] * a36 * a36 * r56a - 2.0 * a36 * zb[m, i4, i5]
+    )
+    h = h + (_sw(za, zb, m, i3, i1, i4, i5) * r56b - za[m, i3, i4] * b14 * z26 * rX) * (
+        zb[m, i4, i5] * d12 - 2.0 * zb[m, i4, i3] * a36 * zb[m, i6, i5]
+    )
+    h = h + 4.0 * (a34b45 * s6_134 + za[m, i6, i3] * zb[m, i3, i4] * s3_245)
+    h = h + 2.0 * d12 * (zb[m, i4, i5] * s3_245 * r56b - a36 * s6_134 * r56a)
+    return g + h * rxd3 * flsm[m, 0 if min(i3, i4) == 2 else 1]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _nb_abelian(za, zb, m, i1, i2, i3, i4, i5, i6, s, tt, fls, fl0, fl1, flt, flsm, V, I3, track, out):
+    """Numba version of :func:`_abelian` (one-loop part) for one point and ordering ``p``;
+    writes ``out[0] = tree``, ``out[1] = loop``, ``out[2] = size`` (real part)."""
+    key = _tidx(i1, i3, i4)
+    s12 = s[m, i1, i2]
+    s34 = s[m, i3, i4]
+    s56 = s[m, i5, i6]
+    t = tt[m, key]
+    rt = 1.0 / t
+    K = _sw(za, zb, m, i6, i2, i5, i4)
+    a13b25 = za[m, i1, i3] * zb[m, i2, i5]
+    tree = a13b25 * K * (1.0 / (s34 * s56 * t))
+    out[0] = tree
+    tb = tt[m, _tidx(i2, i3, i4)]
+    d12 = s12 - s34 - s56
+    d34 = s34 - s12 - s56
+    d56 = s56 - s12 - s34
+    D3 = s12 * s12 + s34 * s34 + s56 * s56 - 2.0 * (s12 * s34 + s12 * s56 + s34 * s56)
+    X = _sw(za, zb, m, i2, i5, i6, i1)
+    Xb = _sw(za, zb, m, i1, i5, i6, i2)
+    Kc = _sw(za, zb, m, i6, i2, i5, i1)
+    K2 = _sw(za, zb, m, i2, i5, i6, i4)
+    rX = _inv(X)
+    rX3 = rX * rX * rX
+    rXb = _inv(Xb)
+    rD3 = 1.0 / D3
+    rxd3 = rX * rD3
+    r34a = _inv(za[m, i3, i4])
+    r34b = _inv(zb[m, i3, i4])
+    r56a = _inv(za[m, i5, i6])
+    r56b = _inv(zb[m, i5, i6])
+    rb34a56 = r34b * r56a
+    ra34b56 = r34a * r56b
+    a34b56 = za[m, i3, i4] * zb[m, i5, i6]
+    a36b45 = za[m, i3, i6] * zb[m, i4, i5]
+
+    kk = K2 * Kc
+    cls = (a13b25 * a13b25 * ra34b56 * rXb - kk * kk * rb34a56 * rX3) * rt
+    f = cls * fls[m, key]
+    g1 = _nb_flip(za, zb, m, i1, i2, i3, i4, i5, i6, s, tt, fl0, fl1, flt, flsm)
+    g2 = _nb_flip(zb, za, m, i2, i1, i5, i6, i3, i4, s, tt, fl0, fl1, flt, flsm)
+    mag = 0.0
+    if track:
+        mag = abs(f) + abs(g1) + abs(g2)
+    f = f + g1 - g2
+
+    s6_125 = _sw(za, zb, m, i6, i1, i2, i5)
+    s3_124 = _sw(za, zb, m, i3, i1, i2, i4)
+    s6_124 = _sw(za, zb, m, i6, i1, i2, i4)
+    s3_265 = _sw(za, zb, m, i3, i2, i6, i5)
+    b14a26 = zb[m, i1, i4] * za[m, i2, i6]
+    b15a23 = zb[m, i1, i5] * za[m, i2, i3]
+    u56 = za[m, i6, i5] * zb[m, i5, i4] * d56 - za[m, i6, i3] * zb[m, i3, i4] * d34
+    prod = s6_125 * s3_124
+    T = 1.5 * s12 * d12 * (t - tb) * rD3 * prod
+    T = T - 0.5 * (3.0 * s12 + 2.0 * t) * prod
+    T = T + t * rX * (
+        b14a26 * (za[m, i3, i6] * zb[m, i6, i5] * d56 - za[m, i3, i4] * zb[m, i4, i5] * d34) - b15a23 * u56
+    )
+    T = T + a36b45 * s12 * t - a34b56 * s6_124 * s6_124
+    T = T + 2.0 * K * (
+        (
+            za[m, i6, i5] * zb[m, i5, i2] * za[m, i2, i1] * zb[m, i1, i4] * d56
+            - za[m, i6, i2] * zb[m, i2, i1] * za[m, i1, i3] * zb[m, i3, i4] * d34
+            + K * s12 * d12
+        )
+        * rb34a56
+        + 2.0 * s3_265 * s12
+    )
+    T = T * rxd3
+    T = T + 2.0 * za[m, i1, i6] * zb[m, i2, i4] * u56 * rb34a56 * rD3
+    T = T + (2.0 * b15a23 * K - b14a26 * s3_265 - b14a26 * K * d12 * rb34a56) * rX * rX
+    T = T + 0.5 * (
+        3.0 * za[m, i6, i2] * zb[m, i2, i4] * za[m, i6, i1] * zb[m, i1, i4] * rb34a56
+        + za[m, i3, i2] * zb[m, i2, i5] * za[m, i3, i1] * zb[m, i1, i5] * ra34b56
+        + zb[m, i1, i4] * za[m, i1, i6] * zb[m, i4, i5] * r34b
+        - zb[m, i2, i4] * za[m, i2, i6] * za[m, i3, i6] * r56a
+        + za[m, i2, i3] * zb[m, i2, i5] * za[m, i3, i6] * r34a
+        - za[m, i1, i3] * zb[m, i1, i5] * zb[m, i4, i5] * r56b
+        + 4.0 * a36b45
+    ) * rX
+    a16b24 = za[m, i1, i6] * zb[m, i2, i4]
+    T = T + 0.5 * (a16b24 * a16b24 * rb34a56 - a13b25 * a13b25 * ra34b56) * rXb
+    T = T - 0.5 * b14a26 * b14a26 * (t * d12 + 2.0 * s34 * s56) * rb34a56 * rX3
+    ti3 = T * I3
+    f = f + ti3
+
+    f = f + 0.5 * (tb * d12 + 2.0 * s34 * s56) * rxd3 * (
+        zb[m, i4, i5] * zb[m, i4, i5] * r34b * r56b + za[m, i3, i6] * za[m, i3, i6] * r34a * r56a
+    )
+    f = f + a36b45 * (t - tb) * rxd3 - 0.5 * K * K * rb34a56 * rt * rX
+    out[1] = tree * V + f
+    if track:
+        out[2] = mag + abs(ti3) + abs(f)
+
+
+@njit(cache=True, error_model="numpy")
+def _nb_tree(za, zb, s, tt, orders, tree):
+    """Tree amplitudes (N, 8) of all columns (``za``, ``zb``, ``s`` (N, 6, 6), ``tt`` (N, 4))."""
+    for m in range(za.shape[0]):
+        for j in range(8):
+            acc = 0j
+            for h in range(2):
+                p = orders[j, h]
+                i1, i2, i3, i4, i5, i6 = p[0], p[1], p[2], p[3], p[4], p[5]
+                K = za[m, i6, i2] * zb[m, i2, i4] + za[m, i6, i5] * zb[m, i5, i4]
+                a13b25 = za[m, i1, i3] * zb[m, i2, i5]
+                acc += a13b25 * K * (1.0 / (s[m, i3, i4] * s[m, i5, i6] * tt[m, _tidx(i1, i3, i4)]))
+            tree[m, j] = acc
+
+
+@njit(cache=True, error_model="numpy")
+def _nb_core(za, zb, s, tt, fls, fl0, fl1, flt, flsm, V, I3, orders, track, tree, one, cond):
+    """Tree and one-loop amplitudes of all columns: ``za``, ``zb``, ``s`` (N, 6, 6); ``tt``
+    ... (N, 4); ``flsm`` (N, 2); ``V``, ``I3`` (N,); ``orders`` (8, 2, 6); outputs (N, 8)."""
+    o1 = np.zeros(3, dtype=np.complex128)
+    o2 = np.zeros(3, dtype=np.complex128)
+    for m in range(za.shape[0]):
+        for j in range(8):
+            p = orders[j, 0]
+            _nb_abelian(za, zb, m, p[0], p[1], p[2], p[3], p[4], p[5], s, tt, fls, fl0, fl1,
+                        flt, flsm, V[m], I3[m], track, o1)
+            p = orders[j, 1]
+            _nb_abelian(za, zb, m, p[0], p[1], p[2], p[3], p[4], p[5], s, tt, fls, fl0, fl1,
+                        flt, flsm, V[m], I3[m], track, o2)
+            tr = o1[0] + o2[0]
+            lp = o1[1] + o2[1]
+            tree[m, j] = tr
+            one[m, j] = lp
+            if track:
+                a1 = abs(lp)
+                if not a1 > 0.0:
+                    a1 = 1e-300
+                cond[m, j] = (o1[2].real + o2[2].real + abs(tr * V[m])) / a1
+
+
+@njit(cache=True, error_model="numpy")
+def _nb_spinors(k, za, zb, s):
+    """``<ij>``, ``[ij]``, ``s_ij`` (N, 6, 6) of momenta ``k`` (N, 6, 4), conventions of
+    :mod:`.spinors` (same arithmetic as :func:`.spinors.spinor_products`)."""
+    n, npart = k.shape[0], k.shape[1]
+    l1 = np.empty(npart, dtype=np.complex128)
+    l2 = np.empty(npart, dtype=np.complex128)
+    es = np.empty(npart)
+    for m in range(n):
+        for i in range(npart):
+            sg = -1.0 if k[m, i, 0] < 0.0 else 1.0
+            q0 = k[m, i, 0] * sg
+            q1 = k[m, i, 1] * sg
+            q2 = k[m, i, 2] * sg
+            q3 = k[m, i, 3] * sg
+            kp = q0 + q3
+            km = q0 - q3
+            kperp = complex(q1, q2)
+            if kp >= km:
+                big = np.sqrt(kp)
+                inv = 1.0 / big if big > 0.0 else 1.0
+                a = complex(big, 0.0)
+                b = kperp * inv
+            else:
+                big = np.sqrt(km)
+                inv = 1.0 / big if big > 0.0 else 1.0
+                a = kperp.conjugate() * inv
+                b = complex(big, 0.0)
+            if sg < 0.0:
+                a = a * 1j
+                b = b * 1j
+            l1[i] = a
+            l2[i] = b
+            es[i] = sg
+        for i in range(npart):
+            for j in range(npart):
+                v = l1[i] * l2[j] - l2[i] * l1[j]
+                za[m, i, j] = v
+                zb[m, i, j] = -(es[i] * es[j]) * v.conjugate()
+                s[m, i, j] = 2.0 * (
+                    k[m, i, 0] * k[m, j, 0]
+                    - k[m, i, 1] * k[m, j, 1]
+                    - k[m, i, 2] * k[m, j, 2]
+                    - k[m, i, 3] * k[m, j, 3]
+                )
+
+
+_ORDER_ARRAY = np.array([[p, q] for p, q in _ORDERINGS], dtype=np.int64)  # (8, 2, 6)
+
+
+def _shared_arrays(s, mu2: float, loop: bool):
+    """Invariants and loop functions for the compiled path from ``s`` (N, 6, 6): ``t`` (N, 4)
+    in the order of :data:`_TRIPLES` and, with ``loop``, ``(Ls, L0, L1, Lt)`` (N, 4),
+    ``Lsm`` (N, 2) (pairs (3, 4), (5, 6)), ``V``, ``I3`` (N,); as :func:`_shared`."""
+    n = s.shape[0]
+    s12, s34, s56 = s[:, 0, 1], s[:, 2, 3], s[:, 4, 5]
+    tt = np.empty((n, 4))
+    for j, (a, b, c) in enumerate(_TRIPLES):
+        tt[:, j] = s[:, a, b] + s[:, a, c] + s[:, b, c]
+    if not loop:
+        z = np.zeros((n, 4), dtype=np.complex128)
+        return tt, z, z, z, z, z[:, :2], z[:, 0], np.zeros(n)
+    lr = lf.log_ratio
+    lmu = lr(s12, -mu2 + 0 * s12)
+    V = -lmu * lmu / 2 + 3 * lmu / 2 - 3.5
+    I3 = lf.i3m(s12, s34, s56)
+    lsm = np.empty((n, 2), dtype=np.complex128)
+    lsm[:, 0] = lr(s34, s12)
+    lsm[:, 1] = lr(s56, s12)
+    fls = np.empty((n, 4), dtype=np.complex128)
+    fl0 = np.empty((n, 4), dtype=np.complex128)
+    fl1 = np.empty((n, 4), dtype=np.complex128)
+    flt = np.empty((n, 4), dtype=np.complex128)
+    for j, (a, b, c) in enumerate(_TRIPLES):
+        t = tt[:, j]
+        m = s[:, b, c]
+        d = s[:, a, b] + s[:, a, c]
+        fls[:, j] = lf.ls2mh_t(s12, t, s34, s56)
+        fl0[:, j] = lf.l0(t, m, d)
+        fl1[:, j] = lf.l1(m, t, -d)
+        flt[:, j] = lr(t, m) - lsm[:, 0 if b == 2 else 1]
+    return tt, fls, fl0, fl1, flt, lsm, V, I3
+
+
+def _amplitudes_fast(k: np.ndarray, mu: float, loop: bool, track: bool):
+    """``(tree, loop, cond)`` (N, 8) by the compiled path (see :func:`_amplitudes_core`)."""
+    k = np.ascontiguousarray(k, dtype=np.float64)
+    n = k.shape[0]
+    za = np.empty((n, 6, 6), dtype=np.complex128)
+    zb = np.empty((n, 6, 6), dtype=np.complex128)
+    s = np.empty((n, 6, 6))
+    _nb_spinors(k, za, zb, s)
+    tt, fls, fl0, fl1, flt, lsm, V, I3 = _shared_arrays(s, mu * mu, loop)
+    tree = np.zeros((n, 8), dtype=np.complex128)
+    one = np.zeros((n, 8), dtype=np.complex128)
+    cond = np.zeros((n, 8)) if track else np.zeros((0, 8))
+    if loop:
+        _nb_core(za, zb, s, tt, fls, fl0, fl1, flt, lsm, V, I3, _ORDER_ARRAY, track, tree, one,
+                 cond)
+    else:
+        _nb_tree(za, zb, s, tt, _ORDER_ARRAY, tree)
+    return tree, (one if loop else None), (cond if track else None)
+
+
 def amplitudes_double(
     k: np.ndarray, *, mu: float = MU_DEFAULT, loop: bool = True
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Tree and one-loop amplitudes (N, 8) complex128 at outgoing momenta ``k`` (N, 6, 4),
     plain double precision (no stability test)."""
-    za, zb, s = spinor_products(k)
-    sh = _shared(s, mu * mu, loop, _NUMPY_FNS)
-    tree, one, _ = _amplitudes_core(za, zb, sh, loop, np.complex128)
+    tree, one, _ = _amplitudes_fast(k, mu, loop, False)
     return tree, one
 
 
@@ -359,6 +679,9 @@ def amplitudes_mp(
 CANDIDATE_LOSS = 1e-13
 #: rescue threshold on the relative change of f00/f01/f11 under a rotation of the frame
 RESCUE_THRESHOLD = 3e-10
+#: entries whose estimated cancellation loss alone exceeds this are rescued without the test
+#: (the rotated frame can miss losses of the loop functions near the Gram threshold)
+DIRECT_LOSS = 3e-11
 # a fixed generic rotation (no symmetry axis of the event); orthonormal to rounding
 _ROT = np.linalg.qr(np.array([[0.36, -0.48, 0.8], [0.8, 0.6, 0.0], [-0.48, 0.64, 0.6]]))[0]
 
@@ -404,10 +727,8 @@ def amplitudes(
     rescue (its cancellations are mild)."""
     k = np.asarray(k, dtype=np.float64)
     info = RescueInfo(n_points=k.shape[0])
-    za, zb, s = spinor_products(k)
-    sh = _shared(s, mu * mu, loop, _NUMPY_FNS)
     track = loop and rescue
-    tree, one, cond = _amplitudes_core(za, zb, sh, loop, np.complex128, track=track)
+    tree, one, cond = _amplitudes_fast(k, mu, loop, track)
     if not track:
         return tree, one, info
     t0 = time.perf_counter()
@@ -416,10 +737,10 @@ def amplitudes(
     if cand.size:
         kr = k[cand].copy()
         kr[..., 1:] = kr[..., 1:] @ _ROT.T
-        zar, zbr, sr = spinor_products(kr)
-        shr = _shared(sr, mu * mu, True, _NUMPY_FNS)
-        tr, lr_, _ = _amplitudes_core(zar, zbr, shr, True, np.complex128)
-        bad = _rel_changes(tree[cand], one[cand], tr, lr_) > threshold
+        tr, lr_, _ = _amplitudes_fast(kr, mu, True, False)
+        bad = (_rel_changes(tree[cand], one[cand], tr, lr_) > threshold) | (
+            1e-16 * cond[cand] > DIRECT_LOSS
+        )
         info.seconds_test = time.perf_counter() - t0
         t1 = time.perf_counter()
         rows = np.flatnonzero(bad.any(axis=1))

@@ -1,0 +1,351 @@
+"""Production helicity amplitudes of q qbar -> Z Z (4D and 2D), projected from the 8D DKS code.
+
+The 8D amplitude of :mod:`.process` (q qbar -> Z Z -> l- l+ l'- l'+, coupling stripped, tree and
+one-loop finite part, ``mu = 91.1876`` GeV by default) is, at fixed production kinematics, linear
+in the two lepton currents. With the lepton spinor phases fixed in the boson helicity frames
+(below) it is *exactly* a finite sum of spin-1 decay functions::
+
+    A_can(q, h1, h2; d1, d2) = sum_{l1, l2} M(q; l1, l2) D_{l1, s1}(d1) D_{l2, s2}(d2)
+
+with ``D_{l,s}(theta, phi) = sqrt(3) exp(+i l phi) d^1_{l s}(theta)`` (Wigner small d, Condon-
+Shortley phases; :func:`decay_functions`), ``l`` the boson helicity, ``s = -1`` for a left-handed
+(``L``) lepton line and ``s = +1`` for a right-handed one (``R``: the same M with mirrored decay
+functions, because the coupling-stripped amplitudes of both lepton chiralities share one
+production tensor). M is defined by the ``LL`` lepton configuration (the other three follow with
+the mirrored functions; all 8 columns are reconstructed in the tests) and projected out by a
+quadrature exact for these functions: per boson 2-point Gauss-Legendre in cos(theta) times 3 equally spaced phi
+(orthogonality in phi kills |l - l'| <= 2; the remaining degree in cos(theta) is 2). The nodes
+are antipodal pairs, and the node -d is the 8D column with that lepton line flipped at the same
+momenta, so only 9 evaluations of the 8D code per production point are needed (one vectorised
+call; all 8 columns of the 8D output are used).
+
+Conventions
+-----------
+* Coordinates. 4D: ``x1..x4`` exactly as in 8D: ``m1 = 50 + 80 x3``, ``m2 = 50 + 80 x4``,
+  ``sqrt(s) = m1 + m2 + (1000 - m1 - m2) x1``, ``cos(theta) = 2 x2 - 1`` (boson 1 to the incoming
+  quark, +z). 2D: both bosons at ``MZ = 91.1876`` GeV: ``sqrt(s) = 2 MZ + (1000 - 2 MZ) x1``,
+  ``cos(theta) = 2 x2 - 1``; evaluated as the 4D point ``(x1, x2, xZ, xZ)`` with
+  ``xZ = (MZ - 50) / 80`` (``50 + 80 xZ == MZ`` exactly in float64).
+* Momenta, all outgoing: as in :mod:`.kinematics` (k1 = -antiquark, k2 = -quark along +z, boson 1
+  direction ``n = (sin theta, 0, cos theta)``).
+* Helicity frames: boson 1 axes ``(x', y', n)`` with ``y' = (0, 1, 0)``, ``x' = y' x n``; boson 2
+  axes ``(x', -y', -n)`` (its own flight direction), both right-handed; rest frames reached by a
+  pure boost. ``l1``, ``l2`` are the helicities of each boson along its own flight direction.
+  ``d_i = (theta_i, phi_i)`` is the direction of the *lepton* (k3, resp. k6) in that frame
+  (= the 8D coordinates x5..x8).
+* Phases. The 8D spinors (:mod:`.spinors`) carry decay-angle dependent little-group phases. They
+  are removed by :func:`decay_phases`: ``A_can = omega1 omega2 A_8D`` with ``omega_i`` the phase
+  that makes the lepton current ``<a|sigma^mu|b]`` (a = the negative-helicity lepton of pair i)
+  a positive multiple of ``Lambda_i (0, eps_s(d_i)^*)``, where ``eps_s(d) = R_z(phi) R_y(theta)
+  eps_s(z)``, ``eps_{+-1}(z) = -+(x + -i y)/sqrt 2`` in the helicity frame and ``Lambda_i`` the
+  boost to the c.m. frame. Hence M is (a positive factor depending on m1, m2 only, fixed by the
+  normalisation below, times) the production amplitude
+  contracted with the outgoing polarisation vectors ``eps_{l1}^*(P1) eps_{l2}^*(P2)`` (Condon-
+  Shortley phases in the helicity frames); the quark spinor phases are those of :mod:`.spinors`
+  (a common, decay-independent phase of tree and loop, so f01 is unaffected).
+* Normalisation: ``sum_{l1,l2} |M|^2 = <|A_8D|^2>``, the average over both decay solid angles
+  (``dOmega1 dOmega2 / (4 pi)^2``), for each quark helicity and any lepton configuration. The
+  boson propagators ``1/s34``, ``1/s56`` contained in the DKS ``A^a`` are kept in M (no Z width,
+  no couplings); M has the dimension of A_8D.
+
+Functions (:class:`QQZZ4D`, :class:`QQZZ2D`): ``f00 = |M_tree|^2``, ``f01 = 2 Re(conj(M_tree)
+M_loop)``, ``f11 = |M_loop|^2`` for the 18 helicities of :data:`HELICITIES` (quark-line helicity,
+then l1, then l2, e.g. ``L+-``; the quark-line letter is that of the 8D columns: L = column LLL).
+
+Symmetry generators (``f_h(x) = f_sigma(h)(phi(x))``; checked in the tests to 1e-10):
+``quark-antiquark`` (L <-> R; x2 -> 1 - x2), ``boson-exchange`` (l1 <-> l2; x2 -> 1 - x2,
+x3 <-> x4 in 4D), ``parity`` (L <-> R and l1, l2 -> -l1, -l2 at the same x) and ``CP``
+(l1, l2 -> -l1, -l2; x2 -> 1 - x2; the product of the first and the third). Their group has
+order 8 and **4 orbits** on the 18 helicities in both 4D and 2D: ``{L--, L++, R--, R++}``,
+``{L-0, L0-, L0+, L+0, R...}``, ``{L-+, L+-, R-+, R+-}``, ``{L00, R00}``. No function vanishes
+identically (tree or loop), but some vanish on a line: ``(0,0)`` at ``cos(theta) = 0`` (x2 = 1/2)
+in 4D and 2D, and in 2D (m1 = m2) also ``(+-,+-)`` = ``L--, L++, R--, R++`` at x2 = 1/2 (Bose
+symmetry); there f00 has a zero, so an f00-normalised function (f11 / f00) is ill-defined.
+
+Boundaries: the 8D code is singular at threshold (x1 = 0) and with a boson along the beam
+(x2 in {0, 1}); such points raise :class:`zoo.errors.NumericalError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from zoo.errors import NumericalError, UnknownLabelError
+from zoo.plugins.processes.qqzz import amplitudes as amp
+from zoo.plugins.processes.qqzz.kinematics import M_MIN, M_RANGE, x_to_momenta
+from zoo.plugins.processes.qqzz.process import QQZZ8D
+from zoo.plugins.processes.qqzz.spinors import angle_spinors
+from zoo.process import CoordinatePermutation, Process, Symmetry
+
+MZ = 91.1876
+#: 4D coordinate of a boson mass equal to MZ (``M_MIN + M_RANGE * XZ == MZ`` exactly)
+XZ = (MZ - M_MIN) / M_RANGE
+#: boson helicities in column order and their label characters
+LAMBDAS: tuple[int, ...] = (-1, 0, 1)
+_HCHAR = {-1: "-", 0: "0", 1: "+"}
+#: the 18 helicity labels: index ``9 q + 3 (l1 + 1) + (l2 + 1)``, q = 0 (L), 1 (R)
+HELICITIES: tuple[str, ...] = tuple(
+    q + _HCHAR[a] + _HCHAR[b] for q in "LR" for a in LAMBDAS for b in LAMBDAS
+)
+_TERMS = ("f00", "f01", "f11")
+_SQRT3 = np.sqrt(3.0)
+
+# -- quadrature: per boson 2-point Gauss-Legendre in cos(theta) x 3 equally spaced phi ----
+# The nodes come in antipodal pairs (d, -d): cos = +1/sqrt(3) at phi_b and cos = -1/sqrt(3) at
+# phi_b + pi (3 equally spaced phi on each cos level: still exact). The lepton direction -d is
+# the antilepton direction, so the amplitude at -d is the 8D column with that lepton line
+# flipped (R, decay functions D_{l,+1}(d)) at the *same* momenta: 3 momenta per boson, 9 per
+# production point, and all four lepton configurations of the 8D output are used.
+NODE_X5 = np.full(3, 0.5 + 0.5 / np.sqrt(3.0))  # x = (1 + cos) / 2 of the evaluated lepton
+NODE_X6 = (np.arange(3, dtype=np.float64) + 0.25) / 3.0  # phi / (2 pi)
+N_NODES = NODE_X5.size
+_WEIGHT = 1.0 / (2 * N_NODES)  # dOmega / (4 pi) weight of each of the 6 nodes per boson
+
+
+def wigner_d1(cos_t: np.ndarray) -> np.ndarray:
+    """Wigner ``d^1_{l s}(theta)`` (N, 3, 3) float64, rows ``l`` and columns ``s`` in -1, 0, 1."""
+    c = np.asarray(cos_t, dtype=np.float64)
+    s = np.sqrt(np.clip(1.0 - c * c, 0.0, None)) / np.sqrt(2.0)
+    p, m = 0.5 * (1.0 + c), 0.5 * (1.0 - c)
+    return np.stack(
+        [
+            np.stack([p, s, m], axis=-1),  # l = -1: d_{-1,-1}, d_{-1,0}, d_{-1,1}
+            np.stack([-s, c, s], axis=-1),  # l = 0
+            np.stack([m, -s, p], axis=-1),  # l = +1
+        ],
+        axis=-2,
+    )
+
+
+def decay_functions(cos_t: np.ndarray, phi: np.ndarray, sigma: int) -> np.ndarray:
+    """``D_{l,sigma}(theta, phi) = sqrt(3) exp(i l phi) d^1_{l sigma}(theta)`` (N, 3) complex128
+    for ``l = -1, 0, 1``; ``sigma = -1`` (left-handed lepton line) or ``+1`` (right-handed).
+    Orthonormal under the average over the sphere ``dOmega / (4 pi)``."""
+    if sigma not in (-1, 1):
+        raise ValueError("sigma must be -1 or +1")
+    d = wigner_d1(cos_t)[..., :, sigma + 1]
+    lam = np.array(LAMBDAS, dtype=np.float64)
+    ph = np.exp(1j * np.asarray(phi, dtype=np.float64)[..., None] * lam)
+    return _SQRT3 * d * ph
+
+
+def _frame(cos_t: np.ndarray, boson: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Helicity-frame axes ``(X, Y, Z)`` (N, 3) each of boson 1 or 2 (Z = flight direction)."""
+    sin_t = np.sqrt(np.clip(1.0 - cos_t * cos_t, 0.0, None))
+    zero = np.zeros_like(cos_t)
+    n = np.stack([sin_t, zero, cos_t], axis=1)
+    yp = np.stack([zero, zero + 1.0, zero], axis=1)
+    xp = np.stack([cos_t, zero, -sin_t], axis=1)  # y' x n
+    return (xp, yp, n) if boson == 1 else (xp, -yp, -n)
+
+
+def _pair_phase(
+    x8: np.ndarray, k: np.ndarray, lam: np.ndarray, boson: int, helicity: str
+) -> np.ndarray:
+    """``omega`` (N,) complex: the phase making the current of lepton pair ``boson`` canonical."""
+    lep, anti = (2, 3) if boson == 1 else (5, 4)
+    a, b = (lep, anti) if helicity == "L" else (anti, lep)
+    sigma = -1 if helicity == "L" else 1
+    # current of the 8D spinors: B[alpha, alphadot] = lambda_a lambdatilde_b (positive energies)
+    bu = lam[:, a, :].T[:, :, None] * np.conj(lam[:, b, :].T)[:, None, :]
+    # canonical current: boost of (0, eps_sigma(d)^*) from the helicity frame
+    c = 2.0 * x8[:, 4 if boson == 1 else 6] - 1.0
+    phi = 2.0 * np.pi * x8[:, 5 if boson == 1 else 7]
+    s = np.sqrt(np.clip(1.0 - c * c, 0.0, None))
+    cp, sp = np.cos(phi), np.sin(phi)
+    r2 = 1.0 / np.sqrt(2.0)
+    ex = np.conj((-sigma * c * cp + 1j * sp) * r2)
+    ey = np.conj((-sigma * c * sp - 1j * cp) * r2)
+    ez = (sigma * s * r2).astype(np.complex128)
+    X, Y, Z = _frame(2.0 * x8[:, 1] - 1.0, boson)
+    P = k[:, lep] + k[:, anti]
+    pabs = np.sqrt(np.einsum("ij,ij->i", P[:, 1:], P[:, 1:]))
+    m = np.sqrt(np.clip(P[:, 0] ** 2 - pabs**2, 0.0, None))
+    gamma, gbeta = P[:, 0] / m, pabs / m
+    vec = ex[:, None] * X + ey[:, None] * Y + (gamma * ez)[:, None] * Z  # boost along Z
+    j0 = gbeta * ez
+    bc = np.empty_like(bu)
+    bc[:, 0, 0] = j0 + vec[:, 2]
+    bc[:, 0, 1] = vec[:, 0] - 1j * vec[:, 1]
+    bc[:, 1, 0] = vec[:, 0] + 1j * vec[:, 1]
+    bc[:, 1, 1] = j0 - vec[:, 2]
+    z = np.einsum("nij,nij->n", np.conj(bu), bc)
+    return z / np.abs(z)
+
+
+def decay_phases(x8: np.ndarray, k: np.ndarray | None = None) -> np.ndarray:
+    """Factors ``omega1 omega2`` (N, 8) complex128 per 8D column (order of
+    :data:`amplitudes.HELICITIES`) with ``A_can = omega1 omega2 A_8D`` (|omega| = 1) at 8D
+    points ``x8`` (N, 8) (momenta ``k = x_to_momenta(x8)`` if not given)."""
+    x8 = np.asarray(x8, dtype=np.float64)
+    k = x_to_momenta(x8) if k is None else np.asarray(k, dtype=np.float64)
+    lam = angle_spinors(k)
+    w = {(b, h): _pair_phase(x8, k, lam, b, h) for b in (1, 2) for h in "LR"}
+    return np.stack([w[(1, h[1])] * w[(2, h[2])] for h in amp.HELICITIES], axis=1)
+
+
+# projectors conj(D_{l,s}(node)) * weight, (s, node, l) with s = 0 (L, sigma = -1), 1 (R)
+_PROJ = np.stack(
+    [
+        np.conj(decay_functions(2.0 * NODE_X5 - 1.0, 2.0 * np.pi * NODE_X6, sg)) * _WEIGHT
+        for sg in (-1, 1)
+    ]
+)
+
+
+def reconstruct(M: np.ndarray, x8: np.ndarray) -> np.ndarray:
+    """``sum_{l1,l2} M(q; l1,l2) D_{l1,s1}(d1) D_{l2,s2}(d2)`` (N, 8) complex128 for the 8D
+    columns (quark-line helicity q and lepton helicities s1, s2 of each column) from the
+    production amplitudes ``M`` (N, 18) at 8D points ``x8`` (N, 8): equals ``omega A_8D``."""
+    x8 = np.asarray(x8, dtype=np.float64)
+    M = np.asarray(M).reshape(-1, 2, 3, 3)
+    c1, p1 = 2.0 * x8[:, 4] - 1.0, 2.0 * np.pi * x8[:, 5]
+    c2, p2 = 2.0 * x8[:, 6] - 1.0, 2.0 * np.pi * x8[:, 7]
+    out = np.empty((x8.shape[0], 8), dtype=np.complex128)
+    for j, h in enumerate(amp.HELICITIES):
+        d1 = decay_functions(c1, p1, -1 if h[1] == "L" else 1)
+        d2 = decay_functions(c2, p2, -1 if h[2] == "L" else 1)
+        out[:, j] = np.einsum("nab,na,nb->n", M[:, 0 if h[0] == "L" else 1], d1, d2)
+    return out
+
+
+class _Production(Process):
+    """Common part of :class:`QQZZ4D` and :class:`QQZZ2D`."""
+
+    name = "qqbar-zz-4l"
+    helicities = HELICITIES
+    terms = _TERMS
+    version = "1.0.0"
+
+    def __init__(self, mu: float = amp.MU_DEFAULT, *, rescue: bool = True, chunk: int = 512):
+        self.mu = float(mu)
+        self.chunk = int(chunk)
+        self._p8 = QQZZ8D(self.mu, rescue=rescue)
+
+    def _to_x4(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _node_points(self, x4: np.ndarray) -> np.ndarray:
+        """8D points (N * 9, 8): each production point times the evaluated decay nodes."""
+        n = x4.shape[0]
+        out = np.empty((n, N_NODES, N_NODES, 8), dtype=np.float64)
+        out[..., :4] = x4[:, None, None, :]
+        out[..., 4] = NODE_X5[None, :, None]
+        out[..., 5] = NODE_X6[None, :, None]
+        out[..., 6] = NODE_X5[None, None, :]
+        out[..., 7] = NODE_X6[None, None, :]
+        return out.reshape(-1, 8)
+
+    def _project(self, x4: np.ndarray, loop: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        n = x4.shape[0]
+        x8 = self._node_points(x4)
+        k = x_to_momenta(x8)
+        try:
+            tree, one = self._p8.amplitudes_from_momenta(k, loop=loop)
+        except (ZeroDivisionError, FloatingPointError) as exc:
+            raise NumericalError(
+                f"8D amplitude failed ({type(exc).__name__}) at a production point of this chunk: "
+                "threshold (x1 = 0) or a boson along the beam (x2 = 0 or 1); move the point off "
+                "the boundary"
+            ) from exc
+        w = decay_phases(x8, k)
+        out = []
+        for a in (tree, one) if loop else (tree,):
+            # 8D column j = q + 2 s1 + 4 s2 (amplitudes.HELICITIES) -> axes (s2, s1, q)
+            A = (a * w).reshape(n, N_NODES, N_NODES, 2, 2, 2)
+            M = np.einsum("nabtsq,sai,tbj->nqij", A, _PROJ, _PROJ)
+            out.append(np.ascontiguousarray(M.reshape(n, 18)))
+        return out[0], (out[1] if loop else None)
+
+    def amplitudes(
+        self, x: np.ndarray, *, loop: bool = True
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Production amplitudes ``(M_tree, M_loop)`` (N, 18) complex128 at points ``x``
+        (columns :data:`HELICITIES`); ``M_loop`` is None with ``loop=False``."""
+        x4 = self._to_x4(self.check_x(x))
+        n = x4.shape[0]
+        tree = np.empty((n, 18), dtype=np.complex128)
+        one = np.empty((n, 18), dtype=np.complex128) if loop else None
+        for lo in range(0, n, self.chunk):
+            hi = min(n, lo + self.chunk)
+            t, l1 = self._project(x4[lo:hi], loop)
+            tree[lo:hi] = t
+            if loop:
+                one[lo:hi] = l1
+        return tree, one
+
+    def evaluate(self, x: np.ndarray, terms: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        """``{term: (N, 18) float64}`` at points ``x`` (N, D) of the unit hypercube."""
+        terms = _TERMS if terms is None else tuple(terms)
+        for t in terms:
+            if t not in _TERMS:
+                raise UnknownLabelError(
+                    f"process {self.name!r} has no term {t!r}; choose one of {', '.join(_TERMS)}"
+                )
+        tree, one = self.amplitudes(x, loop=any(t != "f00" for t in terms))
+        return amp.squared(tree, one, terms)
+
+    def symmetries(self) -> list[Symmetry]:
+        hs = self.helicities
+        d = self.dimension
+        flip_q = {"L": "R", "R": "L"}
+        neg = {"-": "+", "0": "0", "+": "-"}
+        ident = tuple(range(d))
+        swap = (0, 1, 3, 2) if d == 4 else ident
+        extra = ", x3 <-> x4" if d == 4 else ""
+        return [
+            Symmetry(
+                "quark-antiquark",
+                {h: flip_q[h[0]] + h[1:] for h in hs},
+                CoordinatePermutation(ident, frozenset({1})),
+                "k1 <-> k2: quark-line helicity flipped, x2 -> 1-x2",
+            ),
+            Symmetry(
+                "boson-exchange",
+                {h: h[0] + h[2] + h[1] for h in hs},
+                CoordinatePermutation(swap, frozenset({1})),
+                f"the two Z bosons exchanged: l1 <-> l2, x2 -> 1-x2{extra}",
+            ),
+            Symmetry(
+                "parity",
+                {h: flip_q[h[0]] + neg[h[1]] + neg[h[2]] for h in hs},
+                CoordinatePermutation(ident),
+                "all helicities flipped (quark line, l1 -> -l1, l2 -> -l2) at the same x",
+            ),
+            Symmetry(
+                "CP",
+                {h: h[0] + neg[h[1]] + neg[h[2]] for h in hs},
+                CoordinatePermutation(ident, frozenset({1})),
+                "l1, l2 -> -l1, -l2 and x2 -> 1-x2 (= parity then quark-antiquark)",
+            ),
+        ]
+
+
+class QQZZ4D(_Production):
+    """q qbar -> ZZ production helicity amplitudes (off-shell bosons), tree and one loop, 4D.
+
+    ``x = (x1, x2, x3, x4)``: sqrt(s), cos(theta), m1, m2 as in 8D. Conventions: module doc.
+    """
+
+    dimension = 4
+
+    def _to_x4(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+
+class QQZZ2D(_Production):
+    """q qbar -> ZZ production helicity amplitudes (on-shell bosons), tree and one loop, 2D.
+
+    ``x = (x1, x2)``: ``sqrt(s) = 2 MZ + (1000 - 2 MZ) x1``, ``cos(theta) = 2 x2 - 1``,
+    ``m1 = m2 = MZ = 91.1876`` GeV (= the 4D functions at x3 = x4 = XZ). Conventions: module doc.
+    """
+
+    dimension = 2
+
+    def _to_x4(self, x: np.ndarray) -> np.ndarray:
+        out = np.empty((x.shape[0], 4), dtype=np.float64)
+        out[:, :2] = x
+        out[:, 2:] = XZ
+        return out
