@@ -328,7 +328,10 @@ def main() -> None:
     from zoo import plugin_manager
     from zoo.cli_jobs import register_jobs
 
+    from zoo.cli_predict import register_commands
+
     register_jobs(cli)
+    register_commands(cli)
     try:
         plugin_manager.add_commands(cli)
     except errors.ZooError as exc:

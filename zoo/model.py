@@ -100,8 +100,26 @@ class Model:
             if f00.shape[0] != x.shape[0]:
                 raise InputError(f"f00 has {f00.shape[0]} values for {x.shape[0]} points")
         batch, inputs = self.chain.forward_with_inputs(Batch(x=x, f00=f00), self.context)
-        y = np.asarray(self.regressor.predict(batch.x), dtype=np.float64).reshape(-1)
+        y = np.asarray(self._predictor()(batch.x), dtype=np.float64).reshape(-1)
         return self.chain.inverse(y, inputs, self.context)
+
+    def _predictor(self):
+        """The fastest path for the current regressor (:mod:`zoo.inference`), cached.
+
+        Regressors without a fast path (e.g. third-party ones) use their own ``predict``.
+        """
+        cached = getattr(self, "_fast", None)
+        if cached is not None and cached[0] is self.regressor:
+            return cached[1]
+        from zoo.errors import ConfigError
+        from zoo.inference import fast_predictor
+
+        try:
+            fn = fast_predictor(self.regressor)
+        except ConfigError:
+            fn = self.regressor.predict
+        self._fast = (self.regressor, fn)
+        return fn
 
     # -- artifact I/O -------------------------------------------------------------------
     def save(

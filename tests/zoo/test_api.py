@@ -99,9 +99,13 @@ def test_tampered_weights_are_named(published):
 
 def test_verify_catches_changed_predictions(published):
     """A model whose reference predictions no longer match fails verification."""
+    from zoo import plugin_manager
+
     reg, lab, _ = published
     amp = zoo.load(lab, registry=reg)
-    amp.model.regressor.predict = lambda x: np.zeros(len(x))
+    x = np.random.default_rng(0).random((200, 3))
+    other = plugin_manager.get("regressors", "xgboost")(n_estimators=5, max_depth=2, seed=0)
+    amp.model.regressor = other.fit(x, np.ones(200))  # a different model behind the same card
     with pytest.raises(VerificationError, match="tolerance"):
         amp.verify()
 

@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 from zoo.plugins.processes.qqzz import loopfunctions as lf
-from zoo.plugins.processes.qqzz.spinors import spinor_products
+from zoo.plugins.processes.qqzz.spinors import spinor_products  # noqa: F401 (public re-export)
 
 MU_DEFAULT = 91.1876
 
@@ -374,7 +374,9 @@ def _nb_flip(za, zb, m, i1, i2, i3, i4, i5, i6, s, tt, fl0, fl1, flt, flsm):
     z26 = za[m, i2, i6]
     b14 = zb[m, i1, i4]
     g = 0.5 * a61b14 * a61b14 * c * rt * fl1[m, key]
-    g = g + (2.0 * a61b14 * K - za[m, i1, i6] * z26 * b14 * b14 * t * rX) * c * fl0[m, key] * (1.0 / s34)
+    g = g + (2.0 * a61b14 * K - za[m, i1, i6] * z26 * b14 * b14 * t * rX) * c * fl0[m, key] * (
+        1.0 / s34
+    )
     g = g - (0.5 * z26 * b14 * K * rX + 0.75 * K * K * rt) * c * flt[m, key]
 
     a34b45 = za[m, i3, i4] * zb[m, i4, i5]
@@ -405,7 +407,9 @@ def _nb_flip(za, zb, m, i1, i2, i3, i4, i5, i6, s, tt, fl0, fl1, flt, flsm):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _nb_abelian(za, zb, m, i1, i2, i3, i4, i5, i6, s, tt, fls, fl0, fl1, flt, flsm, V, I3, track, out):
+def _nb_abelian(
+    za, zb, m, i1, i2, i3, i4, i5, i6, s, tt, fls, fl0, fl1, flt, flsm, V, I3, track, out
+):
     """Numba version of :func:`_abelian` (one-loop part) for one point and ordering ``p``;
     writes ``out[0] = tree``, ``out[1] = loop``, ``out[2] = size`` (real part)."""
     key = _tidx(i1, i3, i4)
@@ -462,7 +466,8 @@ def _nb_abelian(za, zb, m, i1, i2, i3, i4, i5, i6, s, tt, fls, fl0, fl1, flt, fl
     T = 1.5 * s12 * d12 * (t - tb) * rD3 * prod
     T = T - 0.5 * (3.0 * s12 + 2.0 * t) * prod
     T = T + t * rX * (
-        b14a26 * (za[m, i3, i6] * zb[m, i6, i5] * d56 - za[m, i3, i4] * zb[m, i4, i5] * d34) - b15a23 * u56
+        b14a26 * (za[m, i3, i6] * zb[m, i6, i5] * d56 - za[m, i3, i4] * zb[m, i4, i5] * d34)
+        - b15a23 * u56
     )
     T = T + a36b45 * s12 * t - a34b56 * s6_124 * s6_124
     T = T + 2.0 * K * (
@@ -477,15 +482,20 @@ def _nb_abelian(za, zb, m, i1, i2, i3, i4, i5, i6, s, tt, fls, fl0, fl1, flt, fl
     T = T * rxd3
     T = T + 2.0 * za[m, i1, i6] * zb[m, i2, i4] * u56 * rb34a56 * rD3
     T = T + (2.0 * b15a23 * K - b14a26 * s3_265 - b14a26 * K * d12 * rb34a56) * rX * rX
-    T = T + 0.5 * (
-        3.0 * za[m, i6, i2] * zb[m, i2, i4] * za[m, i6, i1] * zb[m, i1, i4] * rb34a56
-        + za[m, i3, i2] * zb[m, i2, i5] * za[m, i3, i1] * zb[m, i1, i5] * ra34b56
-        + zb[m, i1, i4] * za[m, i1, i6] * zb[m, i4, i5] * r34b
-        - zb[m, i2, i4] * za[m, i2, i6] * za[m, i3, i6] * r56a
-        + za[m, i2, i3] * zb[m, i2, i5] * za[m, i3, i6] * r34a
-        - za[m, i1, i3] * zb[m, i1, i5] * zb[m, i4, i5] * r56b
-        + 4.0 * a36b45
-    ) * rX
+    T = (
+        T
+        + 0.5
+        * (
+            3.0 * za[m, i6, i2] * zb[m, i2, i4] * za[m, i6, i1] * zb[m, i1, i4] * rb34a56
+            + za[m, i3, i2] * zb[m, i2, i5] * za[m, i3, i1] * zb[m, i1, i5] * ra34b56
+            + zb[m, i1, i4] * za[m, i1, i6] * zb[m, i4, i5] * r34b
+            - zb[m, i2, i4] * za[m, i2, i6] * za[m, i3, i6] * r56a
+            + za[m, i2, i3] * zb[m, i2, i5] * za[m, i3, i6] * r34a
+            - za[m, i1, i3] * zb[m, i1, i5] * zb[m, i4, i5] * r56b
+            + 4.0 * a36b45
+        )
+        * rX
+    )
     a16b24 = za[m, i1, i6] * zb[m, i2, i4]
     T = T + 0.5 * (a16b24 * a16b24 * rb34a56 - a13b25 * a13b25 * ra34b56) * rXb
     T = T - 0.5 * b14a26 * b14a26 * (t * d12 + 2.0 * s34 * s56) * rb34a56 * rX3
@@ -525,11 +535,51 @@ def _nb_core(za, zb, s, tt, fls, fl0, fl1, flt, flsm, V, I3, orders, track, tree
     for m in range(za.shape[0]):
         for j in range(8):
             p = orders[j, 0]
-            _nb_abelian(za, zb, m, p[0], p[1], p[2], p[3], p[4], p[5], s, tt, fls, fl0, fl1,
-                        flt, flsm, V[m], I3[m], track, o1)
+            _nb_abelian(
+                za,
+                zb,
+                m,
+                p[0],
+                p[1],
+                p[2],
+                p[3],
+                p[4],
+                p[5],
+                s,
+                tt,
+                fls,
+                fl0,
+                fl1,
+                flt,
+                flsm,
+                V[m],
+                I3[m],
+                track,
+                o1,
+            )
             p = orders[j, 1]
-            _nb_abelian(za, zb, m, p[0], p[1], p[2], p[3], p[4], p[5], s, tt, fls, fl0, fl1,
-                        flt, flsm, V[m], I3[m], track, o2)
+            _nb_abelian(
+                za,
+                zb,
+                m,
+                p[0],
+                p[1],
+                p[2],
+                p[3],
+                p[4],
+                p[5],
+                s,
+                tt,
+                fls,
+                fl0,
+                fl1,
+                flt,
+                flsm,
+                V[m],
+                I3[m],
+                track,
+                o2,
+            )
             tr = o1[0] + o2[0]
             lp = o1[1] + o2[1]
             tree[m, j] = tr
@@ -638,8 +688,9 @@ def _amplitudes_fast(k: np.ndarray, mu: float, loop: bool, track: bool):
     one = np.zeros((n, 8), dtype=np.complex128)
     cond = np.zeros((n, 8)) if track else np.zeros((0, 8))
     if loop:
-        _nb_core(za, zb, s, tt, fls, fl0, fl1, flt, lsm, V, I3, _ORDER_ARRAY, track, tree, one,
-                 cond)
+        _nb_core(
+            za, zb, s, tt, fls, fl0, fl1, flt, lsm, V, I3, _ORDER_ARRAY, track, tree, one, cond
+        )
     else:
         _nb_tree(za, zb, s, tt, _ORDER_ARRAY, tree)
     return tree, (one if loop else None), (cond if track else None)
