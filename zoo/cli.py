@@ -327,7 +327,6 @@ def resolve_cmd(name: str) -> None:
 def main() -> None:
     from zoo import plugin_manager
     from zoo.cli_jobs import register_jobs
-
     from zoo.cli_predict import register_commands
 
     register_jobs(cli)
