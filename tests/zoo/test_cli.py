@@ -124,3 +124,17 @@ def test_generate_and_resolve(tmp_path, toy_process):
     np.testing.assert_allclose(a["f00"][:], toy_process.evaluate(a["x"][:])["f00"], rtol=0)
     out = run("resolve", "toy/3d/f11/RR")
     assert "toy/3d/f11/LL" in out.output and "flip" in out.output
+
+
+@pytest.mark.parametrize("dim", [2, 4, 8])
+def test_generate_reference_process(tmp_path, dim):
+    out = run("generate", f"qqbar-zz-4l/{dim}d", "--n", "64", "--seed", "1",
+              "--out", str(tmp_path / "d.zarr"))
+    assert out.exit_code == 0, out.output
+    import zarr
+
+    g = zarr.open_group(str(tmp_path / "d.zarr"), mode="r")
+    hel = 8 if dim == 8 else 18
+    assert g["x"].shape == (64, dim) and g["f11"].shape == (64, hel)
+    assert g.attrs["zoo_generate"]["complete"]
+    assert np.all(g["f00"][:] >= 0) and np.all(g["f11"][:] > 0)

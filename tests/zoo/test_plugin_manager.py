@@ -165,3 +165,31 @@ def test_third_party_package_installed_with_pip(tmp_path):
     assert out[0] == "thirdparty/3d/f00/one@1"
     assert out[1:3] == ["zoo-polyfit-plugin", "0.3.1"]
     assert float(out[3]) < 1e-10
+
+
+def test_plugin_adds_a_cli_command(tmp_path, monkeypatch):
+    import click
+    from click.testing import CliRunner
+
+    src = """
+        import click
+        from zoo.hookspecs import hookimpl
+
+        @click.command("hello")
+        def hello():
+            click.echo("hello from a plugin")
+
+        @hookimpl
+        def zoo_register_commands(cli):
+            cli.add_command(hello)
+    """
+    _fake_distribution(tmp_path, "cmdplug", {"cmdplug": "zoo_cmdplug_mod"}, {"zoo_cmdplug_mod": src})
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    @click.group()
+    def group():
+        pass
+
+    plugin_manager.add_commands(group)
+    out = CliRunner().invoke(group, ["hello"])
+    assert out.exit_code == 0 and out.output.strip() == "hello from a plugin"
