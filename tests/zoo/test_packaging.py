@@ -27,6 +27,11 @@ def test_wheel_layout_and_entry_points(tmp_path):
         for init in (ROOT / folder).rglob("__init__.py"):
             rel = init.relative_to(ROOT).as_posix()
             assert f"zoo/{rel}" in names, f"{rel} missing from the wheel: add it to pyproject"
+    # the bundled pretrained registry ships whole (card, manifest, weights, Zarr chunks)
+    bundled = [p.relative_to(ROOT).as_posix() for p in (ROOT / "registry" / "bundled").rglob("*")
+               if p.is_file() and not p.name.startswith(".")]
+    missing = [f for f in bundled if f"zoo/{f}" not in names]
+    assert not missing, f"bundled files missing from the wheel: {missing[:5]}"
     # installed on its own, the wheel's plugins are found through its entry points
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
