@@ -33,6 +33,8 @@ from zoo.errors import ConfigError, InputError
 #: rows per forward pass: activations of a 50-wide network (4096 x 50 x 8 B = 1.6 MB)
 #: stay in the L2/L3 caches; measured best on a 2-core CPU (docs/bench_inference.md)
 CHUNK = 4096
+#: batches of at least this many rows go to chunked torch in the ``auto`` backend
+LARGE_BATCH = 32_768
 BACKENDS = ("auto", "onnxruntime", "numpy", "torch", "native")
 ACTIVATIONS = ("relu", "gelu", "silu", "tanh")
 
@@ -438,6 +440,22 @@ class TorchNet:
         return out
 
 
+class BySize:
+    """ONNX Runtime for small batches, chunked torch for large ones.
+
+    Measured on the 2-core CPU (BENCHMARKS.md, float32 sk-DNN 50x7): ONNX Runtime leads up
+    to ~10^4 rows (0.70 vs 0.67 M points/s at 10^3), chunked torch from ~10^5 rows on
+    (0.97 vs 0.83 M points/s at 10^6).
+    """
+
+    def __init__(self, small: Callable[[np.ndarray], np.ndarray],
+                 large: Callable[[np.ndarray], np.ndarray], threshold: int = LARGE_BATCH):
+        self.small, self.large, self.threshold = small, large, int(threshold)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return (self.small if x.shape[0] < self.threshold else self.large)(x)
+
+
 # -- the public entry point ----------------------------------------------------------------
 class Predictor:
     """``predict(x) -> (N,) float64`` for one fitted regressor; ``backend`` says which path."""
@@ -504,6 +522,7 @@ def fast_predictor(regressor: Any, *, backend: str = "auto", n_threads: int | No
         raise UnsupportedModelError(f"backend {backend!r} is for networks (skdnn, dnn), not {name}")
     spec = network_spec(regressor)
     one = _single_point(spec)
+    auto = backend == "auto"
     if backend == "auto":
         # ONNX Runtime has no float64 Erf: float64 gelu networks run in torch
         ort_ok = not (spec.dtype == "float64" and spec.activation == "gelu")
@@ -516,6 +535,9 @@ def fast_predictor(regressor: Any, *, backend: str = "auto", n_threads: int | No
 
     net = OrtNet(network_model(spec).SerializeToString(), spec.dtype, n_features,
                  n_threads=n_threads, chunk=chunk)
+    if auto:
+        both = BySize(net, TorchNet(regressor, n_threads=n_threads))
+        return Predictor(both, n_features, "onnxruntime+torch", one or net.one)
     return Predictor(net, n_features, "onnxruntime", one or net.one)
 
 

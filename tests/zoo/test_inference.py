@@ -15,7 +15,7 @@ from zoo.errors import ConfigError, InputError
 from zoo.inference import NumbaOne, fast_predictor, network_spec
 
 RTOL = {"float32": 1e-6, "float64": 1e-12}
-SIZES = (1, 7, 4096, 10_001)
+SIZES = (1, 7, 4096, 10_001, 40_000)  # 40k: the large-batch (torch) path of auto
 
 
 def _net(kind: str, dtype: str, activation: str = "gelu", d: int = 5):
@@ -35,7 +35,7 @@ def _rel(a, b):
 
 @pytest.fixture(scope="module")
 def points():
-    return np.random.default_rng(0).random((10_001, 5))
+    return np.random.default_rng(0).random((40_000, 5))
 
 
 @pytest.mark.parametrize("kind", ["skdnn", "dnn"])
