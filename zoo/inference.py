@@ -258,7 +258,7 @@ def _numba_kernel() -> Any:
         _KERNEL = False
         return None
 
-    @numba.njit(cache=True, nogil=True)
+    @numba.njit(cache=True, nogil=True, fastmath=True)
     def kernel(x, w, b, ops, bufs, act):  # pragma: no cover - compiled
         # ops rows: kind (0 dense, 1 add src into dst then act), w_off, b_off (-1: none),
         # n_in, n_out, apply act, src, dst
@@ -283,16 +283,20 @@ def _numba_kernel() -> Any:
                 for j in range(n_out):
                     out[j] += inp[j]
             if a:
-                for j in range(n_out):
-                    v = out[j]
-                    if act == 0:
-                        out[j] = v if v > 0 else 0.0
-                    elif act == 1:
+                if act == 0:
+                    for j in range(n_out):
+                        out[j] = max(out[j], 0.0)
+                elif act == 1:
+                    for j in range(n_out):
+                        v = out[j]
                         out[j] = 0.5 * v * (1.0 + math.erf(v * 0.7071067811865476))
-                    elif act == 2:
+                elif act == 2:
+                    for j in range(n_out):
+                        v = out[j]
                         out[j] = v / (1.0 + math.exp(-v))
-                    else:
-                        out[j] = math.tanh(v)
+                else:
+                    for j in range(n_out):
+                        out[j] = math.tanh(out[j])
         return bufs[ops[ops.shape[0] - 1, 7], 0]
 
     _KERNEL = kernel
