@@ -530,56 +530,14 @@ def _nb_tree(za, zb, s, tt, orders, tree):
 def _nb_core(za, zb, s, tt, fls, fl0, fl1, flt, flsm, V, I3, orders, track, tree, one, cond):
     """Tree and one-loop amplitudes of all columns: ``za``, ``zb``, ``s`` (N, 6, 6); ``tt``
     ... (N, 4); ``flsm`` (N, 2); ``V``, ``I3`` (N,); ``orders`` (8, 2, 6); outputs (N, 8)."""
-    o1 = np.zeros(3, dtype=np.complex128)
-    o2 = np.zeros(3, dtype=np.complex128)
+    o = np.zeros((2, 3), dtype=np.complex128)  # both boson orderings of A6 (see docstring)
     for m in range(za.shape[0]):
         for j in range(8):
-            p = orders[j, 0]
-            _nb_abelian(
-                za,
-                zb,
-                m,
-                p[0],
-                p[1],
-                p[2],
-                p[3],
-                p[4],
-                p[5],
-                s,
-                tt,
-                fls,
-                fl0,
-                fl1,
-                flt,
-                flsm,
-                V[m],
-                I3[m],
-                track,
-                o1,
-            )
-            p = orders[j, 1]
-            _nb_abelian(
-                za,
-                zb,
-                m,
-                p[0],
-                p[1],
-                p[2],
-                p[3],
-                p[4],
-                p[5],
-                s,
-                tt,
-                fls,
-                fl0,
-                fl1,
-                flt,
-                flsm,
-                V[m],
-                I3[m],
-                track,
-                o2,
-            )
+            for k in range(2):
+                p = orders[j, k]
+                _nb_abelian(za, zb, m, p[0], p[1], p[2], p[3], p[4], p[5], s, tt, fls, fl0,
+                            fl1, flt, flsm, V[m], I3[m], track, o[k])
+            o1, o2 = o[0], o[1]
             tr = o1[0] + o2[0]
             lp = o1[1] + o2[1]
             tree[m, j] = tr
