@@ -243,6 +243,7 @@ def _worker_predict(label: str, registry: str | None, zoo_home: str | None, inpu
     """Runs on a worker: load the amplitude once per process, predict ``indices``."""
     if zoo_home:
         os.environ["ZOO_HOME"] = zoo_home
+    _pin_threads()
     key = (label, registry, zoo_home)
     amp = _AMPLITUDES.get(key)
     if amp is None:
@@ -251,6 +252,17 @@ def _worker_predict(label: str, registry: str | None, zoo_home: str | None, inpu
         amp = _AMPLITUDES[key] = load(label, registry=registry)
     source = open_points(input_path, label_helicity(label))
     return predict_chunks(amp.predict, source, out, indices, chunk)
+
+
+def _pin_threads() -> None:
+    """Compute with the worker's own thread count, not every core of the machine."""
+    from distributed import get_worker
+
+    try:
+        threads = get_worker().state.nthreads
+    except (ValueError, AttributeError):
+        return
+    os.environ.setdefault("ZOO_NUM_THREADS", str(threads))
 
 
 def dask_predict(label: str, input_path: str | os.PathLike, out: str | os.PathLike, *,

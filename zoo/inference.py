@@ -33,6 +33,9 @@ from zoo.errors import ConfigError, InputError
 #: rows per forward pass: activations of a 50-wide network (4096 x 50 x 8 B = 1.6 MB)
 #: stay in the L2/L3 caches; measured best on a 2-core CPU (docs/bench_inference.md)
 CHUNK = 4096
+#: environment variable giving the CPU threads of a predictor (Dask workers set it to
+#: their own thread count, so that two workers on two cores do not each use both)
+THREADS_ENV = "ZOO_NUM_THREADS"
 #: batches of at least this many rows go to chunked torch in the ``auto`` backend
 LARGE_BATCH = 32_768
 BACKENDS = ("auto", "onnxruntime", "numpy", "torch", "native")
@@ -507,10 +510,13 @@ def fast_predictor(regressor: Any, *, backend: str = "auto", n_threads: int | No
     ``backend``: ``auto`` (ONNX Runtime for networks on CPU, torch on CUDA, the native
     library for trees), or one of ``onnxruntime``, ``numpy``, ``torch`` (networks) and
     ``native`` (any regressor: its own ``predict``). ``n_threads``: CPU threads (None:
+    ``$ZOO_NUM_THREADS`` when set, else
     all cores for ONNX Runtime, torch's setting otherwise).
     """
     if backend not in BACKENDS:
         raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if n_threads is None and os.environ.get(THREADS_ENV):
+        n_threads = int(os.environ[THREADS_ENV])
     name = getattr(regressor, "name", type(regressor).__name__)
     n_features = getattr(regressor, "n_features_", None)
     if n_features is None:
