@@ -11,11 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from zoo.errors import ArtifactNotFoundError
 from zoo.hookspecs import hookimpl
 from zoo.regressor import Regressor
 
-from .common import check_fitted, check_x, check_xy, validation_split
+from .common import check_fitted, check_x, check_xy, stored_file, validation_split
 
 MODEL_FILE = "model.cbm"
 SNAPSHOT_FILE = "catboost.snapshot"
@@ -134,9 +133,7 @@ class CatBoostRegressor(Regressor):
         """Read ``model.cbm`` with ``load_model``."""
         from catboost import CatBoost
 
-        path = Path(directory) / MODEL_FILE
-        if not path.is_file():
-            raise ArtifactNotFoundError(f"{path} is missing; the artifact is incomplete")
+        path = stored_file(directory, MODEL_FILE)
         reg = cls(**params)
         model = CatBoost()
         model.load_model(str(path), format="cbm")

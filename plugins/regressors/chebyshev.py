@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from zoo.errors import ArtifactError, ArtifactNotFoundError, ConfigError
+from zoo.errors import ArtifactError, ConfigError
 from zoo.hookspecs import hookimpl
 from zoo.regressor import Regressor
 
-from .common import check_fitted, check_x, validation_split
+from .common import check_fitted, check_x, stored_file, validation_split
 
 WEIGHTS_FILE = "chebyshev.safetensors"
 BASES = ("total", "tensor")
@@ -146,9 +146,7 @@ class ChebyshevRegressor(Regressor):
     def load(cls, directory: Path, params: dict[str, Any]) -> ChebyshevRegressor:
         from safetensors.numpy import load_file
 
-        path = Path(directory) / WEIGHTS_FILE
-        if not path.is_file():
-            raise ArtifactNotFoundError(f"{path} is missing; the artifact is incomplete")
+        path = stored_file(directory, WEIGHTS_FILE)
         try:
             t = load_file(str(path))
             reg = cls(**params)

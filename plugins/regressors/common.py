@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-from zoo.errors import InputError, NotFittedError
+from zoo.errors import ArtifactNotFoundError, InputError, NotFittedError
 
-__all__ = ["NotFittedError", "check_fitted", "check_x", "check_xy"]
+__all__ = ["NotFittedError", "check_fitted", "check_x", "check_xy", "stored_file"]
+
+
+def stored_file(directory: str | Path, name: str) -> Path:
+    """The path of a model file of an artifact, or ArtifactNotFoundError if it is missing."""
+    path = Path(directory) / name
+    if not path.is_file():
+        raise ArtifactNotFoundError(
+            f"{path} is missing; the artifact is incomplete: re-fetch or re-publish it"
+        )
+    return path
 
 
 def check_fitted(regressor: object, attribute: str) -> None:

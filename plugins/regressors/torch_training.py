@@ -27,10 +27,10 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from zoo.errors import ArtifactError, ArtifactNotFoundError, ConfigError, NumericalError
+from zoo.errors import ArtifactError, ConfigError, NumericalError
 from zoo.regressor import Regressor
 
-from .common import check_fitted, check_x, validation_split
+from .common import check_fitted, check_x, stored_file, validation_split
 
 WEIGHTS_FILE = "model.safetensors"
 CHECKPOINT_FORMAT = "zoo-torch-checkpoint/1"
@@ -458,9 +458,7 @@ class TorchRegressor(Regressor):
     @classmethod
     def load(cls, directory: Path, params: dict[str, Any]) -> TorchRegressor:
         """Rebuild the network from ``params`` and load ``model.safetensors``."""
-        path = Path(directory) / WEIGHTS_FILE
-        if not path.is_file():
-            raise ArtifactNotFoundError(f"{path} is missing; the artifact is incomplete")
+        path = stored_file(directory, WEIGHTS_FILE)
         reg = cls(**params)
         try:
             with safe_open(str(path), framework="pt") as f:

@@ -12,11 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from zoo.errors import ArtifactNotFoundError
 from zoo.hookspecs import hookimpl
 from zoo.regressor import Regressor
 
-from .common import check_fitted, check_x, check_xy, validation_split
+from .common import check_fitted, check_x, check_xy, stored_file, validation_split
 
 MODEL_FILE = "model.ubj"
 
@@ -156,9 +155,7 @@ class XGBoostRegressor(Regressor):
         """Read ``model.ubj`` with ``Booster.load_model``."""
         import xgboost as xgb
 
-        path = Path(directory) / MODEL_FILE
-        if not path.is_file():
-            raise ArtifactNotFoundError(f"{path} is missing; the artifact is incomplete")
+        path = stored_file(directory, MODEL_FILE)
         reg = cls(**params)
         booster = xgb.Booster()
         booster.load_model(str(path))
