@@ -266,6 +266,8 @@ def _numba_kernel() -> Any:
         # ops rows: kind (0 dense, 1 add src into dst then act), w_off, b_off (-1: none),
         # n_in, n_out, apply act, src, dst
         bufs[0, : x.shape[0]] = x
+        # a fresh accumulator cannot alias the weights, so the axpy loop vectorises
+        acc = np.empty(bufs.shape[1], dtype=bufs.dtype)
         for r in range(ops.shape[0]):
             kind, wo, bo, n_in, n_out, a, src, dst = ops[r]
             out = bufs[dst]
@@ -273,15 +275,17 @@ def _numba_kernel() -> Any:
             if kind == 0:
                 if bo >= 0:
                     for j in range(n_out):
-                        out[j] = b[bo + j]
+                        acc[j] = b[bo + j]
                 else:
                     for j in range(n_out):
-                        out[j] = 0.0
+                        acc[j] = 0.0
                 for i in range(n_in):
                     xi = inp[i]
                     base = wo + i * n_out
                     for j in range(n_out):
-                        out[j] += xi * w[base + j]
+                        acc[j] += xi * w[base + j]
+                for j in range(n_out):
+                    out[j] = acc[j]
             else:
                 for j in range(n_out):
                     out[j] += inp[j]
