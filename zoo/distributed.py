@@ -218,16 +218,29 @@ def _meta(label: str, input_path: str | os.PathLike, n: int, chunk: int) -> dict
 # -- Dask -----------------------------------------------------------------------------------
 @contextlib.contextmanager
 def client(scheduler: str, n_workers: int = 2) -> Iterator[Any]:
-    """A Dask client: ``local`` starts (and stops) a LocalCluster (processes, 1 thread each)."""
+    """A Dask client: ``local`` starts (and stops) a LocalCluster (processes, 1 thread each).
+
+    Local workers get one BLAS/OpenMP thread each but not distributed's default
+    ``MALLOC_TRIM_THRESHOLD_=65536``: with it glibc serves every activation buffer of the
+    forward pass through mmap/munmap, which halved the workers' throughput (measured
+    0.21 vs 0.38 M points/s per worker, BENCHMARKS.md). Remote clusters keep their own
+    configuration (set ``distributed.nanny.pre-spawn-environ`` there likewise).
+    """
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler != "local":
         with Client(scheduler) as cl:
             yield cl
         return
-    with LocalCluster(n_workers=n_workers, processes=True, threads_per_worker=1,
-                      dashboard_address=None) as cluster, Client(cluster) as cl:
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": dict(WORKER_ENV)}), \
+            LocalCluster(n_workers=n_workers, processes=True, threads_per_worker=1,
+                         dashboard_address=None) as cluster, Client(cluster) as cl:
         yield cl
+
+
+#: environment of local Dask workers (replaces distributed's pre-spawn defaults)
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
 def _split(indices: Sequence[int], parts: int) -> list[list[int]]:
