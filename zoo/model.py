@@ -23,7 +23,13 @@ from typing import Any
 import numpy as np
 
 from zoo import __version__, plugin_manager
-from zoo.errors import ArtifactError, ArtifactNotFoundError, InputError, VerificationError
+from zoo.errors import (
+    ArtifactError,
+    ArtifactNotFoundError,
+    InputError,
+    UnknownPluginError,
+    VerificationError,
+)
 from zoo.labels import as_label
 from zoo.process import validate_points
 from zoo.regressor import Regressor
@@ -214,9 +220,9 @@ class Model:
                 sg = tgroup[str(i)]
                 step.set_state({k: np.asarray(sg[k][...]) for k in sg.array_keys()})
                 steps.append(step)
+        except UnknownPluginError:
+            raise
         except KeyError as exc:
-            if isinstance(exc, ArtifactError | plugin_manager.UnknownPluginError):
-                raise
             raise ArtifactError(
                 f"artifact {path} is malformed: missing {exc} in card.json or transforms.zarr; "
                 "re-publish or re-fetch it"
