@@ -113,10 +113,14 @@ def locate(label: str | Label, *, registry: Any = None) -> tuple[Any, Label, res
     )
 
 
-def load(label: str | Label, *, registry: Any = None, verify: bool = True) -> Amplitude:
+def load(label: str | Label, *, registry: Any = None, verify: bool = True,
+         device: str = "auto") -> Amplitude:
     """Load the amplitude answering ``label`` (any helicity of an orbit, any selector).
 
-    With ``verify`` the artifact's hashes are checked and its reference points re-predicted.
+    With ``verify`` the artifact's hashes are checked and its reference points re-predicted
+    (on the CPU, where they were recorded). ``device``: where the regressor then runs:
+    ``auto`` (a CUDA GPU when torch sees one and the regressor is a network, else the CPU),
+    ``cpu``, ``cuda`` or ``cuda:N``.
     """
     reg, resolved, res = locate(label, registry=registry)
     path = reg.open(resolved, verify=verify)
@@ -125,6 +129,7 @@ def load(label: str | Label, *, registry: Any = None, verify: bool = True) -> Am
     amp = Amplitude(requested, resolved, model, path, reg.url, res)
     if verify:
         amp.verify()
+    model.to(device)
     return amp
 
 

@@ -26,8 +26,10 @@ def _progress():
               help="Distribute the chunks of a Zarr input over Dask workers.")
 @click.option("--workers", type=int, default=2, show_default=True,
               help="Workers of --dask local.")
+@click.option("--device", default="auto", show_default=True, metavar="auto|cpu|cuda[:N]",
+              help="Where a network runs (auto: a CUDA GPU when torch sees one).")
 def predict_cmd(name: str, input_path: str, output: str, chunk: int, registry_url: str | None,
-                scheduler: str | None, workers: int) -> None:
+                scheduler: str | None, workers: int, device: str) -> None:
     """Predict NAME at the points of --input into a Zarr --output, chunk by chunk.
 
     Memory stays bounded for Zarr inputs; finished chunks are recorded, so an
@@ -53,7 +55,10 @@ def predict_cmd(name: str, input_path: str, output: str, chunk: int, registry_ur
         else:
             from zoo.api import load
 
-            amp = load(name, registry=registry_url)
+            try:
+                amp = load(name, registry=registry_url, device=device)
+            except errors.ConfigError as exc:
+                raise click.BadParameter(str(exc), param_hint="--device") from exc
             meta = distributed.predict_file(amp, input_path, output, chunk=chunk,
                                             on_chunk=advance)
     state = "complete" if meta["complete"] else "incomplete (rerun to resume)"

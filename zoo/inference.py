@@ -36,6 +36,9 @@ CHUNK = 4096
 #: environment variable giving the CPU threads of a predictor (Dask workers set it to
 #: their own thread count, so that two workers on two cores do not each use both)
 THREADS_ENV = "ZOO_NUM_THREADS"
+#: rows per host->GPU transfer and forward pass on CUDA (measured on an H100, float32:
+#: 29 M points/s with 65,536-row chunks, 44 M with 2^20; docs/bench_gpu.md)
+CUDA_CHUNK = 1 << 20
 #: batches of at least this many rows go to chunked torch in the ``auto`` backend
 LARGE_BATCH = 32_768
 BACKENDS = ("auto", "onnxruntime", "numpy", "torch", "native")
@@ -429,7 +432,7 @@ class TorchNet:
         self.module = regressor.model_.eval()
         param = next(self.module.parameters())
         self.device, self.tdtype = param.device, param.dtype
-        self.chunk = int(chunk or (65_536 if self.device.type == "cuda" else CHUNK))
+        self.chunk = int(chunk or (CUDA_CHUNK if self.device.type == "cuda" else CHUNK))
         self.n_threads = n_threads
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
@@ -529,7 +532,7 @@ def fast_predictor(regressor: Any, *, backend: str = "auto", n_threads: int | No
     if backend == "auto" and not is_net:
         backend = "native"
     if backend == "auto" and _torch_device_type(regressor) != "cpu":
-        backend = "torch"  # CUDA: the torch module on its device, chunks of 65536 rows
+        backend = "torch"  # CUDA: the torch module on its device, chunks of CUDA_CHUNK rows
     if backend == "native":
         return _native(regressor, n_features)
     if not is_net:

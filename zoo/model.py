@@ -109,6 +109,32 @@ class Model:
         y = np.asarray(self._predictor()(batch.x), dtype=np.float64).reshape(-1)
         return self.chain.inverse(y, inputs, self.context)
 
+    def to(self, device: str) -> Model:
+        """Run the regressor on ``device`` ('cpu', 'cuda', 'cuda:N', or 'auto': CUDA when
+        torch sees one and the regressor can move there); returns self.
+
+        Only regressors with a ``to_device`` method move (the torch networks); the others
+        stay on the CPU for 'auto' and raise for an explicit GPU device.
+        """
+        move = getattr(self.regressor, "to_device", None)
+        if device == "auto":
+            if move is None:
+                return self
+            import torch
+
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        if move is None:
+            if device == "cpu":
+                return self
+            from zoo.errors import ConfigError
+
+            name = getattr(self.regressor, "name", type(self.regressor).__name__)
+            raise ConfigError(f"the {name} regressor of {self.label} runs on the CPU only; "
+                              "load it with device='cpu' or 'auto'")
+        move(device)
+        self._fast = None
+        return self
+
     def _predictor(self):
         """The fastest path for the current regressor (:mod:`zoo.inference`), cached.
 
@@ -237,7 +263,15 @@ class Model:
         x = np.asarray(ref["x"][...])
         y_ref = np.asarray(ref["y"][...])
         f00 = np.asarray(ref["f00"][...]) if "f00" in ref.array_keys() else None
-        y = self.predict(x, f00)
+        # re-predicted on the CPU, where they were recorded (a GPU sums in another order)
+        device = getattr(self.regressor, "device_", "cpu")
+        if device != "cpu":
+            self.to("cpu")
+        try:
+            y = self.predict(x, f00)
+        finally:
+            if device != "cpu":
+                self.to(device)
         rtol = float(self.card.get("reference", {}).get("rtol", 1e-5))
         scale = np.maximum(np.abs(y_ref), 1e-3 * np.max(np.abs(y_ref)))
         worst = float(np.max(np.abs(y - y_ref) / scale)) if len(y) else 0.0

@@ -172,10 +172,33 @@ class TorchRegressor(Regressor):
 
     def _new_module(self, n_features: int) -> nn.Module:
         """Build the network with weights initialised from ``seed`` (global RNG untouched)."""
+        return self._build_module_on(n_features, self._torch_device())
+
+    def _build_module_on(self, n_features: int, device: torch.device | str) -> nn.Module:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(self.seed))
             module = self._build_module(n_features)
-        return module.to(dtype=self._torch_dtype(), device=self._torch_device())
+        return module.to(dtype=self._torch_dtype(), device=device)
+
+    def to_device(self, device: str) -> TorchRegressor:
+        """Move the fitted network to ``device`` ('cpu', 'cuda', 'cuda:N'); returns self.
+
+        Predictions on another device agree with the CPU's to float rounding only (the
+        summation order differs), so artifacts are verified on the CPU before moving.
+        """
+        check_fitted(self, "model_")
+        if device != "cpu" and not str(device).startswith("cuda"):
+            raise ConfigError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+        if str(device).startswith("cuda") and not torch.cuda.is_available():
+            raise ConfigError(f"device={device!r} but torch sees no CUDA device; use 'cpu'")
+        self.model_ = self.model_.to(device=device)
+        return self
+
+    @property
+    def device_(self) -> str:
+        """Where the fitted network lives ('cpu', 'cuda:0', ...)."""
+        check_fitted(self, "model_")
+        return str(next(self.model_.parameters()).device)
 
     def _check_config(self) -> None:
         self._torch_dtype()
@@ -467,7 +490,9 @@ class TorchRegressor(Regressor):
             weights = load_file(str(path))
         except (KeyError, ValueError, OSError) as exc:
             raise ArtifactError(f"cannot read {path}: {exc}") from exc
-        model = reg._new_module(n_features)
+        # always rebuilt on the CPU, where the reference points were recorded; move it with
+        # ``to_device`` (``zoo.load(..., device=...)`` does so after verification)
+        model = reg._build_module_on(n_features, "cpu")
         for key, value in weights.items():
             if value.dtype != reg._torch_dtype():
                 raise ArtifactError(
