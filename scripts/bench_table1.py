@@ -48,6 +48,9 @@ _NET = {"activation": "gelu", "lr_schedule": "cosine", "lr_min_factor": 1e-3, "n
 PRESETS = {
     2: {
         "chebyshev": {"degree": 40, "basis": "total", "max_train": 100_000},
+        # 12 x 24 cells graded towards the threshold/high-energy ends and the forward and
+        # backward directions; a tensor polynomial of degree 6 per cell (14k coefficients)
+        "pwcheb": {"cells": [12, 24], "degree": 6, "grading": [1.3, 1.4], "chunk": 20_000},
         "xgboost": {"n_estimators": 1500, "max_depth": 8, "learning_rate": 0.1, "n_jobs": 1,
                     "early_stopping_rounds": 50, "seed": 0},
         "skdnn": {**_NET, "width": 48, "depth": 3, "epochs": 20, "batch_size": 512,
@@ -57,6 +60,10 @@ PRESETS = {
         "catboost": {"iterations": 2000, "depth": 8, "learning_rate": 0.1, "random_seed": 0},
     },
     4: {
+        # graded cells in sqrt(s) and cos(theta), one cell in the two virtualities (smooth
+        # there once normalised): 96 cells x 576 coefficients (55k)
+        "pwcheb": {"cells": [8, 12, 1, 1], "degree": [5, 5, 3, 3], "grading": [1.3, 1.5, 1, 1],
+                   "chunk": 10_000},
         "xgboost": {"n_estimators": 400, "max_depth": 10, "learning_rate": 0.1, "n_jobs": 1,
                     "early_stopping_rounds": 50, "seed": 0, "max_train": 150_000},
         "skdnn": {**_NET, "width": 64, "depth": 4, "epochs": 16, "batch_size": 1024,
@@ -76,7 +83,7 @@ PRESETS = {
     },
 }
 BUDGET_KEYS = {"skdnn": "epochs", "dnn": "epochs", "xgboost": "n_estimators",
-               "catboost": "iterations", "chebyshev": None}
+               "catboost": "iterations", "chebyshev": None, "pwcheb": None}
 #: default training-set size per dimension (generation: 8D ~10k points/s, 2D/4D ~1k on a
 #: loaded core)
 N_TRAIN = {2: 262_144, 4: 393_216, 8: 2_000_000}
@@ -84,10 +91,17 @@ N_TRAIN = {2: 262_144, 4: 393_216, 8: 2_000_000}
 
 def transforms_for(term: str, chain: str = "norm") -> list[dict]:
     """``norm``: the paper's y / f00 (log for f11); ``raw``: log(f11) without f00 (f11 only:
-    f11 / f00 has poles where the tree amplitude vanishes inside the domain)."""
-    steps = [] if chain == "raw" else [{"name": "f00-normalise", "params": {"source": "process"}}]
+    f11 / f00 has poles where the tree amplitude vanishes inside the domain); ``sum``:
+    y / (f00 summed over all helicities), linear (smooth through those tree zeros and
+    through the zeros of f11 and f01 themselves, where a log is singular)."""
+    if chain == "raw":
+        steps = []
+    elif chain == "sum":
+        steps = [{"name": "f00-normalise", "params": {"source": "process", "helicity": "sum"}}]
+    else:
+        steps = [{"name": "f00-normalise", "params": {"source": "process"}}]
     steps.append({"name": "symmetry", "params": {"mode": "fold"}})
-    if term == "f11":
+    if term == "f11" and chain != "sum":
         steps.append({"name": "log", "params": {}})
     steps.append({"name": "standardise", "params": {"target": "y"}})
     return steps
@@ -187,10 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dims", default="2,4,8")
     ap.add_argument("--regressors", default="chebyshev,chebyshev+raw,xgboost,skdnn,dnn",
-                    help="Comma-separated; REG+raw: only the raw chain for REG; a regressor is "
+                    help="Comma-separated; REG+CHAIN: only that chain for REG; a regressor is "
                     "used only in the dimensions where PRESETS has it.")
     ap.add_argument("--terms", default="f11,f01")
-    ap.add_argument("--chains", default="norm", help="norm (y/f00) and/or raw (log f11, no f00).")
+    ap.add_argument("--chains", default="norm",
+                    help="norm (y/f00), raw (log f11, no f00), sum (y / f00 summed over helicities).")
     ap.add_argument("--helicities", default=None, help="Comma-separated canonical helicities (default: all).")
     ap.add_argument("--n-train", type=int, default=None, help="Training points (default: N_TRAIN per dim).")
     ap.add_argument("--n-test", type=int, default=1_000_000)
@@ -275,6 +290,8 @@ def run_one(args, dim, label, term, hel, reg, chain, n_train, train_path, test_p
         params[bk] = max(5 if not args.quick else 2, int(params[bk] * args.budget))
     if args.quick and reg == "chebyshev":
         params["degree"] = min(params["degree"], 8)
+    if args.quick and reg == "pwcheb":
+        params.update(cells=2, degree=3, grading=1.0)
     data = train_path if not max_train or max_train >= n_train else subset(train_path, max_train)
     n_used = min(n_train, max_train or n_train)
     cfg = TrainConfig.from_dict({
@@ -285,7 +302,7 @@ def run_one(args, dim, label, term, hel, reg, chain, n_train, train_path, test_p
     })
     model, test = train(cfg)
     m = model.card["metrics"]["test"]
-    name = reg if chain == "norm" else f"{reg}+raw"
+    name = reg if chain == "norm" else f"{reg}+{chain}"
     art = work / "artifacts" / label.replace("/", "_") / name
     if art.exists():
         import shutil

@@ -68,10 +68,15 @@ def make_context(label: str, *, f00_source: str = "process") -> Context:
     def f00(x: np.ndarray) -> np.ndarray:
         return process.function(x, term_f00, lab.helicity)
 
+    def f00_sum(x: np.ndarray) -> np.ndarray:
+        values = np.asarray(process.evaluate(x, [term_f00])[term_f00], dtype=np.float64)
+        return values.reshape(values.shape[0], -1).sum(axis=1)
+
     return Context(
         label=lab.key,
         process=process,
         f00=f00 if term_f00 else None,
+        f00_sum=f00_sum if term_f00 else None,
         invariances=invariances,
     )
 
@@ -108,6 +113,18 @@ class Model:
         batch, inputs = self.chain.forward_with_inputs(Batch(x=x, f00=f00), self.context)
         y = np.asarray(self._predictor()(batch.x), dtype=np.float64).reshape(-1)
         return self.chain.inverse(y, inputs, self.context)
+
+    def predict_on_cpu(self, x: np.ndarray, f00: np.ndarray | None = None) -> np.ndarray:
+        """``predict`` with the regressor on the CPU, then back where it was: reference
+        points are recorded and re-predicted there (a GPU sums in another order)."""
+        device = getattr(self.regressor, "device_", "cpu")
+        if device == "cpu":
+            return self.predict(x, f00)
+        self.to("cpu")
+        try:
+            return self.predict(x, f00)
+        finally:
+            self.to(device)
 
     def to(self, device: str) -> Model:
         """Run the regressor on ``device`` ('cpu', 'cuda', 'cuda:N', or 'auto': CUDA when
@@ -178,7 +195,7 @@ class Model:
                 sg.create_array(key, data=np.asarray(arr, dtype=np.float64))
         ref_x = validate_points(reference_x[:N_REFERENCE], self.dimension)
         ref_f00 = None if reference_f00 is None else np.asarray(reference_f00)[:N_REFERENCE]
-        ref_y = self.predict(ref_x, ref_f00)
+        ref_y = self.predict_on_cpu(ref_x, ref_f00)
         rgroup = zarr.open_group(str(out / "reference.zarr"), mode="w")
         rgroup.create_array("x", data=ref_x)
         rgroup.create_array("y", data=ref_y)
@@ -263,15 +280,7 @@ class Model:
         x = np.asarray(ref["x"][...])
         y_ref = np.asarray(ref["y"][...])
         f00 = np.asarray(ref["f00"][...]) if "f00" in ref.array_keys() else None
-        # re-predicted on the CPU, where they were recorded (a GPU sums in another order)
-        device = getattr(self.regressor, "device_", "cpu")
-        if device != "cpu":
-            self.to("cpu")
-        try:
-            y = self.predict(x, f00)
-        finally:
-            if device != "cpu":
-                self.to(device)
+        y = self.predict_on_cpu(x, f00)
         rtol = float(self.card.get("reference", {}).get("rtol", 1e-5))
         scale = np.maximum(np.abs(y_ref), 1e-3 * np.max(np.abs(y_ref)))
         worst = float(np.max(np.abs(y - y_ref) / scale)) if len(y) else 0.0

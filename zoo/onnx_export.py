@@ -328,11 +328,12 @@ def build_onnx(model: Any, *, coord_map: Any = None, io_dtype: str = "float64",
         if sp is not None:
             x = _apply_map(g, x, *sp)
     inverses: list[tuple[str, Any]] = []
-    needs_f00 = False
+    needs_f00, f00_name = False, "f00"
     for step in model.chain.steps:
         name = step.name
         if name == "f00-normalise":
             needs_f00 = True
+            f00_name = "f00_sum" if getattr(step, "helicity", "label") == "sum" else "f00"
             inverses.append(("f00", None))
         elif name == "symmetry":
             if step.mode == "fold" and model.context.invariances:
@@ -368,19 +369,21 @@ def build_onnx(model: Any, *, coord_map: Any = None, io_dtype: str = "float64",
             y = g.op("Mul", [g.op("Sub", [e, g.op("Reciprocal", [e])]),
                              g.const(np.array(0.5 * arg), "half_scale")], "unasinh")
         else:
-            f00 = "f00" if io_dtype == "float64" else g.op("Cast", ["f00"], to=TensorProto.DOUBLE)
+            f00 = f00_name if io_dtype == "float64" else g.op("Cast", [f00_name],
+                                                              to=TensorProto.DOUBLE)
             y = g.op("Mul", [y, f00], "times_f00")
     if io_dtype == "float32":
         y = g.op("Cast", [y], to=TensorProto.FLOAT)
     g.nodes.append(_identity_node(y, "y"))
     inputs = [("x", io_dtype, ["N", dim])]
     if needs_f00:
-        inputs.append(("f00", io_dtype, ["N"]))
+        inputs.append((f00_name, io_dtype, ["N"]))
+    f00_doc = {"f00": "; f00 (N,) leading-order term of the requested label at x",
+               "f00_sum": "; f00_sum (N,) leading-order term summed over all helicities at x"}
     meta = {
         "zoo.label": label or model.label,
         "zoo.canonical_label": model.label,
-        "zoo.inputs": "x (N, D) points of [0,1]^D"
-        + ("; f00 (N,) leading-order term of the requested label at x" if needs_f00 else ""),
+        "zoo.inputs": "x (N, D) points of [0,1]^D" + (f00_doc[f00_name] if needs_f00 else ""),
         "zoo.output": "y (N,) physical value of the requested label",
         "zoo.transforms": json.dumps(model.chain.describe(), default=str),
         "zoo.regressor": getattr(model.regressor, "name", "?"),

@@ -49,13 +49,15 @@ class Context:
 
     ``label``: the canonical label string of the function; ``process``: the process
     plugin (``None`` for data without one); ``f00``: a callable giving the exact
-    leading-order term at canonical points (from the process), or ``None``;
+    leading-order term at canonical points (from the process), or ``None``; ``f00_sum``:
+    likewise the leading order summed over all helicities of the process, or ``None``;
     ``symmetries``: coordinate maps under which this function is invariant.
     """
 
     label: str = ""
     process: Any = None
     f00: Callable[[np.ndarray], np.ndarray] | None = None
+    f00_sum: Callable[[np.ndarray], np.ndarray] | None = None
     invariances: Sequence[tuple[str, Callable[[np.ndarray], np.ndarray]]] = field(
         default_factory=tuple
     )

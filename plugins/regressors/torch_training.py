@@ -490,9 +490,9 @@ class TorchRegressor(Regressor):
             weights = load_file(str(path))
         except (KeyError, ValueError, OSError) as exc:
             raise ArtifactError(f"cannot read {path}: {exc}") from exc
-        # always rebuilt on the CPU, where the reference points were recorded; move it with
-        # ``to_device`` (``zoo.load(..., device=...)`` does so after verification)
-        model = reg._build_module_on(n_features, "cpu")
+        # on the ``device`` of params (auto: a GPU when present); reference points are
+        # recorded and re-predicted on the CPU (``Model.predict_on_cpu``)
+        model = reg._new_module(n_features)
         for key, value in weights.items():
             if value.dtype != reg._torch_dtype():
                 raise ArtifactError(

@@ -16,6 +16,7 @@ from zoo.plugins.transforms._util import as_vector, check_choice, first_bad_row
 from zoo.transform import Batch, Context, Transform
 
 SOURCES = ("data", "process")
+HELICITY_CHOICES = ("label", "sum")
 
 
 class F00Normalise(Transform):
@@ -24,15 +25,23 @@ class F00Normalise(Transform):
     ``source="data"``: f00 is the batch's ``f00`` column (at predict time the caller
     must pass it). ``source="process"``: f00 is computed exactly by ``ctx.f00(x)`` at the
     batch's points, at fit and at predict time. The output batch carries the f00 used.
+
+    ``helicity="label"``: the leading order of the function's own helicity (the paper's
+    choice). ``helicity="sum"``: the leading order summed over all helicities of the
+    process (the unpolarised tree, ``ctx.f00_sum``), which never vanishes inside the
+    domain: for helicities whose own tree has zeros there (f11/f00 then has poles), the
+    ratio to the sum stays smooth. With ``source="data"`` the caller passes that sum.
     """
 
     name: ClassVar[str] = "f00-normalise"
 
-    def __init__(self, source: str = "data"):
+    def __init__(self, source: str = "data", helicity: str = "label"):
         self.source = source
+        self.helicity = helicity
 
     def _f00(self, batch: Batch, ctx: Context) -> np.ndarray:
         check_choice(self, "source", self.source, SOURCES)
+        check_choice(self, "helicity", self.helicity, HELICITY_CHOICES)
         n = len(batch)
         if self.source == "data":
             if batch.f00 is None:
@@ -49,7 +58,12 @@ class F00Normalise(Transform):
                     "context has none (data without a process plugin); use source='data' "
                     "with an f00 column, or give a label of a registered process"
                 )
-            f00 = as_vector(ctx.f00(batch.x), n, "ctx.f00(x)")
+            fn = ctx.f00 if self.helicity == "label" else ctx.f00_sum
+            if fn is None:
+                raise ConfigError(
+                    "f00-normalise(helicity='sum') needs the process's leading order summed "
+                    "over helicities, but the context has none; use helicity='label'")
+            f00 = as_vector(fn(batch.x), n, f"ctx.f00{'' if fn is ctx.f00 else '_sum'}(x)")
         bad = ~(np.isfinite(f00) & (f00 > 0.0))
         if bad.any():
             row = first_bad_row(bad)

@@ -221,3 +221,17 @@ def test_metadata():
         assert proc.name == "qqbar-zz-4l" and proc.dimension == d
         assert proc.terms == ("f00", "f01", "f11")
         assert proc.helicities[:3] == ("L--", "L-0", "L-+") and proc.helicities[-1] == "R++"
+
+
+def test_context_f00_sum_is_the_unpolarised_tree_and_symmetric() -> None:
+    """ctx.f00_sum is the sum over all 18 helicities, the same at symmetry-related points."""
+    from zoo import resolver
+    from zoo.model import make_context
+
+    ctx = make_context("qqbar-zz-4l/2d/f11/L-0")
+    x = np.random.default_rng(11).random((64, 2))
+    total = ctx.process.evaluate(x, ["f00"])["f00"].sum(axis=1)
+    np.testing.assert_allclose(ctx.f00_sum(x), total, rtol=1e-15)
+    res = resolver.resolve("qqbar-zz-4l/2d/f11/R0+")
+    np.testing.assert_allclose(ctx.f00_sum(res.coord_map(x)), total, rtol=1e-12)
+    assert np.all(total > 0)

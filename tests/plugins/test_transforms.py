@@ -82,8 +82,24 @@ def test_f00_normalise_roundtrip(batch, ctx, source):
     out = step.fit_forward(batch, ctx)
     np.testing.assert_allclose(out.y, batch.y / batch.f00, rtol=1e-15)
     np.testing.assert_allclose(step.inverse(out.y, batch, ctx), batch.y, rtol=RTOL)
-    assert step.get_params() == {"source": source}
+    assert step.get_params() == {"source": source, "helicity": "label"}
     assert step.get_state() == {}
+
+
+def test_f00_normalise_by_helicity_sum(batch, ctx):
+    """helicity='sum' divides by ctx.f00_sum, not by the label's own f00."""
+    def f00_sum(x):
+        return 3.0 * f00_exact(x) + 1.0
+
+    ctx_sum = Context(label=ctx.label, f00=ctx.f00, f00_sum=f00_sum)
+    step = F00Normalise(source="process", helicity="sum")
+    out = step.fit_forward(batch, ctx_sum)
+    np.testing.assert_allclose(out.y, batch.y / f00_sum(batch.x), rtol=1e-15)
+    np.testing.assert_allclose(step.inverse(out.y, batch, ctx_sum), batch.y, rtol=RTOL)
+    with pytest.raises(ConfigError, match="helicity='label'"):
+        step.forward(batch, ctx)  # the toy context has no f00_sum
+    with pytest.raises(ConfigError, match="helicity"):
+        F00Normalise(source="process", helicity="each").forward(batch, ctx_sum)
 
 
 def test_f00_normalise_process_at_predict_time(batch, ctx):

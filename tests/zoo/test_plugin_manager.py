@@ -12,7 +12,7 @@ from zoo import plugin_manager
 from zoo.errors import PluginLoadError, PluginSpecError, UnknownPluginError
 
 HERE = Path(__file__).resolve().parent
-BUILTIN = {"skdnn", "dnn", "xgboost", "catboost", "chebyshev", "transforms", "qqzz", "sources", "exporters"}
+BUILTIN = {"skdnn", "dnn", "xgboost", "catboost", "chebyshev", "pwcheb", "transforms", "qqzz", "sources", "exporters"}
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,236 @@
+"""``pwcheb``: piecewise tensor-product Chebyshev least squares on a graded grid (numpy).
+
+A global polynomial converges slowly where the function is steep in a thin layer (the
+forward logarithms near |cos theta| = 1 at high energy, the threshold region). This
+regressor splits the input box into a grid of cells, each axis ``j`` cut into
+``cells[j]`` intervals whose edges are graded towards both ends of the axis,
+
+    edge_k = lo + (hi - lo) * ((1 - g) * k / n + g * (1 - cos(pi k / n)) / 2),
+
+(``g = grading``: 0 uniform, 1 Chebyshev-clustered), and fits in every cell its own
+tensor polynomial ``sum_k c_k prod_j T_{k_j}(u_j)`` (``k_j <= degree[j]``, ``u`` the
+cell's coordinates mapped onto [-1, 1]) by least squares on the training points inside
+it (normal equations with a relative ridge, Cholesky, two steps of iterative refinement). Cells
+are independent: the fit is not continuous across cell faces, which costs nothing in
+relative precision. Every cell needs at least as many points as coefficients; fewer is
+an error that says how to fix it.
+
+Stored as ``pwcheb.safetensors``: the edges of every axis, the degrees and the
+coefficients (cells x basis) in float64.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zoo.errors import ArtifactError, ConfigError, InputError, NumericalError
+from zoo.hookspecs import hookimpl
+from zoo.regressor import Regressor
+
+from .chebyshev import chebyshev_table
+from .common import check_fitted, check_x, stored_file, validation_split
+
+WEIGHTS_FILE = "pwcheb.safetensors"
+
+
+def graded_edges(lo: float, hi: float, n: int, grading: float) -> np.ndarray:
+    """``n + 1`` cell edges on [lo, hi], geometrically graded towards both ends.
+
+    Cell widths grow by the factor ``grading`` (>= 1) from each end to the middle
+    (1: uniform); with n cells the end cells are ``(r - 1) / (2 (r^(n/2) - 1))`` of the axis
+    (r = 2, n = 16: 0.2%), the geometric grading that suits logarithmic layers at the ends.
+    """
+    r = float(grading)
+    m, odd = divmod(int(n), 2)
+    side = r ** np.arange(m, dtype=np.float64)
+    widths = np.concatenate([side, [r ** m] if odd else [], side[::-1]])
+    t = np.concatenate([[0.0], np.cumsum(widths)]) / widths.sum()
+    t[-1] = 1.0
+    return lo + (hi - lo) * t
+
+
+def _per_axis(value: Any, dimension: int, what: str, kind: type = int) -> list:
+    vals = [kind(value)] * dimension if np.ndim(value) == 0 else [kind(v) for v in value]
+    if len(vals) != dimension:
+        raise ConfigError(f"{what} has {len(vals)} entries for {dimension} input columns; "
+                          f"give one integer or one per column")
+    return vals
+
+
+class PiecewiseChebyshevRegressor(Regressor):
+    """Piecewise tensor-product Chebyshev least squares (see the module docstring).
+
+    Parameters: ``cells`` (cells per axis: int or one per column); ``degree`` (polynomial
+    degree per axis in each cell: int or one per column); ``grading`` (ratio of
+    neighbouring cell widths, from both ends of an axis to its middle; 1 uniform; one
+    number or one per column); ``ridge`` (Tikhonov weight relative to
+    the mean diagonal of each cell's normal matrix); ``chunk`` (rows per block).
+    """
+
+    name = "pwcheb"
+    version = "1"
+
+    def __init__(self, cells: int | list[int] = 8, degree: int | list[int] = 6,
+                 grading: float | list[float] = 1.5, ridge: float = 1e-12, chunk: int = 50_000) -> None:
+        self.cells = cells
+        self.degree = degree
+        self.grading = grading
+        self.ridge = ridge
+        self.chunk = chunk
+
+    # -- geometry ------------------------------------------------------------------------
+    def _check(self, dimension: int) -> tuple[list[int], list[int], list[float]]:
+        cells = _per_axis(self.cells, dimension, "cells")
+        degree = _per_axis(self.degree, dimension, "degree")
+        grading = _per_axis(self.grading, dimension, "grading", float)
+        if min(cells) < 1 or min(degree) < 0:
+            raise ConfigError(f"cells must be >= 1 and degree >= 0, got {cells}, {degree}")
+        if not all(1.0 <= g <= 10.0 for g in grading):
+            raise ConfigError(f"grading must be in [1, 10], got {self.grading!r}")
+        if float(self.ridge) < 0 or int(self.chunk) < 1:
+            raise ConfigError("ridge must be >= 0 and chunk >= 1")
+        return cells, degree, grading
+
+    def _locate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Flat cell index (N,) and local coordinates u in [-1, 1] (N, D) of points x."""
+        n, d = x.shape
+        flat = np.zeros(n, dtype=np.int64)
+        u = np.empty_like(x)
+        for j in range(d):
+            e = self.edges_[j]
+            k = np.clip(np.searchsorted(e, x[:, j], side="right") - 1, 0, len(e) - 2)
+            a, b = e[k], e[k + 1]
+            u[:, j] = (2.0 * x[:, j] - (a + b)) / (b - a)
+            flat = flat * (len(e) - 1) + k
+        return flat, u
+
+    def _design(self, u: np.ndarray) -> np.ndarray:
+        """(N, P) tensor Chebyshev basis at local coordinates u."""
+        tables = [chebyshev_table(u[:, j], int(self.degrees_[j]))
+                  for j in range(u.shape[1])]
+        a = np.ones((u.shape[0], self.index_.shape[0]))
+        for j, t in enumerate(tables):
+            a *= t[self.index_[:, j]].T
+        return a
+
+    # -- estimator -----------------------------------------------------------------------
+    def fit(self, x, y, *, x_val=None, y_val=None, checkpoint_dir=None, resume=False,
+            progress=False) -> PiecewiseChebyshevRegressor:
+        """Fit on the union of (x, y) and the validation rows (no early stopping here)."""
+        x, y, x_val, y_val = validation_split(x, y, x_val, y_val, 0)
+        x, y = np.concatenate([x, x_val]), np.concatenate([y, y_val])
+        cells, degree, grading = self._check(x.shape[1])
+        lo, hi = x.min(axis=0), x.max(axis=0)
+        hi = np.where(hi > lo, hi, lo + 1.0)
+        self.edges_ = [graded_edges(float(lo[j]), float(hi[j]), cells[j], grading[j])
+                       for j in range(x.shape[1])]
+        self.degrees_ = np.asarray(degree, dtype=np.int64)
+        self.index_ = np.asarray(list(itertools.product(*(range(k + 1) for k in degree))),
+                                 dtype=np.int64).reshape(-1, x.shape[1])
+        n_cells, p = int(np.prod(cells)), self.index_.shape[0]
+        flat, u = self._locate(x)
+        counts = np.bincount(flat, minlength=n_cells)
+        if counts.min() < p:
+            worst = int(np.argmin(counts))
+            raise InputError(
+                f"cell {worst} of {n_cells} holds {int(counts[worst])} training points but its "
+                f"polynomial has {p} coefficients; train on more points, or use fewer cells, "
+                "a lower degree, or less grading")
+        order = np.argsort(flat, kind="stable")
+        flat, u, y = flat[order], u[order], y[order]
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        step = int(self.chunk)
+        coef = np.empty((n_cells, p))
+        for c in range(n_cells):
+            pieces = [(s0, min(s0 + step, bounds[c + 1]))
+                      for s0 in range(bounds[c], bounds[c + 1], step)]
+            gram, rhs = np.zeros((p, p)), np.zeros(p)
+            for s0, s1 in pieces:
+                a = self._design(u[s0:s1])
+                gram += a.T @ a
+                rhs += a.T @ y[s0:s1]
+            lam = float(self.ridge) * np.trace(gram) / p
+            gram[np.diag_indices(p)] += lam
+            try:
+                cho = np.linalg.cholesky(gram)
+            except np.linalg.LinAlgError:
+                raise NumericalError(
+                    f"cell {c}: its normal equations are singular (points on a lower-"
+                    "dimensional set?); raise ridge, or lower the degree") from None
+
+            def solve(b, cho=cho):
+                return np.linalg.solve(cho.T, np.linalg.solve(cho, b))
+
+            coef[c] = solve(rhs)
+            for _ in range(2):  # iterative refinement against the normal equations' rounding
+                r = -lam * coef[c]
+                for s0, s1 in pieces:
+                    a = self._design(u[s0:s1])
+                    r += a.T @ (y[s0:s1] - a @ coef[c])
+                coef[c] += solve(r)
+        self.coef_ = coef
+        self.n_features_ = int(x.shape[1])
+        return self
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        check_fitted(self, "coef_")
+        x = check_x(x, self.n_features_)
+        out = np.empty(x.shape[0])
+        step = int(self.chunk)
+        for s in range(0, x.shape[0], step):
+            flat, u = self._locate(x[s:s + step])
+            out[s:s + len(flat)] = np.einsum("np,np->n", self._design(u), self.coef_[flat])
+        return out
+
+    # -- storage -------------------------------------------------------------------------
+    def save(self, directory: Path) -> list[str]:
+        from safetensors.numpy import save_file
+
+        check_fitted(self, "coef_")
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        tensors = {"coef": self.coef_, "index": self.index_, "degrees": self.degrees_}
+        tensors.update({f"edges_{j}": e for j, e in enumerate(self.edges_)})
+        save_file(tensors, str(directory / WEIGHTS_FILE),
+                  metadata={"regressor": self.name, "version": self.version,
+                            "n_features": str(self.n_features_)})
+        return [WEIGHTS_FILE]
+
+    @classmethod
+    def load(cls, directory: Path, params: dict[str, Any]) -> PiecewiseChebyshevRegressor:
+        from safetensors import safe_open
+        from safetensors.numpy import load_file
+
+        path = stored_file(directory, WEIGHTS_FILE)
+        try:
+            with safe_open(str(path), framework="np") as f:
+                d = int((f.metadata() or {})["n_features"])
+            t = load_file(str(path))
+            reg = cls(**params)
+            reg.coef_ = t["coef"].astype(np.float64)
+            reg.index_ = t["index"].astype(np.int64)
+            reg.degrees_ = t["degrees"].astype(np.int64)
+            reg.edges_ = [t[f"edges_{j}"].astype(np.float64) for j in range(d)]
+        except (KeyError, ValueError, OSError) as exc:
+            raise ArtifactError(f"cannot read {path}: {exc}") from exc
+        n_cells = int(np.prod([len(e) - 1 for e in reg.edges_]))
+        if (reg.coef_.shape != (n_cells, reg.index_.shape[0]) or reg.index_.shape[1] != d
+                or reg.degrees_.shape != (d,)
+                or any(np.any(np.diff(e) <= 0) for e in reg.edges_)):
+            raise ArtifactError(f"{path}: edges, degrees and coefficients do not fit together")
+        reg.n_features_ = d
+        return reg
+
+    @property
+    def n_parameters(self) -> int:
+        coef = getattr(self, "coef_", None)
+        return 0 if coef is None else int(coef.size)
+
+
+@hookimpl
+def zoo_register_regressors(register):
+    register("pwcheb", PiecewiseChebyshevRegressor)
