@@ -48,9 +48,9 @@ _NET = {"activation": "gelu", "lr_schedule": "cosine", "lr_min_factor": 1e-3, "n
 PRESETS = {
     2: {
         "chebyshev": {"degree": 40, "basis": "total", "max_train": 100_000},
-        # 12 x 24 cells graded towards the threshold/high-energy ends and the forward and
-        # backward directions; a tensor polynomial of degree 6 per cell (14k coefficients)
-        "pwcheb": {"cells": [12, 24], "degree": 6, "grading": [1.3, 1.4], "chunk": 20_000},
+        # 16 x 36 cells graded towards the threshold/high-energy ends and (strongly) the
+        # forward and backward directions; degree 6 per cell (28k coefficients)
+        "pwcheb": {"cells": [16, 36], "degree": 6, "grading": [1.1, 1.3], "chunk": 20_000},
         "xgboost": {"n_estimators": 1500, "max_depth": 8, "learning_rate": 0.1, "n_jobs": 1,
                     "early_stopping_rounds": 50, "seed": 0},
         "skdnn": {**_NET, "width": 48, "depth": 3, "epochs": 20, "batch_size": 512,
@@ -61,9 +61,9 @@ PRESETS = {
     },
     4: {
         # graded cells in sqrt(s) and cos(theta), one cell in the two virtualities (smooth
-        # there once normalised): 96 cells x 576 coefficients (55k)
-        "pwcheb": {"cells": [8, 12, 1, 1], "degree": [5, 5, 3, 3], "grading": [1.3, 1.5, 1, 1],
-                   "chunk": 10_000},
+        # there once normalised): 192 cells x 576 coefficients (111k)
+        "pwcheb": {"cells": [12, 16, 1, 1], "degree": [5, 5, 3, 3],
+                   "grading": [1.15, 1.3, 1, 1], "chunk": 10_000},
         "xgboost": {"n_estimators": 400, "max_depth": 10, "learning_rate": 0.1, "n_jobs": 1,
                     "early_stopping_rounds": 50, "seed": 0, "max_train": 150_000},
         "skdnn": {**_NET, "width": 64, "depth": 4, "epochs": 16, "batch_size": 1024,

@@ -83,6 +83,12 @@ def generate(
     group = open_output(out, meta)
     n_chunks = -(-n // chunk)
     todo = range(n_chunks) if chunks is None else chunks
+    if group.attrs["zoo_generate"].get("complete"):
+        # already finished (a rerun): nothing to compute, no progress markers to touch
+        if on_chunk:
+            for i in todo:
+                on_chunk(min(chunk, n - i * chunk))
+        return {**meta, "complete": True}
     for i in todo:
         if _is_done(out, i):
             if on_chunk:
@@ -118,10 +124,8 @@ def open_output(out: str | os.PathLike, meta: dict[str, Any]):
                 f"{path} already holds different generated data ({old.get('provenance', '?')[:12]}); "
                 "choose another --out or delete it"
             )
-        if complete:
+        if not complete:
             _marker_dir(path).mkdir(exist_ok=True)
-            for i in range(-(-meta["n"] // meta["chunk"])):
-                (_marker_dir(path) / str(i)).touch()
         return group
     group = zarr.open_group(path, mode="w")
     rows = min(meta["chunk"], meta["n"])

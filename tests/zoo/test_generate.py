@@ -26,6 +26,10 @@ def test_reproducible_and_resumable(toy_process, tmp_path):
     assert meta_a == meta_b and meta_a["complete"]
     assert sum(seen) == 1000
     assert not (tmp_path / ".part.zarr.progress").exists()
+    seen.clear()  # rerun on a finished output: nothing computed, progress reported, no markers
+    assert generate(toy_process, tmp_path / "part.zarr", n=1000, seed=5, chunk=256,
+                    on_chunk=seen.append)["complete"]
+    assert sum(seen) == 1000 and not (tmp_path / ".part.zarr.progress").exists()
     np.testing.assert_array_equal(a["f00"], toy_process.evaluate(a["x"])["f00"])
 
 
