@@ -275,7 +275,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.publish:
         import zoo
 
-        for _label, (_, art, reg) in sorted(best.items()):
+        shipped = _shipped_ranks(args.registry)
+        for label, (rank, art, reg) in sorted(best.items()):
+            if label in shipped and shipped[label] >= rank[:2]:
+                print(f"kept {label}: the registry's best is as precise ({reg} is not better)")
+                continue
             lab = zoo.publish(art, registry=args.registry)
             print(f"published {lab} ({reg})")
     return 0
@@ -359,10 +363,29 @@ def collect(args) -> int:
     if args.publish:
         import zoo
 
+        shipped = _shipped_ranks(args.registry)
         for label, r in sorted(best_rows(rows).items()):
+            rank = (r["frac_lt_0p1pct"], r["frac_lt_1pct"])
+            if label in shipped and shipped[label] >= rank:
+                print(f"kept {label}: the registry's best is as precise ({r['regressor']} is not better)")
+                continue
             art = work / "artifacts" / label.replace("/", "_") / r["regressor"]
             print(f"published {zoo.publish(art, registry=args.registry)} ({r['regressor']})")
     return 0
+
+
+def _shipped_ranks(registry: str | None) -> dict[str, tuple[float, float]]:
+    """(within 0.1%, within 1%) of the registry's ``best`` version per label: a new model is
+    published only where it is more precise (published versions are never replaced)."""
+    from zoo.registry.registry import Registry
+
+    reg = Registry(registry) if registry else Registry()
+    ranks: dict[str, tuple[float, float]] = {}
+    for entry in reg.list():
+        if "best" in entry.get("aliases", []):
+            m = entry["card"].get("metrics", {}).get("test", {})
+            ranks[entry["key"]] = (m.get("frac_lt_0p1pct", -1.0), m.get("frac_lt_1pct", -1.0))
+    return ranks
 
 
 def cs_metric(rows: list[dict], work: Path, n_test: int) -> None:
