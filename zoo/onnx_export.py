@@ -13,7 +13,7 @@ permutation: Gather + Mul + Sub), the chain's point transforms (symmetry fold as
 lexicographic minimum over the group's images with Equal/CumSum/Less/Where; standardise
 of x), the regressor (network layers as MatMul/Add/activations in the trained dtype;
 XGBoost as an ``ai.onnx.ml`` TreeEnsembleRegressor built from its JSON dump; CatBoost
-through its own ONNX export), and the inverse target transforms (standardise, exp,
+through its own ONNX export; the piecewise Chebyshev polynomial in float64 arithmetic), and the inverse target transforms (standardise, exp,
 s sinh via exp, times f00) in float64. Transforms or maps without an ONNX form are refused with
 an error naming them. ONNX files are data: no code runs when they are loaded.
 """
@@ -226,6 +226,53 @@ def catboost_nodes(g: _Graph, model: Any, x32: str) -> str:
     return g.op("Reshape", [y, g.const(np.array([-1, 1], dtype=np.int64), "shape")], "cb_y")
 
 
+def pwcheb_nodes(g: _Graph, reg: Any, x64: str) -> str:
+    """The piecewise Chebyshev regressor in float64: (N, 1).
+
+    Per axis: the cell index is the number of inner edges <= x (the regressor's
+    ``searchsorted`` clipped to the grid), the local coordinate ``u`` in [-1, 1], and
+    T_0..T_deg(u) by the recurrence; then the tensor basis (N, P) times the coefficients of
+    each point's cell, summed. It materialises (N, P): feed batches of ~10^4 rows.
+    """
+    from onnx import TensorProto
+
+    flat = None
+    design = None
+    for j, edges in enumerate(reg.edges_):
+        xj = g.op("Gather", [x64, g.const(np.array(j, dtype=np.int64), "axis_j")], "xj", axis=1)
+        inner = g.const(np.asarray(edges[1:-1], dtype=np.float64).reshape(1, -1), "inner")
+        xcol = g.op("Unsqueeze", [xj, g.const(np.array([1], dtype=np.int64), "ax1")], "xcol")
+        ge = g.op("Cast", [g.op("GreaterOrEqual", [xcol, inner])], "ge", to=TensorProto.INT64)
+        k = g.op("ReduceSum", [ge, g.const(np.array([1], dtype=np.int64), "ax1")], "k",
+                 keepdims=0)
+        e = g.const(np.asarray(edges, dtype=np.float64), "edges")
+        lo = g.op("Gather", [e, k], "lo", axis=0)
+        hi = g.op("Gather", [e, g.op("Add", [k, g.const(np.array(1, dtype=np.int64), "one")])],
+                  "hi", axis=0)
+        u = g.op("Div", [g.op("Sub", [g.op("Mul", [xj, g.const(np.array(2.0), "two")]),
+                                      g.op("Add", [lo, hi])]),
+                         g.op("Sub", [hi, lo])], "u")
+        deg = int(reg.degrees_[j])
+        ones = g.op("Add", [g.op("Mul", [u, g.const(np.array(0.0), "zero")]),
+                            g.const(np.array(1.0), "one_f")], "t0")
+        ts = [ones, u][: deg + 1]
+        for _ in range(2, deg + 1):
+            ts.append(g.op("Sub", [g.op("Mul", [g.op("Mul", [u, g.const(np.array(2.0), "two")]),
+                                                ts[-1]]), ts[-2]], "tk"))
+        cols = [g.op("Unsqueeze", [t, g.const(np.array([1], dtype=np.int64), "ax1")])
+                for t in ts]
+        table = g.op("Concat", cols, "tcheb", axis=1) if len(cols) > 1 else cols[0]
+        basis = g.op("Gather", [table, g.const(reg.index_[:, j].astype(np.int64), "idx")],
+                     "bj", axis=1)
+        design = basis if design is None else g.op("Mul", [design, basis], "design")
+        n_cells = g.const(np.array(len(edges) - 1, dtype=np.int64), "ncells")
+        flat = k if flat is None else g.op("Add", [g.op("Mul", [flat, n_cells]), k], "flat")
+    coef = g.op("Gather", [g.const(np.asarray(reg.coef_, dtype=np.float64), "coef"), flat],
+                "cellcoef", axis=0)
+    return g.op("ReduceSum", [g.op("Mul", [design, coef]),
+                              g.const(np.array([1], dtype=np.int64), "ax1")], "pw_y", keepdims=1)
+
+
 def regressor_nodes(g: _Graph, regressor: Any, x64: str) -> tuple[str, bool]:
     """The regressor's nodes from float64 points; returns ((N, 1) float64 name, uses_ml)."""
     name = getattr(regressor, "name", type(regressor).__name__)
@@ -243,6 +290,8 @@ def regressor_nodes(g: _Graph, regressor: Any, x64: str) -> tuple[str, bool]:
         else:
             y = catboost_nodes(g, regressor.model_, x32)
         ml = True
+    elif name == "pwcheb":
+        y, ml = pwcheb_nodes(g, regressor, x64), False
     else:
         raise UnsupportedModelError(f"regressor {name!r} has no ONNX export")
     return g.op("Cast", [y], "y64", to=TensorProto.DOUBLE), ml

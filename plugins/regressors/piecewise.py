@@ -12,8 +12,10 @@ tensor polynomial ``sum_k c_k prod_j T_{k_j}(u_j)`` (``k_j <= degree[j]``, ``u``
 cell's coordinates mapped onto [-1, 1]) by least squares on the training points inside
 it (normal equations with a relative ridge, Cholesky, two steps of iterative refinement). Cells
 are independent: the fit is not continuous across cell faces, which costs nothing in
-relative precision. Every cell needs at least as many points as coefficients; fewer is
-an error that says how to fix it.
+relative precision. Every cell holding training points needs at least as many as it has
+coefficients (fewer is an error that says how to fix it); a cell holding none (outside the
+data's support, e.g. beyond the fundamental domain of a symmetry fold) gets NaN
+coefficients, so a prediction there is NaN rather than an invented number.
 
 Stored as ``pwcheb.safetensors``: the edges of every axis, the degrees and the
 coefficients (cells x basis) in float64.
@@ -134,8 +136,9 @@ class PiecewiseChebyshevRegressor(Regressor):
         n_cells, p = int(np.prod(cells)), self.index_.shape[0]
         flat, u = self._locate(x)
         counts = np.bincount(flat, minlength=n_cells)
-        if counts.min() < p:
-            worst = int(np.argmin(counts))
+        thin = np.flatnonzero((counts > 0) & (counts < p))
+        if thin.size:
+            worst = int(thin[np.argmin(counts[thin])])
             raise InputError(
                 f"cell {worst} of {n_cells} holds {int(counts[worst])} training points but its "
                 f"polynomial has {p} coefficients; train on more points, or use fewer cells, "
@@ -146,6 +149,9 @@ class PiecewiseChebyshevRegressor(Regressor):
         step = int(self.chunk)
         coef = np.empty((n_cells, p))
         for c in range(n_cells):
+            if counts[c] == 0:  # outside the data's support (e.g. beyond a symmetry fold)
+                coef[c] = np.nan
+                continue
             pieces = [(s0, min(s0 + step, bounds[c + 1]))
                       for s0 in range(bounds[c], bounds[c + 1], step)]
             gram, rhs = np.zeros((p, p)), np.zeros(p)

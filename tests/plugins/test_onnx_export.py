@@ -1,7 +1,7 @@
 """ONNX export with the transform chain and the symmetry map, checked in onnxruntime.
 
 Tolerances (relative to max(|y|, 1e-3 max|y|), on the physical value): float64 networks
-1e-10; float32 networks and trees 2e-5 (the float32 regressor output goes through exp
+1e-10; the piecewise Chebyshev polynomial (float64) 1e-12; float32 networks and trees 2e-5 (the float32 regressor output goes through exp
 and the inverse standardisation, which amplify its rounding by ~std of log y).
 """
 
@@ -55,6 +55,10 @@ def _regressor(kind: str, dtype: str = "float32"):
         return plugin_manager.get("regressors", kind)(
             width=16, depth=2, epochs=3, batch_size=128, activation="gelu", dtype=dtype,
             patience=None, seed=1)
+    if kind == "pwcheb":
+        # the x0 cell edge at 1/2 is the fold's boundary: one cell holds all folded points
+        return plugin_manager.get("regressors", "pwcheb")(cells=[2, 1, 1], degree=[4, 3, 3],
+                                                          grading=[1.5, 1.0, 1.0])
     if kind == "xgboost":
         return plugin_manager.get("regressors", "xgboost")(
             n_estimators=20, max_depth=4, early_stopping_rounds=None, n_jobs=1)
@@ -90,7 +94,8 @@ def _rel(a, b):
     "kind,fold,dtype,tol",
     [("skdnn", True, "float32", 2e-5), ("skdnn", False, "float64", 1e-10),
      ("dnn", True, "float32", 2e-5), ("xgboost", True, "float32", 2e-5),
-     ("catboost", False, "float32", 2e-5)],
+     ("catboost", False, "float32", 2e-5), ("pwcheb", True, "float64", 1e-12),
+     ("pwcheb", False, "float64", 1e-12)],
 )
 def test_export_matches_model_predict_behind_a_symmetry_map(tmp_path, kind, fold, dtype, tol):
     from zoo.onnx_export import export_model

@@ -91,3 +91,15 @@ def test_inconsistent_artifact_is_refused(tmp_path) -> None:
     save_file(t, str(path), metadata={"n_features": "2"})
     with pytest.raises(ArtifactError, match="do not fit together"):
         PiecewiseChebyshevRegressor.load(tmp_path, reg.get_params())
+
+
+def test_cells_without_data_predict_nan() -> None:
+    """An L-shaped support (as after a symmetry fold): the cell [1/2, 1]^2 holds no
+    training point and answers NaN; the others fit."""
+    rng = np.random.default_rng(4)
+    x = rng.random((6000, 2))
+    x = x[(x[:, 0] < 0.5) | (x[:, 1] < 0.5)]
+    x = np.vstack([x, [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]])  # the box is exactly [0, 1]^2
+    reg = PiecewiseChebyshevRegressor(cells=[2, 2], degree=2, grading=1.0).fit(x, x.sum(axis=1))
+    got = reg.predict(np.array([[0.2, 0.3], [0.8, 0.8]]))
+    assert abs(got[0] - 0.5) < 1e-10 and np.isnan(got[1])
