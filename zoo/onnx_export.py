@@ -8,8 +8,9 @@ The exported graph answers the physical question for the requested label:
                           generator always has it; it is cheap and exact)
     output   y    (N,)    the physical value (e.g. f11 itself, not f11/f00)
 
-Inside: the label's coordinate map onto the canonical function (a signed axis
-permutation: Gather + Mul + Sub), the chain's point transforms (symmetry fold as a
+Inside: the label's coordinate map onto the canonical function (an axis permutation with
+reflections x -> 1 - x and azimuthal half turns x -> x + 1/2 mod 1: Gather, Mul/Sub, Add
+and a wrap), the chain's point transforms (symmetry fold as a
 lexicographic minimum over the group's images with Equal/CumSum/Less/Where; standardise
 of x), the regressor (network layers as MatMul/Add/activations in the trained dtype;
 XGBoost as an ``ai.onnx.ml`` TreeEnsembleRegressor built from its JSON dump; CatBoost
@@ -20,6 +21,7 @@ an error naming them. ONNX files are data: no code runs when they are loaded.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -298,59 +300,80 @@ def regressor_nodes(g: _Graph, regressor: Any, x64: str) -> tuple[str, bool]:
 
 
 # -- coordinate maps ----------------------------------------------------------------------------
-def signed_permutation(coord_map: Any, dimension: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(perm, reflect)`` with ``y[:, i] = x[:, perm[i]]``, then ``1 - y`` where reflect.
+def signed_permutation(coord_map: Any, dimension: int
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(perm, reflect, shift)``: ``y[:, i] = x[:, perm[i]]``, then ``1 - y`` where reflect,
+    then ``y + 1/2`` (minus 1 where that reaches 1) where shift.
 
-    Read from a :class:`zoo.process.CoordinatePermutation`, else found by probing the map
-    (composed maps of the resolver) and checked on random points. None for the identity;
-    :class:`UnsupportedModelError` when the map is no signed permutation.
+    These are the maps of the processes' symmetries (axis exchanges, reflections, azimuthal
+    half turns) and of their compositions. Read from a
+    :class:`zoo.process.CoordinatePermutation`, else found column by column on random
+    points (composed maps of the resolver; exact up to rounding away from the cell
+    boundaries). None for the identity; :class:`UnsupportedModelError` for other maps.
     """
     from zoo.process import CoordinatePermutation
 
+    shift = np.zeros(dimension, dtype=bool)
     if isinstance(coord_map, CoordinatePermutation):
         perm = np.array(coord_map.perm, dtype=np.int64)
         reflect = np.array([i in coord_map.reflect for i in range(dimension)])
     else:
-        probe = np.vstack([np.zeros(dimension), np.eye(dimension)]).astype(np.float64)
-        img = np.asarray(coord_map(probe), dtype=np.float64)
-        b = img[0]
-        cols = img[1:] - b  # row j: image of e_j minus b = column j of the linear part
-        reflect = b > 0.5
-        perm = np.argmax(np.abs(cols), axis=0).astype(np.int64)
-        rng = np.random.default_rng(7)
-        pts = rng.random((64, dimension))
-        expect = pts[:, perm]
-        expect[:, reflect] = 1.0 - expect[:, reflect]
+        pts = np.random.default_rng(7).uniform(0.01, 0.99, size=(64, dimension))
         got = np.asarray(coord_map(pts), dtype=np.float64)
-        if sorted(perm.tolist()) != list(range(dimension)) or not np.allclose(
-                got, expect, rtol=0, atol=1e-12):
+        perm = np.full(dimension, -1, dtype=np.int64)
+        reflect = np.zeros(dimension, dtype=bool)
+        for i in range(dimension):
+            for j, r, sh in itertools.product(range(dimension), (False, True), (False, True)):
+                if np.allclose(got[:, i], _column_image(pts[:, j], r, sh), rtol=0, atol=1e-12):
+                    perm[i], reflect[i], shift[i] = j, r, sh
+                    break
+        if sorted(perm.tolist()) != list(range(dimension)):
             raise UnsupportedModelError(
                 f"coordinate map {coord_map!r} is not an axis permutation with reflections "
-                "x -> 1 - x; only such maps can be exported to ONNX")
-    if np.array_equal(perm, np.arange(dimension)) and not reflect.any():
+                "x -> 1 - x and half shifts x -> x + 1/2 (mod 1); only such maps can be "
+                "exported to ONNX")
+    if np.array_equal(perm, np.arange(dimension)) and not reflect.any() and not shift.any():
         return None
-    return perm, reflect
+    return perm, reflect, shift
 
 
-def _apply_map(g: _Graph, x: str, perm: np.ndarray, reflect: np.ndarray) -> str:
+def _column_image(x: np.ndarray, reflect: bool, shift: bool) -> np.ndarray:
+    y = 1.0 - x if reflect else x
+    if shift:
+        v = y + 0.5
+        y = np.where(v >= 1.0, v - 1.0, v)
+    return y
+
+
+def _apply_map(g: _Graph, x: str, perm: np.ndarray, reflect: np.ndarray,
+               shift: np.ndarray | None = None) -> str:
+    from onnx import TensorProto
+
     y = g.op("Gather", [x, g.const(perm, "perm")], "perm", axis=1)
-    if not reflect.any():
-        return y
-    # y -> a - s * y with (a, s) = (1, 1) on reflected axes, (0, -1) elsewhere: exact
-    a = g.const(reflect.astype(np.float64), "refl_a")
-    s = g.const(np.where(reflect, 1.0, -1.0), "refl_s")
-    return g.op("Sub", [a, g.op("Mul", [y, s])], "refl")
+    if reflect.any():
+        # y -> a - s * y with (a, s) = (1, 1) on reflected axes, (0, -1) elsewhere: exact
+        a = g.const(reflect.astype(np.float64), "refl_a")
+        s = g.const(np.where(reflect, 1.0, -1.0), "refl_s")
+        y = g.op("Sub", [a, g.op("Mul", [y, s])], "refl")
+    if shift is not None and shift.any():
+        # v = y + 1/2 on shifted axes, minus 1 where v >= 1 (as the processes compute it)
+        mask = g.const(shift.astype(np.float64), "shift_mask")
+        v = g.op("Add", [y, g.const(0.5 * shift.astype(np.float64), "half")], "shifted")
+        wrap = g.op("Cast", [g.op("GreaterOrEqual", [v, g.const(np.array(1.0), "one")])],
+                    to=TensorProto.DOUBLE)
+        y = g.op("Sub", [v, g.op("Mul", [wrap, mask])], "wrapped")
+    return y
 
 
-def _fold(g: _Graph, x: str, maps: list[tuple[np.ndarray, np.ndarray]]) -> str:
+def _fold(g: _Graph, x: str, maps: list[tuple[np.ndarray, ...]]) -> str:
     """Lexicographic minimum of each row over {x} and its images (like symmetry fold)."""
     from onnx import TensorProto
 
     best = x
     zero = g.const(np.array(0.0), "zero")
     axis = g.const(np.array(1, dtype=np.int64), "axis")
-    for perm, reflect in maps:
-        gx = _apply_map(g, x, perm, reflect)
+    for spec in maps:
+        gx = _apply_map(g, x, *spec)
         differ = g.op("Not", [g.op("Equal", [gx, best])], "differ")
         before = g.op("CumSum", [g.op("Cast", [differ], to=TensorProto.DOUBLE), axis], exclusive=1)
         first = g.op("And", [differ, g.op("Equal", [before, zero])], "first")

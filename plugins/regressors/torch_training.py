@@ -490,9 +490,13 @@ class TorchRegressor(Regressor):
             weights = load_file(str(path))
         except (KeyError, ValueError, OSError) as exc:
             raise ArtifactError(f"cannot read {path}: {exc}") from exc
-        # on the ``device`` of params (auto: a GPU when present); reference points are
-        # recorded and re-predicted on the CPU (``Model.predict_on_cpu``)
-        model = reg._new_module(n_features)
+        # on the ``device`` of params (auto: a GPU when present), on the CPU when it names a
+        # GPU this machine lacks (a model trained on a GPU loads anywhere); reference points
+        # are recorded and re-predicted on the CPU (``Model.predict_on_cpu``)
+        if str(reg.device).startswith("cuda") and not torch.cuda.is_available():
+            model = reg._build_module_on(n_features, "cpu")
+        else:
+            model = reg._new_module(n_features)
         for key, value in weights.items():
             if value.dtype != reg._torch_dtype():
                 raise ArtifactError(

@@ -246,6 +246,19 @@ def test_load_rejects_mismatching_params(tmp_path):
         SkDNNRegressor.load(tmp_path / "missing", reg.get_params())
 
 
+def test_gpu_trained_model_loads_on_a_cpu_only_machine(tmp_path, monkeypatch):
+    """Cards of GPU-trained networks say device='cuda'; without CUDA they load on the CPU."""
+    import torch
+
+    x, y, _, _ = contract_dataset(100, 1)
+    reg = SkDNNRegressor(**{**TINY_TORCH, "epochs": 1, "device": "cpu"}).fit(x, y)
+    reg.save(tmp_path)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    back = SkDNNRegressor.load(tmp_path, {**reg.get_params(), "device": "cuda"})
+    assert back.device_ == "cpu"
+    np.testing.assert_array_equal(back.predict(x), reg.predict(x))
+
+
 def test_progress_bar_runs():
     x, y, _, _ = contract_dataset(100, 1)
     reg = DNNRegressor(**{**TINY_TORCH, "epochs": 2}).fit(x, y, progress=True)

@@ -12,16 +12,23 @@ from click.testing import CliRunner
 import zoo
 from zoo.cli import cli
 
-LABEL = "qqbar-zz-4l/4d/f11/R++"  # not canonical: resolved onto L-- through the symmetry map
+# not canonical: resolved onto L-- / LLL through the symmetry map (for RRL it includes
+# azimuthal half turns x -> x + 1/2 mod 1, and the 8D fold uses such maps too); a piecewise
+# polynomial (4D) and an sk-DNN (8D) at the time of writing
+LABELS = ["qqbar-zz-4l/4d/f11/R++", "qqbar-zz-4l/8d/f11/RRL"]
 
 
-def test_exported_pretrained_amplitude_matches_zoo(tmp_path):
-    if not zoo.list("qqbar-zz-4l/4d/f11/*", registry=zoo.bundled_registry()):
-        pytest.skip("no bundled 4D model")
+@pytest.mark.parametrize("LABEL", LABELS)
+def test_exported_pretrained_amplitude_matches_zoo(tmp_path, LABEL):
+    dim = int(LABEL.split("/")[1][:-1])
+    if not zoo.list(f"qqbar-zz-4l/{dim}d/f11/*", registry=zoo.bundled_registry()):
+        pytest.skip(f"no bundled {dim}D model")
     amp = zoo.load(LABEL)
-    x = np.random.default_rng(5).uniform(0.02, 0.98, size=(300, 4))
+    x = np.random.default_rng(5).uniform(0.02, 0.98, size=(300, dim))
     want = amp.predict(x)
-    f00 = amp.model.context.process.function(x, "f00", "R++")  # the generator's LO input
+    process = amp.model.context.process
+    f00 = process.function(x, "f00", LABEL.split("/")[-1])  # the generator's LO input
+    f00_sum = process.evaluate(x, ["f00"])["f00"].sum(axis=1)  # ... or summed over helicities
     out = CliRunner().invoke(cli, ["export", LABEL, "--format", "onnx", "--to", str(tmp_path / "a.onnx")])
     assert out.exit_code == 0, out.output
     del amp  # from here on: onnxruntime and numpy only
@@ -33,6 +40,9 @@ def test_exported_pretrained_amplitude_matches_zoo(tmp_path):
     feeds = {"x": x}
     if "f00" in names:
         feeds["f00"] = f00
+    if "f00_sum" in names:
+        feeds["f00_sum"] = f00_sum
     got = sess.run(None, feeds)[0].reshape(-1)
-    # float32 network: rounding amplified by exp() and the inverse standardisation
+    # float32 networks: rounding amplified by exp() and the inverse standardisation (the
+    # float64 piecewise polynomial agrees far better)
     np.testing.assert_allclose(got, want, rtol=2e-5)
