@@ -16,8 +16,12 @@ import argparse
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_inference import _timeit  # noqa: E402
 
 D = 8
 
@@ -29,21 +33,9 @@ def _sync():
 
 
 def _rate(fn, n_points: int, min_time: float = 0.3, repeat: int = 3) -> float:
-    """Points per second of ``fn()``, best of ``repeat`` runs of at least ``min_time``."""
-    fn()
-    _sync()
-    best = 0.0
-    for _ in range(repeat):
-        calls, t0 = 0, time.perf_counter()
-        while True:
-            fn()
-            _sync()
-            calls += 1
-            dt = time.perf_counter() - t0
-            if dt >= min_time:
-                break
-        best = max(best, calls * n_points / dt)
-    return best
+    """Points per second of ``fn()`` with a device synchronisation after every call (best
+    of ``repeat`` runs of at least ``min_time``: bench_inference's timer)."""
+    return _timeit(lambda: (fn(), _sync()), n_points, min_time, repeat)
 
 
 def _net(dtype: str, device: str):
