@@ -65,3 +65,27 @@ def test_gpu_prediction_matches_cpu_and_verifies() -> None:
     np.testing.assert_allclose(y_gpu, y_cpu, rtol=1e-4)
     amp.verify()  # re-predicted on the CPU, then back on the GPU
     assert amp.model.regressor.device_.startswith("cuda")
+
+
+def test_predict_cli_device_option(tmp_path) -> None:
+    """`zoo predict --device cpu` predicts; an unknown device is a usage error (exit 2)."""
+    import click
+    import zarr
+    from click.testing import CliRunner
+
+    from zoo.cli_predict import register_commands
+
+    cli = click.Group("zoo")
+    register_commands(cli)  # as zoo.cli.main does
+
+    src = tmp_path / "x.npz"
+    x = np.random.default_rng(6).random((50, 8))
+    np.savez(src, x=x)
+    ok = CliRunner().invoke(cli, ["predict", NET, "--input", str(src), "--output",
+                                  str(tmp_path / "y.zarr"), "--device", "cpu"])
+    assert ok.exit_code == 0, ok.output
+    y = np.asarray(zarr.open_group(str(tmp_path / "y.zarr"), mode="r")["y"][...])
+    np.testing.assert_allclose(y, load(NET, device="cpu").predict(x), rtol=1e-12)
+    bad = CliRunner().invoke(cli, ["predict", NET, "--input", str(src), "--output",
+                                   str(tmp_path / "z.zarr"), "--device", "tpu"])
+    assert bad.exit_code == 2 and "cuda:N" in bad.output
