@@ -67,6 +67,22 @@ def test_single_point_kernel_when_numba_is_present(points):
         one = NumbaOne(network_spec(reg))
         got = np.array([one(p) for p in points[:200]])
         assert _rel(got, reg.predict(points[:200])) <= RTOL[dtype]
+        # float32 gelu runs the rational erf; float64 keeps math.erf
+        assert one._act == (4 if dtype == "float32" else 1)
+
+
+def test_rational_erf_is_below_float32_resolution():
+    """The kernel's erf for float32 networks: |error| < 4e-9 on [-4, 4], < 2e-8 beyond
+    (clamped at 4), far below float32 resolution (6e-8 near 1)."""
+    from scipy.special import erf
+
+    from zoo.inference import rational_erf
+
+    u = np.linspace(-4.0, 4.0, 160_001)
+    assert np.max(np.abs(rational_erf(u) - erf(u))) < 4e-9
+    u = np.linspace(-40.0, 40.0, 80_001)
+    assert np.max(np.abs(rational_erf(u) - erf(u))) < 2e-8
+    assert rational_erf(np.array([0.0]))[0] == 0.0
 
 
 def test_trees_use_their_native_path(points):
