@@ -13,7 +13,6 @@ the copy back (what ``zoo.load(...).predict`` pays); "device" figures keep x on 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_inference import _timeit  # noqa: E402
+from bench_inference import _latency_us, _timeit  # noqa: E402
 
 D = 8
 
@@ -86,22 +85,10 @@ def bench_infer(max_batch: int) -> None:
     reg = _net("float32", "cuda")
     pred = fast_predictor(reg)
     x1 = x_all[:1]
-    times = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        for _ in range(2000):
-            pred(x1)
-        times.append((time.perf_counter() - t0) / 2000 * 1e6)
     tn = TorchNet(reg)
-    times_gpu = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        for _ in range(500):
-            tn(x1)
-        times_gpu.append((time.perf_counter() - t0) / 500 * 1e6)
-    print(f"\nsingle point, float32: predictor(x[None]) {statistics.median(times):.1f} us "
-          f"(CPU numba kernel, also on a GPU machine); one point through the GPU "
-          f"{statistics.median(times_gpu):.1f} us")
+    print(f"\nsingle point, float32: predictor(x[None]) "
+          f"{_latency_us(lambda: pred(x1), 2000):.1f} us (CPU numba kernel, also on a GPU "
+          f"machine); one point through the GPU {_latency_us(lambda: tn(x1), 500):.1f} us")
 
 
 def bench_pretrained() -> None:

@@ -24,7 +24,7 @@ from zoo.errors import ArtifactError, ConfigError
 from zoo.hookspecs import hookimpl
 from zoo.regressor import Regressor
 
-from .common import check_fitted, check_x, stored_file, validation_split
+from .common import check_fitted, check_x, load_arrays, save_arrays, validation_split
 
 WEIGHTS_FILE = "chebyshev.safetensors"
 BASES = ("total", "tensor")
@@ -132,28 +132,19 @@ class ChebyshevRegressor(Regressor):
         return out
 
     def save(self, directory: Path) -> list[str]:
-        from safetensors.numpy import save_file
-
         check_fitted(self, "coef_")
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        save_file({"index": self.index_, "coef": self.coef_, "lo": self.lo_, "hi": self.hi_},
-                  str(directory / WEIGHTS_FILE),
-                  metadata={"regressor": self.name, "version": self.version})
-        return [WEIGHTS_FILE]
+        return save_arrays(self, directory, WEIGHTS_FILE,
+                           {"index": self.index_, "coef": self.coef_, "lo": self.lo_, "hi": self.hi_})
 
     @classmethod
     def load(cls, directory: Path, params: dict[str, Any]) -> ChebyshevRegressor:
-        from safetensors.numpy import load_file
-
-        path = stored_file(directory, WEIGHTS_FILE)
+        t, _, path = load_arrays(directory, WEIGHTS_FILE)
         try:
-            t = load_file(str(path))
             reg = cls(**params)
             reg.index_, reg.coef_ = t["index"].astype(np.int64), t["coef"].astype(np.float64)
             reg.lo_, reg.hi_ = t["lo"].astype(np.float64), t["hi"].astype(np.float64)
-        except (KeyError, ValueError, OSError) as exc:
-            raise ArtifactError(f"cannot read {path}: {exc}") from exc
+        except KeyError as exc:
+            raise ArtifactError(f"cannot read {path}: no array {exc}") from exc
         if reg.index_.ndim != 2 or reg.index_.shape[0] != reg.coef_.shape[0]:
             raise ArtifactError(f"{path}: index and coef shapes disagree")
         reg.n_features_ = int(reg.index_.shape[1])

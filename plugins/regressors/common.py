@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.errors import ArtifactNotFoundError, InputError, NotFittedError
+from zoo.errors import ArtifactError, ArtifactNotFoundError, InputError, NotFittedError
 
 __all__ = ["NotFittedError", "check_fitted", "check_x", "check_xy", "stored_file"]
 
@@ -89,3 +89,31 @@ def validation_split(
     perm = np.random.default_rng(seed).permutation(n)
     val, train = np.sort(perm[:n_val]), np.sort(perm[n_val:])
     return x[train], y[train], x[val], y[val]
+
+
+def save_arrays(regressor, directory: str | Path, name: str, arrays: dict[str, np.ndarray],
+                **meta: str) -> list[str]:
+    """Write ``arrays`` to ``directory/name`` as safetensors (data only, no pickle), with
+    the regressor's name and version (and ``meta``) as metadata; returns ``[name]``."""
+    from safetensors.numpy import save_file
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    save_file(arrays, str(directory / name),
+              metadata={"regressor": regressor.name, "version": regressor.version, **meta})
+    return [name]
+
+
+def load_arrays(directory: str | Path, name: str) -> tuple[dict[str, np.ndarray], dict[str, str], Path]:
+    """``(arrays, metadata, path)`` of a file written by :func:`save_arrays`; a missing file
+    is ArtifactNotFoundError, an unreadable one ArtifactError naming it."""
+    from safetensors import safe_open
+    from safetensors.numpy import load_file
+
+    path = stored_file(directory, name)
+    try:
+        with safe_open(str(path), framework="np") as f:
+            meta = dict(f.metadata() or {})
+        return load_file(str(path)), meta, path
+    except (ValueError, OSError) as exc:
+        raise ArtifactError(f"cannot read {path}: {exc}") from exc

@@ -34,7 +34,7 @@ from zoo.hookspecs import hookimpl
 from zoo.regressor import Regressor
 
 from .chebyshev import chebyshev_table
-from .common import check_fitted, check_x, stored_file, validation_split
+from .common import check_fitted, check_x, load_arrays, save_arrays, validation_split
 
 WEIGHTS_FILE = "pwcheb.safetensors"
 
@@ -194,34 +194,23 @@ class PiecewiseChebyshevRegressor(Regressor):
 
     # -- storage -------------------------------------------------------------------------
     def save(self, directory: Path) -> list[str]:
-        from safetensors.numpy import save_file
-
         check_fitted(self, "coef_")
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        tensors = {"coef": self.coef_, "index": self.index_, "degrees": self.degrees_}
-        tensors.update({f"edges_{j}": e for j, e in enumerate(self.edges_)})
-        save_file(tensors, str(directory / WEIGHTS_FILE),
-                  metadata={"regressor": self.name, "version": self.version,
-                            "n_features": str(self.n_features_)})
-        return [WEIGHTS_FILE]
+        arrays = {"coef": self.coef_, "index": self.index_, "degrees": self.degrees_}
+        arrays.update({f"edges_{j}": e for j, e in enumerate(self.edges_)})
+        return save_arrays(self, directory, WEIGHTS_FILE, arrays,
+                           n_features=str(self.n_features_))
 
     @classmethod
     def load(cls, directory: Path, params: dict[str, Any]) -> PiecewiseChebyshevRegressor:
-        from safetensors import safe_open
-        from safetensors.numpy import load_file
-
-        path = stored_file(directory, WEIGHTS_FILE)
+        t, meta, path = load_arrays(directory, WEIGHTS_FILE)
         try:
-            with safe_open(str(path), framework="np") as f:
-                d = int((f.metadata() or {})["n_features"])
-            t = load_file(str(path))
+            d = int(meta["n_features"])
             reg = cls(**params)
             reg.coef_ = t["coef"].astype(np.float64)
             reg.index_ = t["index"].astype(np.int64)
             reg.degrees_ = t["degrees"].astype(np.int64)
             reg.edges_ = [t[f"edges_{j}"].astype(np.float64) for j in range(d)]
-        except (KeyError, ValueError, OSError) as exc:
+        except (KeyError, ValueError) as exc:
             raise ArtifactError(f"cannot read {path}: {exc}") from exc
         n_cells = int(np.prod([len(e) - 1 for e in reg.edges_]))
         if (reg.coef_.shape != (n_cells, reg.index_.shape[0]) or reg.index_.shape[1] != d
