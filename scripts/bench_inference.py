@@ -147,6 +147,24 @@ def bench_latency() -> None:
                   f"{_latency_us(eager, 1000):.1f} |")
 
 
+def bench_latency_widths() -> None:
+    """Single-point latency of the numba kernel versus sk-DNN width (float32, gelu)."""
+    from zoo.inference import NumbaOne, network_spec
+    from zoo.plugins.regressors.torch_models import SkDNNRegressor
+
+    print("\n### single-point latency versus width (float32 gelu sk-DNN, zoo .one)\n")
+    print("| width x depth | parameters | us per call |")
+    print("|---|---|---|")
+    x = np.random.default_rng(1).random(D)
+    for width, depth in ((50, 7), (100, 5), (160, 5), (256, 4)):
+        reg = SkDNNRegressor(width=width, depth=depth, activation="gelu", dtype="float32")
+        reg.model_ = reg._new_module(D)
+        reg.n_features_ = D
+        one = NumbaOne(network_spec(reg))
+        n_par = sum(p.numel() for p in reg.model_.parameters())
+        print(f"| {width} x {depth} | {n_par:,} | {_latency_us(lambda one=one: one(x)):.1f} |")
+
+
 def bench_trees() -> None:
     from zoo import plugin_manager
     from zoo.inference import fast_predictor
@@ -225,12 +243,14 @@ def main() -> None:
     ap.add_argument("--max-batch", type=int, default=1_000_000)
     ap.add_argument("--dask-n", type=int, default=2_000_000)
     ap.add_argument("--skip-dask", action="store_true")
-    ap.add_argument("--only", default="nets,latency,trees,dask")
+    ap.add_argument("--only", default="nets,latency,widths,trees,dask")
     args = ap.parse_args()
     print(f"cpus: {os.cpu_count()}, load average at start: {os.getloadavg()}")
     only = set(args.only.split(","))
     if "latency" in only:
         bench_latency()
+    if "widths" in only:
+        bench_latency_widths()
     if "nets" in only:
         bench_networks(args.max_batch)
     if "trees" in only:

