@@ -135,6 +135,16 @@ def train_set(dim: int, n: int, work: Path) -> Path:
     return out
 
 
+def given_train_set(path: Path, key: str) -> tuple[Path, int, str]:
+    """A training set made elsewhere: (path, rows, sampling), checked to be of ``key``."""
+    import zarr
+
+    meta = dict(zarr.open_group(str(path), mode="r").attrs["zoo_generate"])
+    if f"{meta['process']}/{meta['dimension']}d" != key or not meta.get("complete"):
+        raise SystemExit(f"{path} is not a complete generated set of {key}")
+    return path, int(meta["n"]), meta.get("sampling", "uniform")
+
+
 def _quick_throughput(dim: int) -> None:
     """In 2D/4D every prediction computes the exact f00 (~5-15k points/s): time 20k
     points twice instead of 1e5 points three times (stated in the report)."""
@@ -208,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="norm (y/f00), raw (log f11, no f00), sum (y / f00 summed over helicities).")
     ap.add_argument("--helicities", default=None, help="Comma-separated canonical helicities (default: all).")
     ap.add_argument("--n-train", type=int, default=None, help="Training points (default: N_TRAIN per dim).")
+    ap.add_argument("--train-data", default=None,
+                    help="A generated Zarr group to train on instead (one dimension only; e.g. "
+                    "from `zoo generate ... --sampling edges:20 --dask local`); its size is "
+                    "the training size.")
     ap.add_argument("--n-test", type=int, default=1_000_000)
     ap.add_argument("--budget", type=float, default=1.0, help="Scale of epochs / trees.")
     ap.add_argument("--param", action="append", default=[], metavar="REG.KEY=VALUE")
@@ -238,7 +252,10 @@ def main(argv: list[str] | None = None) -> int:
         overrides.setdefault(reg, {})[name] = json.loads(value)
     rows = []
     best: dict[str, tuple] = {}
-    for dim in (int(d) for d in args.dims.split(",")):
+    dims = [int(d) for d in args.dims.split(",")]
+    if args.train_data and len(dims) != 1:
+        ap.error("--train-data needs exactly one dimension in --dims")
+    for dim in dims:
         key = f"{PROCESS}/{dim}d"
         proc = plugin_manager.get("processes", key)
         _cache_f00(proc)
@@ -248,8 +265,12 @@ def main(argv: list[str] | None = None) -> int:
         n_train = args.n_train or N_TRAIN[dim]
         t0 = time.perf_counter()
         test_path = test_set(dim, args.n_test, work)
-        train_path = train_set(dim, n_train, work)
-        print(f"[{key}] {n_train} training / {args.n_test} test points ready "
+        sampling = "uniform"
+        if args.train_data:
+            train_path, n_train, sampling = given_train_set(Path(args.train_data), key)
+        else:
+            train_path = train_set(dim, n_train, work)
+        print(f"[{key}] {n_train} training ({sampling}) / {args.n_test} test points ready "
               f"({time.perf_counter() - t0:.1f} s); canonical helicities: {canon}", flush=True)
         for term in args.terms.split(","):
             for hel in canon:
@@ -307,6 +328,9 @@ def run_one(args, dim, label, term, hel, reg, chain, n_train, train_path, test_p
     model, test = train(cfg)
     m = model.card["metrics"]["test"]
     name = reg if chain == "norm" else f"{reg}+{chain}"
+    sampling = _sampling(train_path)
+    if sampling != "uniform":  # e.g. pwcheb+sum-edges20: kept beside the uniform-data model
+        name += "-" + sampling.replace(":", "")
     art = work / "artifacts" / label.replace("/", "_") / name
     if art.exists():
         import shutil
@@ -318,7 +342,8 @@ def run_one(args, dim, label, term, hel, reg, chain, n_train, train_path, test_p
            "n_parameters": model.card["n_parameters"], "disk_bytes": disk,
            "train_s": model.card["training_time_s"],
            "points_per_s": model.card["throughput_points_per_s"],
-           "n_train": n_used, "params": params, "chain": chain}
+           "n_train": n_used, "params": params, "chain": chain,
+           "sampling": sampling}
     print(f"  {label:32s} {name:13s} <1%: {100 * m['frac_lt_1pct']:7.3f}%  "
           f"<0.1%: {100 * m['frac_lt_0p1pct']:7.3f}%  train {row['train_s']:.0f} s  "
           f"{row['n_parameters']} params  {disk / 1e6:.2f} MB", flush=True)
@@ -326,6 +351,12 @@ def run_one(args, dim, label, term, hel, reg, chain, n_train, train_path, test_p
     if disk <= 2_000_000 and (label not in best or rank > best[label][0]):
         best[label] = (rank, art, name)
     return row
+
+
+def _sampling(path: Path) -> str:
+    import zarr
+
+    return zarr.open_group(str(path), mode="r").attrs["zoo_generate"].get("sampling", "uniform")
 
 
 def best_rows(rows: list[dict]) -> dict[str, dict]:
@@ -353,6 +384,7 @@ def collect(args) -> int:
             "train_s": c["training_time_s"], "points_per_s": c["throughput_points_per_s"],
             "n_train": c["data"]["n_train"] + c["data"]["n_validation"],
             "params": c["training"]["params"],
+            "sampling": c["data"].get("meta", {}).get("generator", {}).get("sampling", "uniform"),
         })
     rows.sort(key=lambda r: (r["dim"], r["term"] != "f11", r["label"], r["regressor"]))
     if args.cs_metric:
@@ -458,14 +490,17 @@ def render(rows: list[dict], args) -> str:
             f"{100 * r['frac_lt_0p1pct']:.3f}% | {r['mean_delta_pct']:.2e} | {r['std_delta_pct']:.2e} | "
             f"{r['p50_abs_delta_pct']:.2e} | {r['p90_abs_delta_pct']:.2e} | {r['p99_abs_delta_pct']:.2e} | "
             f"{r['max_abs_delta_pct']:.2e} | {r['n_parameters']} | {r['disk_bytes'] / 1e6:.2f} MB | "
-            f"{r['train_s']:.0f} | {r['points_per_s']:.3g} | {r.get('n_train', '')} | "
+            f"{r['train_s']:.0f} | {r['points_per_s']:.3g} | {r.get('n_train', '')}"
+            f"{'' if r.get('sampling', 'uniform') == 'uniform' else ' (' + r['sampling'] + ')'} | "
             f"{'f00 (error of f01/f00)' if r['term'] == 'f01' else '|f11|'} |"
             + (f" {100 * r['cs_lt_1pct']:.3f}% / {100 * r['cs_lt_0p1pct']:.3f}% |" if "cs_lt_1pct" in r
                else " |"))
     cmd = "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
     return (f"Command: `{cmd}`\n\nTraining points per model: column n_train below (per "
             f"dimension: {N_TRAIN if args.n_train is None else args.n_train}, fewer where "
-            f"max_train caps it); independent test points: {args.n_test}; budget scale "
+            "max_train caps it; '(edges:F)': training points F times denser at the faces of the "
+            f"domain, `zoo generate --sampling`); independent test points (uniform): {args.n_test}; "
+            "budget scale "
             f"{args.budget}; machine: {os.cpu_count()}-core CPU.\n\n## Summary\n\n"
             + summary(rows) + "\n## All models\n\n" + head + "\n".join(lines) + "\n")
 

@@ -23,7 +23,11 @@ def _progress():
 @click.option("--out", "out", type=click.Path(), required=True, help="Output Zarr group (PATH.zarr).")
 @click.option("--terms", default=None, help="Comma-separated terms (default: all of the process).")
 @click.option("--chunk", type=int, default=65_536, show_default=True, help="Rows per chunk.")
-def generate_cmd(process: str, n: int, seed: int, out: str, terms: str | None, chunk: int) -> None:
+@click.option("--sampling", default="uniform", show_default=True, metavar="uniform|edges:F",
+              help="Point density: uniform (test sets), or F times denser at the faces of the "
+                   "domain than at its centre (training sets for local fits, e.g. edges:10).")
+def generate_cmd(process: str, n: int, seed: int, out: str, terms: str | None, chunk: int,
+                 sampling: str = "uniform") -> None:
     """Generate N points of PROCESS (e.g. qqbar-zz-4l/8d) into a Zarr group; resumable."""
     from zoo import plugin_manager
     from zoo.generate import generate
@@ -32,7 +36,7 @@ def generate_cmd(process: str, n: int, seed: int, out: str, terms: str | None, c
     proc = plugin_manager.get("processes", key)
     with _progress() as bar:
         task = bar.add_task(f"generating {key}", total=n)
-        meta = generate(proc, out, n=n, seed=seed, chunk=chunk,
+        meta = generate(proc, out, n=n, seed=seed, chunk=chunk, sampling=sampling,
                         terms=terms.split(",") if terms else None,
                         on_chunk=lambda rows: bar.advance(task, rows))
     click.echo(f"wrote {n} points of {key} to {out} (provenance {meta['provenance'][:16]}...)")

@@ -70,15 +70,18 @@ def add_dask_generate(generate_cmd: click.Command) -> click.Command:
     original = generate_cmd.callback
 
     def callback(process: str, n: int, seed: int, out: str, terms: str | None, chunk: int,
-                 scheduler: str | None = None, workers: int = 2) -> None:
+                 sampling: str = "uniform", scheduler: str | None = None,
+                 workers: int = 2) -> None:
         if not scheduler:
-            return original(process=process, n=n, seed=seed, out=out, terms=terms, chunk=chunk)
+            return original(process=process, n=n, seed=seed, out=out, terms=terms, chunk=chunk,
+                            sampling=sampling)
         from zoo.distributed import dask_generate
 
         key = "/".join(process.split("/")[:2])
         with _progress() as bar:
             task = bar.add_task(f"generating {key} on dask", total=n)
             meta = dask_generate(key, out, n=n, seed=seed, chunk=chunk, scheduler=scheduler,
+                                 sampling=sampling,
                                  terms=terms.split(",") if terms else None, n_workers=workers,
                                  on_chunk=lambda rows: bar.advance(task, rows))
         click.echo(f"wrote {n} points of {key} to {out} on dask "

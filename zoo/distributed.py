@@ -313,19 +313,21 @@ def dask_predict(label: str, input_path: str | os.PathLike, out: str | os.PathLi
 
 
 def _worker_generate(process_key: str, out: str, n: int, seed: int, terms: list[str] | None,
-                     chunk: int, indices: list[int]) -> int:
+                     chunk: int, indices: list[int], sampling: str = "uniform") -> int:
     from zoo import plugin_manager
     from zoo.generate import generate
 
     proc = plugin_manager.get("processes", process_key)
-    generate(proc, out, n=n, seed=seed, terms=terms, chunk=chunk, chunks=indices)
+    generate(proc, out, n=n, seed=seed, terms=terms, chunk=chunk, chunks=indices,
+             sampling=sampling)
     return sum(min(chunk, n - i * chunk) for i in indices)
 
 
 def dask_generate(process_key: str, out: str | os.PathLike, *, n: int, seed: int = 0,
                   terms: Sequence[str] | None = None, chunk: int = 65_536,
                   scheduler: str = "local", n_workers: int = 2, tasks_per_worker: int = 4,
-                  on_chunk: Callable[[int], None] | None = None) -> dict[str, Any]:
+                  on_chunk: Callable[[int], None] | None = None,
+                  sampling: str = "uniform") -> dict[str, Any]:
     """:func:`zoo.generate.generate` with its chunks computed on Dask workers."""
     from distributed import as_completed
 
@@ -335,17 +337,19 @@ def dask_generate(process_key: str, out: str | os.PathLike, *, n: int, seed: int
     out = os.path.abspath(os.fspath(out))
     proc = plugin_manager.get("processes", process_key)
     terms_l = list(terms) if terms else None
-    generate(proc, out, n=n, seed=seed, terms=terms_l, chunk=chunk, chunks=[])  # create
+    generate(proc, out, n=n, seed=seed, terms=terms_l, chunk=chunk, chunks=[],
+             sampling=sampling)  # create
     n_chunks = -(-n // chunk)
     marker = Path(out) / ".zoo-done"
     todo = [i for i in range(n_chunks) if not (marker / str(i)).exists()]
     with client(scheduler, n_workers) as cl:
         workers = max(1, len(cl.scheduler_info().get("workers", {})) or n_workers)
         futures = [cl.submit(_worker_generate, process_key, out, n, seed, terms_l, chunk, part,
-                             pure=False)
+                             sampling, pure=False)
                    for part in _split(todo, workers * tasks_per_worker)]
         for fut in as_completed(futures):
             rows = fut.result()
             if on_chunk:
                 on_chunk(rows)
-    return generate(proc, out, n=n, seed=seed, terms=terms_l, chunk=chunk, chunks=[])
+    return generate(proc, out, n=n, seed=seed, terms=terms_l, chunk=chunk, chunks=[],
+                    sampling=sampling)

@@ -2,14 +2,15 @@
 
 Layout written at ``out`` (a Zarr v3 group)::
 
-    x            (N, D) float64   uniform points of [0,1]^D
+    x            (N, D) float64   points of [0,1]^D: uniform, or denser at the faces
+                                  (``sampling="edges:F"``, see :func:`warp_edges`)
     <term>       (N, H) float64   one column per helicity, for each requested term
     attrs["zoo_generate"] = {process, dimension, helicities, terms, seed, n, chunk,
                              generator_version, provenance, complete}
 
 Chunk ``i`` draws its points from ``numpy.random.default_rng([seed, i])``, so the data
-depend only on (seed, n, chunk) and the process version: the same seed gives the same
-bytes. Generation can be resumed: finished chunks are recorded and skipped.
+depend only on (seed, n, chunk, sampling) and the process version: the same seed gives the
+same bytes. Generation can be resumed: finished chunks are recorded and skipped.
 """
 
 from __future__ import annotations
@@ -27,24 +28,62 @@ from zoo.errors import ConfigError
 from zoo.process import Process
 
 DEFAULT_CHUNK = 65_536
+UNIFORM = "uniform"
 
 
-def chunk_points(seed: int, index: int, rows: int, dimension: int) -> np.ndarray:
-    """The points of chunk ``index`` (deterministic in seed and index)."""
-    return np.random.default_rng([seed, index]).random((rows, dimension))
+def edge_factor(sampling: str) -> float:
+    """The edge-to-centre density ratio F of ``"edges:F"`` (1 for ``"uniform"``).
+
+    Training data for regressors that fit locally (``pwcheb``) want more points where the
+    amplitude changes fastest: the faces of the domain (threshold, forward/backward layers).
+    """
+    if sampling == UNIFORM:
+        return 1.0
+    kind, _, value = sampling.partition(":")
+    try:
+        factor = float(value)
+    except ValueError:
+        factor = float("nan")
+    if kind != "edges" or not (1.0 <= factor < 1e6):
+        raise ConfigError(
+            f"sampling {sampling!r} is not understood; use 'uniform' or 'edges:F' with F >= 1, "
+            "the density at the faces of [0,1]^D relative to the centre (e.g. 'edges:10')")
+    return factor
 
 
-def provenance(process: Process, terms: Sequence[str], seed: int, n: int, chunk: int) -> str:
-    return hash_json(
-        {
-            "generator": f"{process.name}/{process.dimension}d",
-            "generator_version": process.version,
-            "terms": list(terms),
-            "seed": seed,
-            "n": n,
-            "chunk": chunk,
-        }
-    )
+def warp_edges(u: np.ndarray, factor: float) -> np.ndarray:
+    """Map uniform ``u`` in [0,1) to points whose density is ``factor`` times higher at 0 and 1
+    than at 1/2, per axis: ``x = u - a sin(2 pi u) / (2 pi)`` with ``a = (F - 1) / (F + 1)``.
+
+    Monotone for F >= 1, fixes 0, 1/2 and 1; the density is ``1 / (1 - a cos(2 pi u))``, so
+    ``(1 + a) / (1 - a) = F`` between the faces and the centre. Pure, float64.
+    """
+    a = (factor - 1.0) / (factor + 1.0)
+    u = np.asarray(u, dtype=np.float64)
+    return u - a * np.sin(2.0 * np.pi * u) / (2.0 * np.pi)
+
+
+def chunk_points(seed: int, index: int, rows: int, dimension: int,
+                 sampling: str = UNIFORM) -> np.ndarray:
+    """The points of chunk ``index`` (deterministic in seed, index and sampling)."""
+    u = np.random.default_rng([seed, index]).random((rows, dimension))
+    factor = edge_factor(sampling)
+    return u if factor == 1.0 else warp_edges(u, factor)
+
+
+def provenance(process: Process, terms: Sequence[str], seed: int, n: int, chunk: int,
+               sampling: str = UNIFORM) -> str:
+    fields: dict[str, Any] = {
+        "generator": f"{process.name}/{process.dimension}d",
+        "generator_version": process.version,
+        "terms": list(terms),
+        "seed": seed,
+        "n": n,
+        "chunk": chunk,
+    }
+    if sampling != UNIFORM:  # uniform data keep the hashes they always had
+        fields["sampling"] = sampling
+    return hash_json(fields)
 
 
 def generate(
@@ -57,10 +96,12 @@ def generate(
     chunk: int = DEFAULT_CHUNK,
     on_chunk: Callable[[int], None] | None = None,
     chunks: Sequence[int] | None = None,
+    sampling: str = UNIFORM,
 ) -> dict[str, Any]:
     """Generate ``n`` points of ``process`` into the Zarr group ``out``; return its attrs.
 
-    ``chunks`` restricts which chunk indices this call computes (used by Dask workers);
+    ``sampling``: ``"uniform"`` (test sets, the default) or ``"edges:F"`` (training sets for
+    local fits: F times denser at the faces, :func:`warp_edges`). ``chunks`` restricts which chunk indices this call computes (used by Dask workers);
     ``on_chunk(rows)`` is called after each chunk (progress bars).
     """
 
@@ -69,6 +110,7 @@ def generate(
         process.check_term(t)
     if n <= 0 or chunk <= 0:
         raise ConfigError(f"n ({n}) and chunk ({chunk}) must be positive")
+    edge_factor(sampling)  # validate before anything is written
     meta = {
         "process": process.name,
         "dimension": process.dimension,
@@ -78,8 +120,10 @@ def generate(
         "n": int(n),
         "chunk": int(chunk),
         "generator_version": process.version,
-        "provenance": provenance(process, terms, seed, n, chunk),
+        "provenance": provenance(process, terms, seed, n, chunk, sampling),
     }
+    if sampling != UNIFORM:
+        meta["sampling"] = sampling
     group = open_output(out, meta)
     n_chunks = -(-n // chunk)
     todo = range(n_chunks) if chunks is None else chunks
@@ -95,7 +139,7 @@ def generate(
                 on_chunk(min(chunk, n - i * chunk))
             continue
         lo, hi = i * chunk, min(n, (i + 1) * chunk)
-        x = chunk_points(seed, i, hi - lo, process.dimension)
+        x = chunk_points(seed, i, hi - lo, process.dimension, sampling)
         values = process.evaluate(x, terms)
         group["x"][lo:hi] = x
         for t in terms:

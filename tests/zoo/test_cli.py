@@ -124,6 +124,14 @@ def test_generate_and_resolve(tmp_path, toy_process):
     np.testing.assert_allclose(a["f00"][:], toy_process.evaluate(a["x"][:])["f00"], rtol=0)
     out = run("resolve", "toy/3d/f11/RR")
     assert "toy/3d/f11/LL" in out.output and "flip" in out.output
+    out = run("generate", "toy/3d", "--n", "500", "--seed", "3", "--sampling", "edges:10",
+              "--out", str(tmp_path / "e.zarr"))
+    assert out.exit_code == 0, out.output
+    e = zarr.open_group(str(tmp_path / "e.zarr"))
+    assert e.attrs["zoo_generate"]["sampling"] == "edges:10"
+    assert not np.array_equal(e["x"][:], a["x"][:500])
+    out = run("generate", "toy/3d", "--n", "10", "--sampling", "beta", "--out", str(tmp_path / "f.zarr"))
+    assert out.exit_code != 0 and "edges:F" in out.output and not (tmp_path / "f.zarr").exists()
 
 
 @pytest.mark.parametrize("dim", [2, 4, 8])

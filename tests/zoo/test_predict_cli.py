@@ -128,19 +128,20 @@ def test_dask_predict_and_generate_on_a_local_cluster(tmp_path, cli, published):
 
     reg, model = published
     gen = tmp_path / "gen.zarr"
+    # edge-dense sampling: the option reaches the workers (same points as one process)
     meta = dask_generate("qqbar-zz-4l/8d", gen, n=1200, seed=3, terms=["f00"], chunk=200,
-                         scheduler="local", n_workers=2)
-    assert meta["complete"]
+                         scheduler="local", n_workers=2, sampling="edges:5")
+    assert meta["complete"] and meta["sampling"] == "edges:5"
     ref = tmp_path / "ref.zarr"
     generate(plugin_manager.get("processes", "qqbar-zz-4l/8d"), ref, n=1200, seed=3,
-             terms=["f00"], chunk=200)
+             terms=["f00"], chunk=200, sampling="edges:5")
     g, r = zarr.open_group(str(gen), mode="r"), zarr.open_group(str(ref), mode="r")
     np.testing.assert_array_equal(g["x"][...], r["x"][...])
     np.testing.assert_array_equal(g["f00"][...], r["f00"][...])
     # a rerun on the finished output (both workers at once) is a no-op, not a race on the
     # progress markers
     again = dask_generate("qqbar-zz-4l/8d", gen, n=1200, seed=3, terms=["f00"], chunk=200,
-                          scheduler="local", n_workers=2)
+                          scheduler="local", n_workers=2, sampling="edges:5")
     assert again["complete"] and not (tmp_path / ".gen.zarr.progress").exists()
     np.testing.assert_array_equal(zarr.open_group(str(gen), mode="r")["x"][...], r["x"][...])
     # predict the generated points over 2 workers; the generated group has x (and f00)
