@@ -17,6 +17,15 @@ coefficients (fewer is an error that says how to fix it); a cell holding none (o
 data's support, e.g. beyond the fundamental domain of a symmetry fold) gets NaN
 coefficients, so a prediction there is NaN rather than an invented number.
 
+``robust = k`` (optional): each cell is first fitted by least absolute deviations
+(iteratively reweighted least squares, 8 passes), which a gross outlier cannot pull
+towards itself; training points whose residual there exceeds k times the cell's median
+absolute residual (and 1e-12 of the target scale) are dropped before the final fit.
+Generated amplitudes are smooth, so their residuals are the approximation error; a point
+k = 1000 times off is a wrong label (e.g. a helicity amplitude projected in double
+precision where it is 10^-9 of the others, at the forward faces), and in a cell of ~100
+points one such point spoils the whole cell. ``n_outliers_`` counts them.
+
 Stored as ``pwcheb.safetensors``: the edges of every axis, the degrees and the
 coefficients (cells x basis) in float64.
 """
@@ -37,6 +46,8 @@ from .chebyshev import chebyshev_table
 from .common import check_fitted, check_x, load_arrays, save_arrays, validation_split
 
 WEIGHTS_FILE = "pwcheb.safetensors"
+#: reweighting passes of the least-absolute-deviations fit that finds outliers (``robust``)
+ROBUST_PASSES = 8
 
 
 def graded_edges(lo: float, hi: float, n: int, grading: float) -> np.ndarray:
@@ -70,19 +81,23 @@ class PiecewiseChebyshevRegressor(Regressor):
     degree per axis in each cell: int or one per column); ``grading`` (ratio of
     neighbouring cell widths, from both ends of an axis to its middle; 1 uniform; one
     number or one per column); ``ridge`` (Tikhonov weight relative to
-    the mean diagonal of each cell's normal matrix); ``chunk`` (rows per block).
+    the mean diagonal of each cell's normal matrix); ``chunk`` (rows per block);
+    ``robust`` (None, or k > 1: drop the points whose residual in a least-absolute-
+    deviations fit of their cell is above k times the median, then fit).
     """
 
     name = "pwcheb"
     version = "1"
 
     def __init__(self, cells: int | list[int] = 8, degree: int | list[int] = 6,
-                 grading: float | list[float] = 1.5, ridge: float = 1e-12, chunk: int = 50_000) -> None:
+                 grading: float | list[float] = 1.5, ridge: float = 1e-12, chunk: int = 50_000,
+                 robust: float | None = None) -> None:
         self.cells = cells
         self.degree = degree
         self.grading = grading
         self.ridge = ridge
         self.chunk = chunk
+        self.robust = robust
 
     # -- geometry ------------------------------------------------------------------------
     def _check(self, dimension: int) -> tuple[list[int], list[int], list[float]]:
@@ -95,6 +110,8 @@ class PiecewiseChebyshevRegressor(Regressor):
             raise ConfigError(f"grading must be in [1, 10], got {self.grading!r}")
         if float(self.ridge) < 0 or int(self.chunk) < 1:
             raise ConfigError("ridge must be >= 0 and chunk >= 1")
+        if self.robust is not None and not float(self.robust) > 1.0:
+            raise ConfigError(f"robust must be None or a factor > 1 (e.g. 1000), got {self.robust!r}")
         return cells, degree, grading
 
     def _locate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -148,39 +165,77 @@ class PiecewiseChebyshevRegressor(Regressor):
         bounds = np.concatenate([[0], np.cumsum(counts)])
         step = int(self.chunk)
         coef = np.empty((n_cells, p))
+        scale = float(np.max(np.abs(y))) if y.size else 0.0
+        self.n_outliers_ = 0
         for c in range(n_cells):
             if counts[c] == 0:  # outside the data's support (e.g. beyond a symmetry fold)
                 coef[c] = np.nan
                 continue
-            pieces = [(s0, min(s0 + step, bounds[c + 1]))
-                      for s0 in range(bounds[c], bounds[c + 1], step)]
-            gram, rhs = np.zeros((p, p)), np.zeros(p)
-            for s0, s1 in pieces:
-                a = self._design(u[s0:s1])
-                gram += a.T @ a
-                rhs += a.T @ y[s0:s1]
-            lam = float(self.ridge) * np.trace(gram) / p
-            gram[np.diag_indices(p)] += lam
-            try:
-                cho = np.linalg.cholesky(gram)
-            except np.linalg.LinAlgError:
-                raise NumericalError(
-                    f"cell {c}: its normal equations are singular (points on a lower-"
-                    "dimensional set?); raise ridge, or lower the degree") from None
-
-            def solve(b, cho=cho):
-                return np.linalg.solve(cho.T, np.linalg.solve(cho, b))
-
-            coef[c] = solve(rhs)
-            for _ in range(2):  # iterative refinement against the normal equations' rounding
-                r = -lam * coef[c]
-                for s0, s1 in pieces:
-                    a = self._design(u[s0:s1])
-                    r += a.T @ (y[s0:s1] - a @ coef[c])
-                coef[c] += solve(r)
+            lo_c, hi_c = int(bounds[c]), int(bounds[c + 1])
+            coef[c] = self._fit_cell(c, u[lo_c:hi_c], y[lo_c:hi_c], p, step)
+            if self.robust is None:
+                continue
+            uc, yc = u[lo_c:hi_c], y[lo_c:hi_c]
+            keep = self._inliers(c, uc, yc, p, step, scale)
+            if keep.sum() < keep.size:
+                coef[c] = self._fit_cell(c, uc[keep], yc[keep], p, step)
+                self.n_outliers_ += int(keep.size - keep.sum())
         self.coef_ = coef
         self.n_features_ = int(x.shape[1])
         return self
+
+    def _fit_cell(self, c: int, u: np.ndarray, y: np.ndarray, p: int, step: int,
+                  weights: np.ndarray | None = None) -> np.ndarray:
+        """(Weighted) least squares of one cell: normal equations, Cholesky, two refinement
+        steps."""
+        pieces = [(s0, min(s0 + step, len(y))) for s0 in range(0, len(y), step)]
+        wts = np.ones(len(y)) if weights is None else weights / weights.max()
+        gram, rhs = np.zeros((p, p)), np.zeros(p)
+        for s0, s1 in pieces:
+            a = self._design(u[s0:s1])
+            aw = a * wts[s0:s1, None]
+            gram += aw.T @ a
+            rhs += aw.T @ y[s0:s1]
+        lam = float(self.ridge) * np.trace(gram) / p
+        gram[np.diag_indices(p)] += lam
+        try:
+            cho = np.linalg.cholesky(gram)
+        except np.linalg.LinAlgError:
+            raise NumericalError(
+                f"cell {c}: its normal equations are singular (points on a lower-"
+                "dimensional set?); raise ridge, or lower the degree") from None
+
+        def solve(b):
+            return np.linalg.solve(cho.T, np.linalg.solve(cho, b))
+
+        coef = solve(rhs)
+        for _ in range(2):  # iterative refinement against the normal equations' rounding
+            r = -lam * coef
+            for s0, s1 in pieces:
+                a = self._design(u[s0:s1])
+                r += (a * wts[s0:s1, None]).T @ (y[s0:s1] - a @ coef)
+            coef += solve(r)
+        return coef
+
+    def _inliers(self, c: int, u: np.ndarray, y: np.ndarray, p: int, step: int,
+                 scale: float) -> np.ndarray:
+        """The points of one cell that are not wrong labels: residuals of a least-absolute-
+        deviations fit (iteratively reweighted least squares; unlike least squares it is not
+        pulled towards a gross outlier, so the outlier cannot hide behind the residuals it
+        causes) at most ``robust`` times their median."""
+        w = np.ones(len(y))
+        floor = 1e-13 * max(scale, 1e-300)
+        for _ in range(ROBUST_PASSES):
+            coef = self._fit_cell(c, u, y, p, step, weights=w)
+            res = np.abs(y - self._predict_cell(u, coef, step))
+            w = 1.0 / np.maximum(res, floor)
+        cut = max(float(self.robust) * float(np.median(res)), 1e-12 * scale)
+        keep = res <= cut
+        return keep if keep.sum() >= p else np.ones(len(y), dtype=bool)
+
+    def _predict_cell(self, u: np.ndarray, coef: np.ndarray, step: int) -> np.ndarray:
+        return np.concatenate([self._design(u[s0:s0 + step]) @ coef
+                               for s0 in range(0, len(u), step)])
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         check_fitted(self, "coef_")

@@ -71,8 +71,28 @@ def test_too_few_points_per_cell_says_what_to_do() -> None:
         PiecewiseChebyshevRegressor(cells=4, degree=3).fit(x, x[:, 0])
 
 
+def test_robust_refit_drops_wrong_labels() -> None:
+    """Three wrong labels (1e-3 .. 1e-1 off) in a smooth 2D function: the plain fit is
+    spoiled near them (error > 1e-5), the robust refit drops exactly those three and is back
+    at the approximation error (< 1e-8) everywhere."""
+    rng = np.random.default_rng(4)
+    x = rng.random((20000, 2))
+    f = lambda z: np.exp(z[:, 0]) * np.cos(2 * z[:, 1])  # noqa: E731
+    y = f(x)
+    bad = np.array([5, 1234, 17000])
+    y[bad] += np.array([1e-3, -1e-2, 1e-1])
+    xt = rng.random((5000, 2))
+    plain = PiecewiseChebyshevRegressor(cells=4, degree=6, grading=1.0).fit(x, y)
+    robust = PiecewiseChebyshevRegressor(cells=4, degree=6, grading=1.0, robust=1000).fit(x, y)
+    assert np.max(np.abs(plain.predict(xt) - f(xt))) > 1e-5
+    assert np.max(np.abs(robust.predict(xt) - f(xt))) < 1e-8
+    assert robust.n_outliers_ == 3 and plain.n_outliers_ == 0
+    clean = PiecewiseChebyshevRegressor(cells=4, degree=6, grading=1.0, robust=1000).fit(x, f(x))
+    assert clean.n_outliers_ == 0  # smooth data: nothing is dropped
+
+
 @pytest.mark.parametrize("kw", [{"cells": 0}, {"degree": -1}, {"grading": 0.5},
-                                {"cells": [2, 2, 2]}])
+                                {"cells": [2, 2, 2]}, {"robust": 0.5}])
 def test_bad_parameters(kw) -> None:
     x = np.random.default_rng(2).random((500, 2))
     with pytest.raises(ConfigError):
