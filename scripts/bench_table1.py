@@ -95,16 +95,22 @@ def transforms_for(term: str, chain: str = "norm") -> list[dict]:
     """``norm``: the paper's y / f00 (log for f11); ``raw``: log(f11) without f00 (f11 only:
     f11 / f00 has poles where the tree amplitude vanishes inside the domain); ``sum``:
     y / (f00 summed over all helicities), linear (smooth through those tree zeros and
-    through the zeros of f11 and f01 themselves, where a log is singular)."""
+    through the zeros of f11 and f01 themselves, where a log is singular); ``sumlog``: the
+    same with log for f11 (relative precision where f11 is orders of magnitude below the
+    unpolarised tree, e.g. a helicity suppressed at a face of the domain); ``lin``: y / f00
+    of the label without log (a tree zero shared by the loop, like (0,0) at cos theta = 0,
+    cancels; a zero of the loop alone stays smooth)."""
     if chain == "raw":
         steps = []
-    elif chain == "sum":
+    elif chain in ("sum", "sumlog"):
         steps = [{"name": "f00-normalise", "params": {"source": "process", "helicity": "sum"}}]
     else:
         steps = [{"name": "f00-normalise", "params": {"source": "process"}}]
     steps.append({"name": "symmetry", "params": {"mode": "fold"}})
-    if term == "f11" and chain != "sum":
+    if term == "f11" and chain not in ("sum", "lin"):
         steps.append({"name": "log", "params": {}})
+    if chain == "sumlog" and term != "f11":
+        raise SystemExit("the sumlog chain is for f11 (f01 changes sign)")
     steps.append({"name": "standardise", "params": {"target": "y"}})
     return steps
 
@@ -217,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
                     "used only in the dimensions where PRESETS has it.")
     ap.add_argument("--terms", default="f11,f01")
     ap.add_argument("--chains", default="norm",
-                    help="norm (y/f00), raw (log f11, no f00), sum (y / f00 summed over helicities).")
+                    help="norm (y/f00), raw (log f11, no f00), sum (y / f00 summed over helicities), "
+                    "sumlog (log of f11 / f00 summed over helicities), lin (y / f00 without log).")
     ap.add_argument("--helicities", default=None, help="Comma-separated canonical helicities (default: all).")
     ap.add_argument("--n-train", type=int, default=None, help="Training points (default: N_TRAIN per dim).")
     ap.add_argument("--train-data", default=None,
@@ -285,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                     if reg not in PRESETS[dim]:
                         continue
                     for chain in [only] if only else args.chains.split(","):
-                        if chain == "raw" and term != "f11":
+                        if chain in ("raw", "sumlog", "lin") and term != "f11":
                             continue
                         rows.append(run_one(args, dim, label, term, hel, reg, chain, n_train,
                                             train_path, test_path, work, overrides, best))
