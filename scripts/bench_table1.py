@@ -63,8 +63,9 @@ PRESETS = {
     },
     4: {
         # graded cells in sqrt(s) and cos(theta), one cell in the two virtualities (smooth
-        # there once normalised): 192 cells x 576 coefficients (111k)
-        "pwcheb": {"cells": [12, 16, 1, 1], "degree": [5, 5, 3, 3],
+        # there once normalised): 192 cells x 900 coefficients (173k, 1.4 MB); degree 4 in
+        # the virtualities resolves the near-zeros of L-- and L00 near cos theta = 0
+        "pwcheb": {"cells": [12, 16, 1, 1], "degree": [5, 5, 4, 4],
                    "grading": [1.15, 1.3, 1, 1], "chunk": 10_000},
         "xgboost": {"n_estimators": 400, "max_depth": 10, "learning_rate": 0.1, "n_jobs": 1,
                     "early_stopping_rounds": 50, "seed": 0, "max_train": 150_000},
