@@ -144,7 +144,7 @@ def _fmt(value: Any, kind: str) -> str:
     if value is None:
         return "-"
     if kind == "frac":
-        return f"{100.0 * float(value):.2f}%"
+        return f"{100.0 * float(value):.3f}%"  # 99.995% must not print as 100.00%
     if kind == "pct":
         return f"{float(value):.4g}%"
     if kind == "int":

@@ -107,8 +107,8 @@ def test_format_table_single_and_compare():
     text = console.export_text()
     for s in (
         "< 1%",
-        "70.00%",
-        "40.00%",
+        "70.000%",
+        "40.000%",
         "0.525%",
         "2.3%",
         "4.73%",
@@ -127,8 +127,12 @@ def test_format_table_single_and_compare():
     console = Console(width=120, record=True)
     console.print(table)
     text = console.export_text()
-    assert "sk-DNN" in text and "XGBoost" in text and "100.00%" in text
+    assert "sk-DNN" in text and "XGBoost" in text and "100.000%" in text
     assert len(table.columns) == 3 and table.row_count == 10
+    # three decimals: a fraction of 0.99995 is not shown as 100%
+    from zoo.metrics import _fmt
+
+    assert _fmt(0.99995, "frac") == "99.995%"
 
 
 def test_delta_histogram_png(tmp_path):
