@@ -144,14 +144,14 @@ def train_set(dim: int, n: int, work: Path) -> Path:
     return out
 
 
-def given_train_set(path: Path, key: str) -> tuple[Path, int, str]:
-    """A training set made elsewhere: (path, rows, sampling), checked to be of ``key``."""
+def given_train_set(path: Path, key: str) -> tuple[Path, int]:
+    """A training set made elsewhere: (path, rows), checked to be of ``key``."""
     import zarr
 
     meta = dict(zarr.open_group(str(path), mode="r").attrs["zoo_generate"])
     if f"{meta['process']}/{meta['dimension']}d" != key or not meta.get("complete"):
         raise SystemExit(f"{path} is not a complete generated set of {key}")
-    return path, int(meta["n"]), meta.get("sampling", "uniform")
+    return path, int(meta["n"])
 
 
 def _quick_throughput(dim: int) -> None:
@@ -275,12 +275,11 @@ def main(argv: list[str] | None = None) -> int:
         n_train = args.n_train or N_TRAIN[dim]
         t0 = time.perf_counter()
         test_path = test_set(dim, args.n_test, work)
-        sampling = "uniform"
         if args.train_data:
-            train_path, n_train, sampling = given_train_set(Path(args.train_data), key)
+            train_path, n_train = given_train_set(Path(args.train_data), key)
         else:
             train_path = train_set(dim, n_train, work)
-        print(f"[{key}] {n_train} training ({sampling}) / {args.n_test} test points ready "
+        print(f"[{key}] {n_train} training ({_sampling(train_path)}) / {args.n_test} test points ready "
               f"({time.perf_counter() - t0:.1f} s); canonical helicities: {canon}", flush=True)
         for term in args.terms.split(","):
             for hel in canon:

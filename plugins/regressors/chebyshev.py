@@ -24,7 +24,14 @@ from zoo.errors import ArtifactError, ConfigError
 from zoo.hookspecs import hookimpl
 from zoo.regressor import Regressor
 
-from .common import check_fitted, check_x, load_arrays, save_arrays, validation_split
+from .common import (
+    CoefficientCount,
+    check_fitted,
+    check_x,
+    load_arrays,
+    save_arrays,
+    validation_split,
+)
 
 WEIGHTS_FILE = "chebyshev.safetensors"
 BASES = ("total", "tensor")
@@ -51,7 +58,7 @@ def chebyshev_table(u: np.ndarray, degree: int) -> np.ndarray:
     return t
 
 
-class ChebyshevRegressor(Regressor):
+class ChebyshevRegressor(CoefficientCount, Regressor):
     """Least-squares Chebyshev polynomial regressor.
 
     Parameters: ``degree`` (max total degree, or per-variable degree for ``tensor``);
@@ -150,10 +157,6 @@ class ChebyshevRegressor(Regressor):
         reg.n_features_ = int(reg.index_.shape[1])
         return reg
 
-    @property
-    def n_parameters(self) -> int:
-        coef = getattr(self, "coef_", None)
-        return 0 if coef is None else int(coef.size)
 
 
 @hookimpl

@@ -91,6 +91,15 @@ def validation_split(
     return x[train], y[train], x[val], y[val]
 
 
+class CoefficientCount:
+    """``n_parameters`` of a regressor whose learned numbers are its ``coef_`` array."""
+
+    @property
+    def n_parameters(self) -> int:
+        coef = getattr(self, "coef_", None)
+        return 0 if coef is None else int(coef.size)
+
+
 def save_arrays(regressor, directory: str | Path, name: str, arrays: dict[str, np.ndarray],
                 **meta: str) -> list[str]:
     """Write ``arrays`` to ``directory/name`` as safetensors (data only, no pickle), with

@@ -43,7 +43,14 @@ from zoo.hookspecs import hookimpl
 from zoo.regressor import Regressor
 
 from .chebyshev import chebyshev_table
-from .common import check_fitted, check_x, load_arrays, save_arrays, validation_split
+from .common import (
+    CoefficientCount,
+    check_fitted,
+    check_x,
+    load_arrays,
+    save_arrays,
+    validation_split,
+)
 
 WEIGHTS_FILE = "pwcheb.safetensors"
 #: reweighting passes of the least-absolute-deviations fit that finds outliers (``robust``)
@@ -74,7 +81,7 @@ def _per_axis(value: Any, dimension: int, what: str, kind: type = int) -> list:
     return vals
 
 
-class PiecewiseChebyshevRegressor(Regressor):
+class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
     """Piecewise tensor-product Chebyshev least squares (see the module docstring).
 
     Parameters: ``cells`` (cells per axis: int or one per column); ``degree`` (polynomial
@@ -171,15 +178,12 @@ class PiecewiseChebyshevRegressor(Regressor):
             if counts[c] == 0:  # outside the data's support (e.g. beyond a symmetry fold)
                 coef[c] = np.nan
                 continue
-            lo_c, hi_c = int(bounds[c]), int(bounds[c + 1])
-            coef[c] = self._fit_cell(c, u[lo_c:hi_c], y[lo_c:hi_c], p, step)
-            if self.robust is None:
-                continue
-            uc, yc = u[lo_c:hi_c], y[lo_c:hi_c]
-            keep = self._inliers(c, uc, yc, p, step, scale)
-            if keep.sum() < keep.size:
-                coef[c] = self._fit_cell(c, uc[keep], yc[keep], p, step)
+            uc, yc = u[bounds[c]:bounds[c + 1]], y[bounds[c]:bounds[c + 1]]
+            if self.robust is not None:
+                keep = self._inliers(c, uc, yc, p, step, scale)
                 self.n_outliers_ += int(keep.size - keep.sum())
+                uc, yc = uc[keep], yc[keep]
+            coef[c] = self._fit_cell(c, uc, yc, p, step)
         self.coef_ = coef
         self.n_features_ = int(x.shape[1])
         return self
@@ -189,11 +193,15 @@ class PiecewiseChebyshevRegressor(Regressor):
         """(Weighted) least squares of one cell: normal equations, Cholesky, two refinement
         steps."""
         pieces = [(s0, min(s0 + step, len(y))) for s0 in range(0, len(y), step)]
-        wts = np.ones(len(y)) if weights is None else weights / weights.max()
+        wts = None if weights is None else weights / weights.max()
+
+        def weighted(a, s0, s1):
+            return a if wts is None else a * wts[s0:s1, None]
+
         gram, rhs = np.zeros((p, p)), np.zeros(p)
         for s0, s1 in pieces:
             a = self._design(u[s0:s1])
-            aw = a * wts[s0:s1, None]
+            aw = weighted(a, s0, s1)
             gram += aw.T @ a
             rhs += aw.T @ y[s0:s1]
         lam = float(self.ridge) * np.trace(gram) / p
@@ -213,7 +221,7 @@ class PiecewiseChebyshevRegressor(Regressor):
             r = -lam * coef
             for s0, s1 in pieces:
                 a = self._design(u[s0:s1])
-                r += (a * wts[s0:s1, None]).T @ (y[s0:s1] - a @ coef)
+                r += weighted(a, s0, s1).T @ (y[s0:s1] - a @ coef)
             coef += solve(r)
         return coef
 
@@ -275,10 +283,6 @@ class PiecewiseChebyshevRegressor(Regressor):
         reg.n_features_ = d
         return reg
 
-    @property
-    def n_parameters(self) -> int:
-        coef = getattr(self, "coef_", None)
-        return 0 if coef is None else int(coef.size)
 
 
 @hookimpl
