@@ -27,7 +27,10 @@ precision where it is 10^-9 of the others, at the forward faces), and in a cell 
 points one such point spoils the whole cell. ``n_outliers_`` counts them.
 
 Stored as ``pwcheb.safetensors``: the edges of every axis, the degrees and the
-coefficients (cells x basis) in float64.
+coefficients (cells x basis) in ``coef_dtype``: float64, or float32 (half the disk for the
+same cells; the fitted coefficients are rounded to float32 once at the end of ``fit``, so
+the model that is scored is the one that is stored; a rounding of 6e-8 relative per
+coefficient, far below the 1e-3 that matters here). Prediction always runs in float64.
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ from .common import (
 WEIGHTS_FILE = "pwcheb.safetensors"
 #: reweighting passes of the least-absolute-deviations fit that finds outliers (``robust``)
 ROBUST_PASSES = 8
+#: precisions the coefficients may be stored in
+COEF_DTYPES = ("float64", "float32")
 
 
 def graded_edges(lo: float, hi: float, n: int, grading: float) -> np.ndarray:
@@ -90,7 +95,8 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
     number or one per column); ``ridge`` (Tikhonov weight relative to
     the mean diagonal of each cell's normal matrix); ``chunk`` (rows per block);
     ``robust`` (None, or k > 1: drop the points whose residual in a least-absolute-
-    deviations fit of their cell is above k times the median, then fit).
+    deviations fit of their cell is above k times the median, then fit); ``coef_dtype``
+    (``"float64"`` or ``"float32"``: precision of the stored coefficients).
     """
 
     name = "pwcheb"
@@ -98,13 +104,14 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
 
     def __init__(self, cells: int | list[int] = 8, degree: int | list[int] = 6,
                  grading: float | list[float] = 1.5, ridge: float = 1e-12, chunk: int = 50_000,
-                 robust: float | None = None) -> None:
+                 robust: float | None = None, coef_dtype: str = "float64") -> None:
         self.cells = cells
         self.degree = degree
         self.grading = grading
         self.ridge = ridge
         self.chunk = chunk
         self.robust = robust
+        self.coef_dtype = coef_dtype
 
     # -- geometry ------------------------------------------------------------------------
     def _check(self, dimension: int) -> tuple[list[int], list[int], list[float]]:
@@ -119,6 +126,9 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
             raise ConfigError("ridge must be >= 0 and chunk >= 1")
         if self.robust is not None and not float(self.robust) > 1.0:
             raise ConfigError(f"robust must be None or a factor > 1 (e.g. 1000), got {self.robust!r}")
+        if self.coef_dtype not in COEF_DTYPES:
+            raise ConfigError(f"coef_dtype must be one of {', '.join(COEF_DTYPES)}, "
+                              f"got {self.coef_dtype!r}")
         return cells, degree, grading
 
     def _locate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -184,7 +194,8 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
                 self.n_outliers_ += int(keep.size - keep.sum())
                 uc, yc = uc[keep], yc[keep]
             coef[c] = self._fit_cell(c, uc, yc, p, step)
-        self.coef_ = coef
+        # rounded once to the stored precision: what is scored is what is saved
+        self.coef_ = coef.astype(self.coef_dtype).astype(np.float64)
         self.n_features_ = int(x.shape[1])
         return self
 
@@ -258,7 +269,8 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
     # -- storage -------------------------------------------------------------------------
     def save(self, directory: Path) -> list[str]:
         check_fitted(self, "coef_")
-        arrays = {"coef": self.coef_, "index": self.index_, "degrees": self.degrees_}
+        arrays = {"coef": self.coef_.astype(self.coef_dtype), "index": self.index_,
+                  "degrees": self.degrees_}
         arrays.update({f"edges_{j}": e for j, e in enumerate(self.edges_)})
         return save_arrays(self, directory, WEIGHTS_FILE, arrays,
                            n_features=str(self.n_features_))
