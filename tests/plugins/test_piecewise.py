@@ -54,7 +54,7 @@ def test_float32_coefficients_halve_the_file_and_are_what_is_scored(tmp_path) ->
     rng = np.random.default_rng(5)
     x = rng.random((6000, 2))
     y = np.exp(x[:, 0]) * np.cos(3 * x[:, 1]) + 4.0
-    kw = {"cells": [3, 2], "degree": 6, "grading": 1.0}
+    kw = {"cells": [6, 4], "degree": 8, "grading": 1.0}
     r64 = PiecewiseChebyshevRegressor(**kw).fit(x, y)
     r32 = PiecewiseChebyshevRegressor(**kw, coef_dtype="float32").fit(x, y)
     assert np.array_equal(r32.coef_, r32.coef_.astype(np.float32))
