@@ -237,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--param", action="append", default=[], metavar="REG.KEY=VALUE")
     ap.add_argument("--quick", action="store_true", help="Tiny sizes and budgets (CI smoke run).")
     ap.add_argument("--work", default="runs/table1")
+    ap.add_argument("--suffix", default="",
+                    help="Appended to the artifact names (a variant of the preset, e.g. -c12x24).")
     ap.add_argument("--report", default=None, help="Markdown report path (default: WORK/report.md).")
     ap.add_argument("--publish", action="store_true", help="Publish the best model per label and term.")
     ap.add_argument("--registry", default=None, help="Registry to publish into (default: ZOO_HOME).")
@@ -340,6 +342,7 @@ def run_one(args, dim, label, term, hel, reg, chain, n_train, train_path, test_p
     sampling = _sampling(train_path)
     if sampling != "uniform":  # e.g. pwcheb+sum-edges20: kept beside the uniform-data model
         name += "-" + sampling.replace(":", "")
+    name += args.suffix
     art = work / "artifacts" / label.replace("/", "_") / name
     if art.exists():
         import shutil

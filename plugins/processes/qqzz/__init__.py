@@ -15,3 +15,10 @@ def zoo_register_processes(register):
     register(QQZZ8D())
     register(QQZZ4D())
     register(QQZZ2D())
+
+
+@hookimpl
+def zoo_register_regressors(register):
+    from zoo.plugins.processes.qqzz.factorised import FactorisedLoopRegressor
+
+    register(FactorisedLoopRegressor.name, FactorisedLoopRegressor)
