@@ -4,7 +4,9 @@
 of [0,1]^D with ``f(g(x)) = f(x)``. Two modes:
 
 * ``fold``: ``x -> c(x) = lexmin {x} u {g(x) : g in G}``, the lexicographically
-  smallest point of the orbit, applied at fit and predict time. ``c`` is constant on
+  smallest point of the orbit, applied at fit and predict time; ``priority`` orders the
+  coordinates for that comparison (e.g. ``[0, 2, 3, 1]``: for a map x2 -> 1 - x2, x3 <-> x4
+  the fold keeps x3 <= x4 and the whole x2 axis, instead of x2 <= 1/2). ``c`` is constant on
   orbits, so the regressor sees only the fundamental domain (1/|G| of the volume).
   Because the group is closed, ``c(c(x)) = c(x)`` (exactly for permutations and
   reflections ``x -> 1 - x`` of coordinates > 1/2; to one ulp otherwise).
@@ -21,7 +23,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from zoo.errors import InputError
+from zoo.errors import ConfigError, InputError
 from zoo.plugins.transforms._util import check_choice
 from zoo.transform import Batch, Context, Transform
 
@@ -39,17 +41,22 @@ def _images(x: np.ndarray, ctx: Context):
         yield gx
 
 
-def lexmin_fold(x: np.ndarray, ctx: Context) -> np.ndarray:
-    """The lexicographically smallest point of each row's orbit (vectorised)."""
+def lexmin_fold(x: np.ndarray, ctx: Context, priority: list[int] | None = None) -> np.ndarray:
+    """The lexicographically smallest point of each row's orbit (vectorised), comparing the
+    coordinates in the order ``priority`` (default 0, 1, ..., D-1)."""
     xa = np.asarray(x, dtype=np.float64)
     if xa.ndim != 2:
         raise InputError(f"x must have shape (N, D), got {xa.shape}")
+    order = np.arange(xa.shape[1]) if priority is None else np.asarray(priority, dtype=np.int64)
+    if sorted(order.tolist()) != list(range(xa.shape[1])):
+        raise ConfigError(f"priority {priority!r} must order all {xa.shape[1]} coordinates "
+                          f"once, e.g. {list(range(xa.shape[1]))}")
     best = xa.copy()
     rows = np.arange(best.shape[0])
     for gx in _images(xa, ctx):
-        differ = gx != best
-        first = np.argmax(differ, axis=1)
-        smaller = differ[rows, first] & (gx[rows, first] < best[rows, first])
+        differ = gx[:, order] != best[:, order]
+        first = order[np.argmax(differ, axis=1)]
+        smaller = differ.any(axis=1) & (gx[rows, first] < best[rows, first])
         best[smaller] = gx[smaller]
     return best
 
@@ -59,8 +66,9 @@ class SymmetryTransform(Transform):
 
     name: ClassVar[str] = "symmetry"
 
-    def __init__(self, mode: str = "fold"):
+    def __init__(self, mode: str = "fold", priority: list[int] | None = None):
         self.mode = mode
+        self.priority = priority
 
     def fit(self, batch: Batch, ctx: Context) -> SymmetryTransform:
         check_choice(self, "mode", self.mode, MODES)
@@ -83,7 +91,7 @@ class SymmetryTransform(Transform):
         check_choice(self, "mode", self.mode, MODES)
         if self.mode == "augment" or not ctx.invariances:
             return batch
-        return batch.replace(x=lexmin_fold(batch.x, ctx))
+        return batch.replace(x=lexmin_fold(batch.x, ctx, self.priority))
 
     def inverse(self, y: np.ndarray, batch: Batch, ctx: Context) -> np.ndarray:
         return y

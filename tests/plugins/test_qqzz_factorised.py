@@ -8,6 +8,8 @@ import pytest
 from zoo import plugin_manager
 from zoo.errors import ArtifactNotFoundError, ConfigError, InputError
 from zoo.plugins.processes.qqzz.factorised import (
+    MAPS,
+    ORBIT,
     FactorisedLoopRegressor,
     f11_from_production,
     production_scale,
@@ -23,11 +25,11 @@ def procs():
 
 @pytest.fixture(scope="module")
 def fitted(procs):
-    """Fitted on 6000 production points of a small window (the test needs no precision,
+    """Fitted on 3000 production points of a small window (the test needs no precision,
     only a fit that is right or wrong)."""
     p4, _ = procs
     rng = np.random.default_rng(0)
-    x4 = 0.4 + 0.2 * rng.random((6000, 4))
+    x4 = 0.4 + 0.2 * rng.random((3000, 4))
     _, one = p4.amplitudes(x4)
     reg = FactorisedLoopRegressor(cells=[1, 1, 1, 1], degree=[4, 4, 3, 3], grading=1.0)
     return reg.fit(x4, production_targets(one, x4))
@@ -46,6 +48,35 @@ def test_decomposition_reproduces_every_8d_column(procs) -> None:
                                    exact["f11"][:, j], rtol=1e-9)
         np.testing.assert_allclose(f11_from_production(tree[:, q:q + 9], x8, h),
                                    exact["f00"][:, j], rtol=1e-9)
+
+
+def test_amplitude_symmetries_are_exact(procs) -> None:
+    """M_col(x) = sign M_rep(g x) for all 9 boson-helicity columns of both quark helicities,
+    loop and tree: 1e-9 relative to the largest amplitude at the point."""
+    p4, _ = procs
+    x = np.random.default_rng(4).random((200, 4))
+    tree, one = p4.amplitudes(x)
+    images = {g: p4.amplitudes(MAPS[g](x)) for g in MAPS}
+    for q in (0, 9):
+        for which in (0, 1):
+            a = (tree, one)[which][:, q:q + 9]
+            norm = np.abs(a).max(axis=1)
+            for col, (rep, g, sign) in ORBIT.items():
+                b = images[g][which][:, q + rep]
+                assert np.max(np.abs(a[:, col] - sign * b) / norm) < 1e-9, (q, which, col)
+
+
+def test_without_symmetries_all_18_functions_are_fitted(procs) -> None:
+    p4, p8 = procs
+    x4 = 0.45 + 0.1 * np.random.default_rng(6).random((1500, 4))
+    _, one = p4.amplitudes(x4)
+    reg = FactorisedLoopRegressor(cells=1, degree=2, grading=1.0, symmetric=False)
+    reg.fit(x4, production_targets(one, x4))
+    assert len(reg.parts_) == 18 and reg.n_parameters == 18 * 81
+    x8 = np.random.default_rng(7).random((200, 8))
+    x8[:, :4] = 0.46 + 0.08 * x8[:, :4]
+    rel = np.abs(reg.predict(x8) / p8.evaluate(x8, ["f11"])["f11"][:, 0] - 1)
+    assert np.median(rel) < 1e-2, np.median(rel)
 
 
 def test_production_scale_is_positive_and_smooth() -> None:
@@ -68,9 +99,9 @@ def test_fit_predicts_8d_f11_and_round_trips(fitted, procs, tmp_path) -> None:
     pred = fitted.predict(x8)
     rel = np.abs(pred / exact - 1)
     assert np.median(rel) < 1e-4, np.median(rel)  # one cell, degree 4: measured ~1e-6
-    assert fitted.n_parameters == 18 * 5 * 5 * 4 * 4
+    assert fitted.n_parameters == 8 * 5 * 5 * 4 * 4  # 4 representative amplitudes
     files = fitted.save(tmp_path)
-    assert len(files) == 18
+    assert len(files) == 8
     back = FactorisedLoopRegressor.load(tmp_path, fitted.get_params())
     np.testing.assert_array_equal(back.predict(x8), pred)
     (tmp_path / "part07" / "pwcheb.safetensors").unlink()

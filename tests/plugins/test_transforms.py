@@ -169,7 +169,7 @@ def test_augment_multiplies_rows_by_group_order(batch, ctx):
     np.testing.assert_allclose(target(out.x), out.y, rtol=1e-14)  # invariant labels
     pred = step.forward(batch.replace(y=None), ctx)
     assert pred.x is batch.x
-    assert step.get_params() == {"mode": "augment"}
+    assert step.get_params() == {"mode": "augment", "priority": None}
 
 
 @pytest.mark.parametrize("mode", ["fold", "augment"])
@@ -312,3 +312,20 @@ def test_chain_roundtrip(batch, ctx, mode, source):
         "log",
         "standardise",
     ]
+
+
+def test_fold_priority_chooses_the_fundamental_domain(batch):
+    """Under the single map x2 -> 1 - x2, x3 <-> x4 the default fold keeps x2 <= 1/2; with
+    priority [0, 2, 3, 1, ...] it keeps x3 <= x4 and the whole x2 axis. Both are idempotent
+    and constant on orbits."""
+    ctx_both = Context(invariances=(("both", G_BOTH),))
+    natural = SymmetryTransform(mode="fold").fit_forward(batch, ctx_both).x
+    assert (natural[:, 1] <= 0.5).all() and (natural[:, 2] > natural[:, 3]).any()
+    priority = [0, 2, 3, 1, 4, 5, 6, 7]
+    step = SymmetryTransform(mode="fold", priority=priority)
+    xf = step.fit_forward(batch, ctx_both).x
+    assert (xf[:, 2] <= xf[:, 3]).all() and (xf[:, 1] > 0.5).any()
+    np.testing.assert_array_equal(step.forward(batch.replace(x=xf), ctx_both).x, xf)
+    np.testing.assert_array_equal(lexmin_fold(G_BOTH(batch.x), ctx_both, priority), xf)
+    with pytest.raises(ConfigError, match="priority"):
+        SymmetryTransform(mode="fold", priority=[0, 1]).forward(batch, ctx_both)

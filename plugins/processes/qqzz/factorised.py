@@ -27,10 +27,21 @@ exchange: over the domain ``|c M_loop|`` varies by ~40 instead of ~10^4. Coordin
 phases (the quark-line spinor phase is a constant: the tree M is real) and the
 renormalisation scale are those of :mod:`.production` (``mu = 91.1876`` GeV, finite part).
 
+Symmetries (``symmetric=True``, the default). For one quark helicity the 9 amplitudes obey,
+exactly (checked in the tests),
+
+    CP:            M(-l1, -l2)(x1, 1 - x2, x3, x4) = -M(l1, l2)(x)
+    boson exchange: M(l2, l1)(x1, 1 - x2, x4, x3)  = -M(l1, l2)(x)
+
+so they are 4 functions, ``(l1, l2) = (-,-), (-,0), (-,+), (0,0)``, evaluated at mapped
+points (:data:`ORBIT`). Only those are fitted (8 parts instead of 18: twice the cells per
+part at the same disk), each on every training column of its orbit mapped onto it (up to
+4 times the points).
+
 Not a generic regressor: ``fit`` takes production points ``x`` (N, 4) and the targets of
 :func:`production_targets` (N, 18); ``predict`` takes 8D points (N, 8) and returns f11 of
-the column ``helicity`` (e.g. ``"LLL"``). Stored as 18 ``pwcheb`` files, ``part00`` ..
-``part17`` (real parts of ``(l1, l2) = (-,-), (-,0), ..., (+,+)``, then imaginary parts).
+the column ``helicity`` (e.g. ``"LLL"``). Stored as one ``pwcheb`` file per part, ``part00``
+.. (real parts of the fitted amplitudes in the order above, then imaginary parts).
 """
 
 from __future__ import annotations
@@ -50,6 +61,49 @@ from zoo.regressor import Regressor
 #: real + imaginary parts of the 3 x 3 boson-helicity amplitudes of one quark helicity
 N_PARTS = 18
 _SIGMA = {"L": -1, "R": 1}
+
+
+def _cp(x: np.ndarray) -> np.ndarray:
+    y = x.copy()
+    y[:, 1] = 1.0 - x[:, 1]
+    return y
+
+
+def _exchange(x: np.ndarray) -> np.ndarray:
+    y = _cp(x)
+    y[:, 2], y[:, 3] = x[:, 3], x[:, 2]
+    return y
+
+
+def _exchange_cp(x: np.ndarray) -> np.ndarray:
+    y = x.copy()
+    y[:, 2], y[:, 3] = x[:, 3], x[:, 2]
+    return y
+
+
+#: coordinate maps g of the production variables (involutions)
+MAPS = {"id": lambda x: x, "cp": _cp, "exchange": _exchange, "exchange-cp": _exchange_cp}
+
+
+def _col(l1: int, l2: int) -> int:
+    return 3 * (l1 + 1) + (l2 + 1)
+
+
+#: group element -> (its action on columns 3 (l1 + 1) + (l2 + 1), sign of the amplitude)
+ACTION = {
+    "id": (lambda c: c, 1.0),
+    "cp": (lambda c: _col(-(c // 3 - 1), -(c % 3 - 1)), -1.0),
+    "exchange": (lambda c: _col(c % 3 - 1, c // 3 - 1), -1.0),
+    "exchange-cp": (lambda c: _col(-(c % 3 - 1), -(c // 3 - 1)), 1.0),
+}
+#: fitted amplitudes with ``symmetric=True``: column index 3 (l1 + 1) + (l2 + 1)
+REPRESENTATIVES = (0, 1, 2, 4)
+#: column -> (representative, map g, sign): M_col(x) = sign * M_rep(g(x))
+ORBIT = {
+    0: (0, "id", 1.0), 1: (1, "id", 1.0), 2: (2, "id", 1.0),
+    3: (1, "exchange", -1.0), 4: (4, "id", 1.0), 5: (1, "exchange-cp", 1.0),
+    6: (2, "cp", -1.0), 7: (1, "cp", -1.0), 8: (0, "cp", -1.0),
+}
 
 
 def production_scale(x4: np.ndarray) -> np.ndarray:
@@ -96,7 +150,8 @@ class FactorisedLoopRegressor(Regressor):
 
     Parameters: ``helicity`` (8D column, e.g. ``"LLL"``: quark, lepton line 1, lepton line 2);
     ``cells``, ``degree``, ``grading``, ``ridge``, ``coef_dtype``: those of every ``pwcheb``
-    part (on the 4 production variables).
+    part (on the 4 production variables); ``symmetric``: fit the 4 representative amplitudes
+    only (module docstring).
     """
 
     name = "qqzz-factorised"
@@ -105,13 +160,14 @@ class FactorisedLoopRegressor(Regressor):
     def __init__(self, helicity: str = "LLL", cells: int | list[int] = (8, 8, 1, 1),
                  degree: int | list[int] = (4, 4, 3, 3),
                  grading: float | list[float] = (1.15, 1.3, 1.0, 1.0), ridge: float = 1e-12,
-                 coef_dtype: str = "float32") -> None:
+                 coef_dtype: str = "float32", symmetric: bool = True) -> None:
         self.helicity = helicity
         self.cells = cells
         self.degree = degree
         self.grading = grading
         self.ridge = ridge
         self.coef_dtype = coef_dtype
+        self.symmetric = symmetric
 
     def _check_helicity(self) -> None:
         h = self.helicity
@@ -125,6 +181,9 @@ class FactorisedLoopRegressor(Regressor):
         return PiecewiseChebyshevRegressor(
             cells=axes(self.cells), degree=axes(self.degree), grading=axes(self.grading),
             ridge=self.ridge, coef_dtype=self.coef_dtype)
+
+    def _n_parts(self) -> int:
+        return 2 * len(REPRESENTATIVES) if self.symmetric else N_PARTS
 
     def fit(self, x, y, *, x_val=None, y_val=None, checkpoint_dir=None, resume=False,
             progress=False) -> FactorisedLoopRegressor:
@@ -141,7 +200,24 @@ class FactorisedLoopRegressor(Regressor):
                              f"parts of c M_loop, see production_targets), got {y.shape}")
         if not np.isfinite(y).all():
             raise InputError("y contains NaN or inf; regenerate those production points")
-        self.parts_ = [self._part().fit(x, y[:, k]) for k in range(N_PARTS)]
+        if not self.symmetric:
+            self.parts_ = [self._part().fit(x, y[:, k]) for k in range(N_PARTS)]
+        else:  # M_{g c}(g x) = sign_g M_c(x) for every column c and group element g:
+            # each representative gets 4 values per training point
+            m = (y[:, :9] + 1j * y[:, 9:]) / production_scale(x)[:, None]
+            xs: dict[int, list] = {r: [] for r in REPRESENTATIVES}
+            ys: dict[int, list] = {r: [] for r in REPRESENTATIVES}
+            for g, (act, sign) in ACTION.items():
+                gx = MAPS[g](x)
+                scale = production_scale(gx)
+                for col in range(9):
+                    if act(col) in xs:
+                        xs[act(col)].append(gx)
+                        ys[act(col)].append(sign * m[:, col] * scale)
+            fits = {r: (np.concatenate(xs[r]), np.concatenate(ys[r])) for r in REPRESENTATIVES}
+            self.parts_ = ([self._part().fit(fits[r][0], fits[r][1].real) for r in REPRESENTATIVES]
+                           + [self._part().fit(fits[r][0], fits[r][1].imag)
+                              for r in REPRESENTATIVES])
         self.n_features_ = 8
         return self
 
@@ -149,8 +225,23 @@ class FactorisedLoopRegressor(Regressor):
         """The learned loop amplitudes M_loop (N, 9) complex at production points (N, 4)."""
         check_fitted(self, "parts_")
         x4 = check_x(x4, 4)
-        v = np.stack([p.predict(x4) for p in self.parts_], axis=1)
-        return (v[:, :9] + 1j * v[:, 9:]) / production_scale(x4)[:, None]
+        if not self.symmetric:
+            v = np.stack([p.predict(x4) for p in self.parts_], axis=1)
+            return (v[:, :9] + 1j * v[:, 9:]) / production_scale(x4)[:, None]
+        n_rep = len(REPRESENTATIVES)
+        out = np.empty((x4.shape[0], 9), dtype=np.complex128)
+        for g in MAPS:
+            cols = [c for c, (_, gc, _) in ORBIT.items() if gc == g]
+            if not cols:
+                continue
+            gx = MAPS[g](x4)
+            scale = production_scale(gx)
+            for c in cols:
+                rep, _, sign = ORBIT[c]
+                k = REPRESENTATIVES.index(rep)
+                val = self.parts_[k].predict(gx) + 1j * self.parts_[n_rep + k].predict(gx)
+                out[:, c] = sign * val / scale
+        return out
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         check_fitted(self, "parts_")
@@ -175,7 +266,7 @@ class FactorisedLoopRegressor(Regressor):
         reg = cls(**params)
         reg._check_helicity()
         parts = []
-        for k in range(N_PARTS):
+        for k in range(reg._n_parts()):
             sub = Path(directory) / f"part{k:02d}"
             stored_file(sub, WEIGHTS_FILE)
             part = PiecewiseChebyshevRegressor.load(sub, reg._part().get_params())
