@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
 from zoo import plugin_manager
-from zoo.errors import ArtifactNotFoundError, ConfigError, InputError
+from zoo.errors import ArtifactError, ArtifactNotFoundError, ConfigError, InputError
 from zoo.plugins.processes.qqzz.factorised import (
     MAPS,
     ORBIT,
@@ -104,6 +106,12 @@ def test_fit_predicts_8d_f11_and_round_trips(fitted, procs, tmp_path) -> None:
     assert len(files) == 8
     back = FactorisedLoopRegressor.load(tmp_path, fitted.get_params())
     np.testing.assert_array_equal(back.predict(x8), pred)
+    with pytest.raises(ArtifactNotFoundError, match="part08"):  # card says 18 parts
+        FactorisedLoopRegressor.load(tmp_path, {**fitted.get_params(), "symmetric": False})
+    shutil.copytree(tmp_path / "part00", tmp_path / "part08")
+    with pytest.raises(ArtifactError, match="more parts"):  # files say more than the card
+        FactorisedLoopRegressor.load(tmp_path, fitted.get_params())
+    shutil.rmtree(tmp_path / "part08")
     (tmp_path / "part07" / "pwcheb.safetensors").unlink()
     with pytest.raises(ArtifactNotFoundError, match="part07"):
         FactorisedLoopRegressor.load(tmp_path, fitted.get_params())

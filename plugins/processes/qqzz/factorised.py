@@ -274,6 +274,10 @@ class FactorisedLoopRegressor(Regressor):
                 raise ArtifactError(f"{sub}: a part of {cls.name} must take the 4 production "
                                     f"variables, this one takes {part.n_features_}")
             parts.append(part)
+        if (Path(directory) / f"part{len(parts):02d}").exists():
+            raise ArtifactError(f"{directory} holds more parts than the {len(parts)} of "
+                                f"symmetric={reg.symmetric}: the card's parameters do not match "
+                                "the files; re-fetch or re-publish the artifact")
         reg.parts_ = parts
         reg.n_features_ = 8
         return reg
