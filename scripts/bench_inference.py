@@ -1,5 +1,6 @@
 """Inference benchmarks: points/s versus batch size per backend and dtype, single-point
-latency, trees versus their native libraries, Dask throughput on 1 and 2 workers.
+latency, trees versus their native libraries, Dask throughput on 1 and 2 workers, the
+``pwcheb`` compiled kernel versus its numpy path (``--only pwcheb``).
 
     /tmp/venv/bin/python scripts/bench_inference.py [--max-batch 1000000] [--skip-dask]
 
@@ -238,12 +239,77 @@ def bench_dask(n: int) -> None:
             print(f"| {workers} | 262144 | {dt:.1f} | {n / dt / 1e6:.3f} M | {rss:.0f} |")
 
 
+def _pwcheb_fitted(cells: list[int], degree: list[int], per_cell: int, seed: int = 0):
+    """A ``pwcheb`` model fitted on a smooth synthetic function of the unit box (uniform
+    cells; ``per_cell`` uniform random points per cell on average)."""
+    from zoo.plugins.regressors.piecewise import PiecewiseChebyshevRegressor
+
+    d = len(cells)
+    x = np.random.default_rng(seed).random((per_cell * int(np.prod(cells)), d))
+    y = 4.0 + np.exp(0.5 * x.sum(axis=1)) + np.cos(3.0 * x[:, 0]) * x[:, 1]
+    return PiecewiseChebyshevRegressor(cells=cells, degree=degree, grading=1.0).fit(x, y)
+
+
+def bench_pwcheb(max_batch: int = 1_000_000) -> None:
+    """Piecewise Chebyshev prediction: the compiled kernel against the numpy path (the
+    former ``predict``: check_x, then design matrices), points/s by batch size, and
+    single-point latency."""
+    from zoo.plugins.regressors.common import check_x
+
+    threads = os.cpu_count() or 1
+    sizes = [s for s in (1, 100, 10_000, 1_000_000) if s <= max_batch]
+    lines = []
+    print("\n### pwcheb prediction: points/s by batch size, compiled kernel versus numpy\n")
+    print("| model (P) | path | " + " | ".join(f"{s:g}" for s in sizes) + " |")
+    print("|---|---|" + "---|" * len(sizes))
+    for cells, degree, per_cell in (([16, 48], [6, 6], 120), ([12, 16, 1, 1], [5, 5, 4, 4], 1200)):
+        t0 = time.perf_counter()
+        reg = _pwcheb_fitted(cells, degree, per_cell)
+        fit_s = time.perf_counter() - t0
+        kernel = reg._kernel()
+        x = np.random.default_rng(1).random((max(sizes), len(cells)))
+        ref = reg._predict_numpy(x[:20_000])
+        err = np.max(np.abs(kernel.predict(x[:20_000]) - ref)) / np.max(np.abs(ref))
+        assert err < 1e-13, err
+        name = ("x".join(map(str, cells)) + " deg " + ",".join(map(str, degree))
+                + f" ({kernel.coef.shape[1]})")
+        def before(x, reg=reg):
+            return reg._predict_numpy(check_x(x, reg.n_features_))
+
+        paths = {
+            "numpy (before)": before,
+            "kernel, 1 thread": lambda x, k=kernel: k.predict(x, n_threads=1),
+            f"kernel, {threads} threads": lambda x, k=kernel: k.predict(x, n_threads=threads),
+            "predict() (after)": reg.predict,
+        }
+        for path, fn in paths.items():
+            row = []
+            for s in sizes:
+                if path.startswith("numpy") and s > 100_000:
+                    row.append("-")
+                    continue
+                rate = _timeit(lambda fn=fn, xs=x[:s]: fn(xs), s, min_time=0.3)
+                row.append(f"{rate / 1e6:.4f} M" if rate < 1e5 else f"{rate / 1e6:.3f} M")
+            print(f"| {name} | {path} | " + " | ".join(row) + " |")
+        p1, x1 = x[0].copy(), x[:1].copy()
+        lines.append(
+            f"| {name} | {fit_s:.0f} s | {err:.1e} | "
+            f"{_latency_us(lambda x1=x1, before=before: before(x1), 300):.1f} | "
+            f"{_latency_us(lambda x1=x1, reg=reg: reg.predict(x1)):.2f} | "
+            f"{_latency_us(lambda p1=p1, k=kernel: k.one(p1), 20_000):.2f} |")
+    print("\n### pwcheb: one point (us per call)\n")
+    print("| model (P) | fit | max rel. diff to numpy | numpy predict(x[None]) (before) "
+          "| predict(x[None]) (after) | kernel .one(x) |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(lines))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--max-batch", type=int, default=1_000_000)
     ap.add_argument("--dask-n", type=int, default=2_000_000)
     ap.add_argument("--skip-dask", action="store_true")
-    ap.add_argument("--only", default="nets,latency,widths,trees,dask")
+    ap.add_argument("--only", default="nets,latency,widths,trees,dask,pwcheb")
     args = ap.parse_args()
     print(f"cpus: {os.cpu_count()}, load average at start: {os.getloadavg()}")
     only = set(args.only.split(","))
@@ -255,6 +321,8 @@ def main() -> None:
         bench_networks(args.max_batch)
     if "trees" in only:
         bench_trees()
+    if "pwcheb" in only:
+        bench_pwcheb(args.max_batch)
     if "dask" in only and not args.skip_dask:
         bench_dask(args.dask_n)
     print(f"\nload average at end: {os.getloadavg()}")

@@ -257,8 +257,27 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
                                for s0 in range(0, len(u), step)])
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        """Predictions at x (N, D) by the compiled kernel (:mod:`.piecewise_kernel`), on
+        ``$ZOO_NUM_THREADS`` threads when set, else all cores; NaN in empty cells."""
         check_fitted(self, "coef_")
         x = check_x(x, self.n_features_)
+        return self._kernel().predict(x)
+
+    def _kernel(self) -> Any:
+        """The learned state packed for the compiled kernel, cached in ``_packed`` (not
+        learned state: it is rebuilt whenever coef_, degrees_ or edges_ are replaced)."""
+        state = (self.coef_, self.degrees_, *self.edges_)
+        cached = getattr(self, "_packed", None)
+        if (cached is None or len(cached[0]) != len(state)
+                or any(a is not b for a, b in zip(cached[0], state))):
+            from .piecewise_kernel import PiecewiseKernel  # numba: imported on first use
+
+            cached = (state, PiecewiseKernel.build(self.edges_, self.degrees_, self.coef_))
+            self._packed = cached
+        return cached[1]
+
+    def _predict_numpy(self, x: np.ndarray) -> np.ndarray:
+        """The reference path: (chunk, P) design matrices in numpy (x already validated)."""
         out = np.empty(x.shape[0])
         step = int(self.chunk)
         for s in range(0, x.shape[0], step):
