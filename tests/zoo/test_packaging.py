@@ -42,4 +42,4 @@ def test_wheel_layout_and_entry_points(tmp_path):
                          capture_output=True, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
     first, second = out.stdout.splitlines()[:2]
     assert first.startswith(str(target))
-    assert second == "['catboost', 'chebyshev', 'dnn', 'pwcheb', 'skdnn', 'xgboost']"
+    assert second == "['catboost', 'chebyshev', 'dnn', 'pwcheb', 'qqzz-factorised', 'skdnn', 'xgboost']"
