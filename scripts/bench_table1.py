@@ -172,29 +172,63 @@ def _quick_throughput(dim: int) -> None:
     zm.measure_throughput = measure
 
 
-def _cache_f00(proc) -> None:
+def _cache_f00(proc, sources: list[Path] = ()) -> None:
     """Memoise the exact f00 of ``proc`` on large arrays (the training split and the test
     set, evaluated once per model by the f00-normalise transform; 2D/4D f00 costs ~5-15k
-    points/s). Values are identical; throughput is timed on smaller, uncached arrays."""
+    points/s). ``sources``: generated sets whose stored f00 (computed by the same process
+    when they were generated) answer a query whose rows all occur in them, in any order;
+    the first such answer is checked against a fresh evaluation of 64 rows (1e-10 of each
+    row's largest helicity: summation order differs with the chunking).
+    Throughput is timed on smaller, uncached arrays."""
     import hashlib
 
-    if getattr(proc, "_bench_cache", None) is not None:
-        return
-    cache: dict[str, np.ndarray] = {}
-    evaluate = proc.evaluate
+    import zarr
+
+    state = getattr(proc, "_bench_cache", None)
+    if state is None:
+        state = proc._bench_cache = {"memo": {}, "tables": [], "checked": False,
+                                     "evaluate": proc.evaluate}
+    for path in sources:
+        if any(t[0] == str(path) for t in state["tables"]):
+            continue
+        g = zarr.open_group(str(path), mode="r")
+        x = np.ascontiguousarray(g["x"][...], dtype=np.float64)
+        keys = x.view(np.dtype((np.void, x.itemsize * x.shape[1]))).ravel()
+        order = np.argsort(keys, kind="stable")
+        state["tables"].append((str(path), keys[order], order, g["f00"]))
+    evaluate, memo = state["evaluate"], state["memo"]
+
+    def stored(x: np.ndarray) -> np.ndarray | None:
+        q = np.ascontiguousarray(x, dtype=np.float64)
+        q = q.view(np.dtype((np.void, q.itemsize * q.shape[1]))).ravel()
+        for _, skeys, order, f00 in state["tables"]:
+            if skeys.dtype != q.dtype:
+                continue
+            pos = np.minimum(np.searchsorted(skeys, q), len(skeys) - 1)
+            if np.all(skeys[pos] == q):
+                rows = order[pos]
+                return np.asarray(f00.get_orthogonal_selection((np.sort(rows), slice(None))))[
+                    np.argsort(np.argsort(rows))]
+        return None
 
     def cached(x, terms=None):
         if terms is None or list(terms) != ["f00"] or len(x) <= 100_000:
             return evaluate(x, terms)
         key = hashlib.blake2b(np.ascontiguousarray(x).tobytes(), digest_size=16).hexdigest()
-        if key not in cache:
-            if len(cache) >= 4:
-                cache.pop(next(iter(cache)))
-            cache[key] = evaluate(x, terms)["f00"]
-        return {"f00": cache[key]}
+        if key not in memo:
+            if len(memo) >= 4:
+                memo.pop(next(iter(memo)))
+            found = stored(x)
+            if found is not None and not state["checked"]:
+                fresh = evaluate(x[:64], ["f00"])["f00"]
+                scale = np.abs(fresh).max(axis=1, keepdims=True)  # chunking: ~1e-13
+                if np.any(np.abs(found[:64] - fresh) > 1e-10 * scale):
+                    raise SystemExit("stored f00 differs from the process's: regenerate")
+                state["checked"] = True
+            memo[key] = found if found is not None else evaluate(x, terms)["f00"]
+        return {"f00": memo[key]}
 
     proc.evaluate = cached
-    proc._bench_cache = cache
 
 
 def _register_chebyshev() -> None:
@@ -274,7 +308,6 @@ def main(argv: list[str] | None = None) -> int:
     for dim in dims:
         key = f"{PROCESS}/{dim}d"
         proc = plugin_manager.get("processes", key)
-        _cache_f00(proc)
         canon = resolver.Resolver(proc).canonical_helicities
         if args.helicities:
             canon = [h for h in canon if h in args.helicities.split(",")]
@@ -285,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
             train_path, n_train = given_train_set(Path(args.train_data), key)
         else:
             train_path = train_set(dim, n_train, work)
+        _cache_f00(proc, [test_path, train_path])
         print(f"[{key}] {n_train} training ({_sampling(train_path)}) / {args.n_test} test points ready "
               f"({time.perf_counter() - t0:.1f} s); canonical helicities: {canon}", flush=True)
         for term in args.terms.split(","):
@@ -447,8 +481,8 @@ def cs_metric(rows: list[dict], work: Path, n_test: int) -> None:
         if r["term"] != "f01":
             continue
         dim, lab = r["dim"], r["label"]
-        _cache_f00(plugin_manager.get("processes", f"{PROCESS}/{dim}d"))
         test = work / f"test_{dim}d_{n_test}.zarr"
+        _cache_f00(plugin_manager.get("processes", f"{PROCESS}/{dim}d"), [test])
         t01 = read_zarr(test, label=lab)
         t11 = read_zarr(test, label=lab.replace("/f01/", "/f11/"))
         model = Model.load(work / "artifacts" / lab.replace("/", "_") / r["regressor"])
