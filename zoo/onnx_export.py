@@ -365,19 +365,27 @@ def _apply_map(g: _Graph, x: str, perm: np.ndarray, reflect: np.ndarray,
     return y
 
 
-def _fold(g: _Graph, x: str, maps: list[tuple[np.ndarray, ...]]) -> str:
-    """Lexicographic minimum of each row over {x} and its images (like symmetry fold)."""
+def _fold(g: _Graph, x: str, maps: list[tuple[np.ndarray, ...]],
+          priority: list[int] | None = None) -> str:
+    """Lexicographic minimum of each row over {x} and its images (like symmetry fold),
+    comparing the coordinates in the order ``priority`` (default: natural)."""
     from onnx import TensorProto
 
     best = x
     zero = g.const(np.array(0.0), "zero")
     axis = g.const(np.array(1, dtype=np.int64), "axis")
+    order = None if priority is None else g.const(np.asarray(priority, dtype=np.int64), "prio")
+
+    def ordered(v: str) -> str:
+        return v if order is None else g.op("Gather", [v, order], axis=1)
+
     for spec in maps:
         gx = _apply_map(g, x, *spec)
-        differ = g.op("Not", [g.op("Equal", [gx, best])], "differ")
+        gxo, besto = ordered(gx), ordered(best)
+        differ = g.op("Not", [g.op("Equal", [gxo, besto])], "differ")
         before = g.op("CumSum", [g.op("Cast", [differ], to=TensorProto.DOUBLE), axis], exclusive=1)
         first = g.op("And", [differ, g.op("Equal", [before, zero])], "first")
-        hit = g.op("And", [first, g.op("Less", [gx, best])], "hit")
+        hit = g.op("And", [first, g.op("Less", [gxo, besto])], "hit")
         smaller = g.op("ReduceMax", [g.op("Cast", [hit], to=TensorProto.DOUBLE)], axes=[1],
                        keepdims=1)
         best = g.op("Where", [g.op("Greater", [smaller, zero]), gx, best], "fold")
@@ -410,7 +418,12 @@ def build_onnx(model: Any, *, coord_map: Any = None, io_dtype: str = "float64",
         elif name == "symmetry":
             if step.mode == "fold" and model.context.invariances:
                 maps = [signed_permutation(m, dim) for _, m in model.context.invariances]
-                x = _fold(g, x, [m for m in maps if m is not None])
+                x = _fold(g, x, [m for m in maps if m is not None],
+                          getattr(step, "priority", None))
+        elif name == "sqrt-x":
+            mask = np.zeros(dim, dtype=bool)
+            mask[[int(c) for c in np.atleast_1d(step.columns)]] = True
+            x = g.op("Where", [g.const(mask, "sqrtmask"), g.op("Sqrt", [x]), x], "sqrtx")
         elif name == "log":
             inverses.append(("exp", None))
         elif name == "asinh":
@@ -425,7 +438,7 @@ def build_onnx(model: Any, *, coord_map: Any = None, io_dtype: str = "float64",
         else:
             raise UnsupportedModelError(
                 f"transform {name!r} of {model.label} has no ONNX form; export a model whose "
-                "chain uses f00-normalise, symmetry, log, asinh and standardise only")
+                "chain uses f00-normalise, symmetry, sqrt-x, log, asinh and standardise only")
     y, ml = regressor_nodes(g, model.regressor, x)
     y = g.op("Reshape", [y, g.const(np.array([-1], dtype=np.int64), "flat")], "yflat")
     for kind, arg in reversed(inverses):

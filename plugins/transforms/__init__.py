@@ -1,4 +1,4 @@
-"""Built-in transform plugins: f00 normalisation, permutation symmetry, scalers.
+"""Built-in transform plugins: f00 normalisation, permutation symmetry, scalers, ``sqrt-x``.
 
 This module only implements hooks; the classes live in the sibling modules and are
 imported when the hook runs (importing the plugin does no work).
@@ -11,6 +11,7 @@ from zoo.hookspecs import hookimpl
 
 @hookimpl
 def zoo_register_transforms(register):
+    from zoo.plugins.transforms.coordinates import SqrtCoordinates
     from zoo.plugins.transforms.normalise import F00Normalise
     from zoo.plugins.transforms.scaling import Asinh, Log, Standardise
     from zoo.plugins.transforms.symmetry import SymmetryTransform
@@ -20,3 +21,4 @@ def zoo_register_transforms(register):
     register("log", Log)
     register("asinh", Asinh)
     register("standardise", Standardise)
+    register("sqrt-x", SqrtCoordinates)

@@ -56,6 +56,8 @@ def roundtrip(step, batch: Batch, ctx: Context) -> tuple[Batch, np.ndarray]:
 
 
 def test_hook_registers_all_transforms():
+    from zoo.plugins.transforms.coordinates import SqrtCoordinates
+
     pm = pluggy.PluginManager("zoo")
     pm.add_hookspecs(zoo.hookspecs)
     pm.register(transforms_plugin)
@@ -67,6 +69,7 @@ def test_hook_registers_all_transforms():
         "log": Log,
         "asinh": Asinh,
         "standardise": Standardise,
+        "sqrt-x": SqrtCoordinates,
     }
     for name, cls in found.items():
         assert cls.name == name
@@ -329,3 +332,18 @@ def test_fold_priority_chooses_the_fundamental_domain(batch):
     np.testing.assert_array_equal(lexmin_fold(G_BOTH(batch.x), ctx_both, priority), xf)
     with pytest.raises(ConfigError, match="priority"):
         SymmetryTransform(mode="fold", priority=[0, 1]).forward(batch, ctx_both)
+
+
+def test_sqrt_coordinates(batch, ctx):
+    from zoo.plugins.transforms.coordinates import SqrtCoordinates
+
+    step = SqrtCoordinates(columns=[0, 3])
+    out = step.fit_forward(batch, ctx)
+    np.testing.assert_array_equal(out.x[:, [0, 3]], np.sqrt(batch.x[:, [0, 3]]))
+    np.testing.assert_array_equal(out.x[:, [1, 2]], batch.x[:, [1, 2]])
+    np.testing.assert_array_equal(out.y, batch.y)
+    assert step.inverse(out.y, out, ctx) is out.y
+    with pytest.raises(ConfigError, match="columns"):
+        SqrtCoordinates(columns=[0, 99]).forward(batch, ctx)
+    with pytest.raises(InputError, match=">= 0"):
+        SqrtCoordinates(columns=[0]).forward(batch.replace(x=batch.x - 2.0), ctx)

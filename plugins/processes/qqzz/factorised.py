@@ -23,7 +23,13 @@ Learned quantity: ``c(x) M_loop(q; l1, l2)``, real and imaginary parts, with the
 Mandelstam invariants of q(+z) qbar -> Z(m1) Z(m2) (boson 1 at angle theta to the quark; ``E_i``,
 ``p`` its c.m. energies and momentum; t, u < 0 everywhere in the domain). It removes the boson
 propagators ``1 / (m1^2 m2^2)`` of M and the forward peaks of the t- and u-channel quark
-exchange: over the domain ``|c M_loop|`` varies by ~40 instead of ~10^4. Coordinates,
+exchange: over the domain ``|c M_loop|`` varies by ~40 instead of ~10^4. Near the beam a
+helicity amplitude goes like ``sin(theta/2)^|sigma - l| cos(theta/2)^|sigma + l|`` (``l = l1 -
+l2``, ``sigma = +-1`` the q qbar spin projection; ``cos(theta/2) = sqrt(x2)``,
+``sin(theta/2) = sqrt(1 - x2)``): for even ``l`` with odd powers, i.e. a square root no
+polynomial in x2 resolves at the faces. Those amplitudes are fitted divided by
+``sqrt(x2 (1 - x2))`` (then analytic in x2; measured: ``|M| / sqrt(x2)`` tends to a constant
+for (-,-), (0,0) as x2 -> 0), the odd-``l`` ones as they are. Coordinates,
 phases (the quark-line spinor phase is a constant: the tree M is real) and the
 renormalisation scale are those of :mod:`.production` (``mu = 91.1876`` GeV, finite part).
 
@@ -123,6 +129,22 @@ def production_scale(x4: np.ndarray) -> np.ndarray:
     return (m1 * m2) ** 2 * np.sqrt(t * u) / s
 
 
+def _even(col: int) -> bool:
+    """Whether l1 - l2 of column ``3 (l1 + 1) + (l2 + 1)`` is even."""
+    return (col // 3 - col % 3) % 2 == 0
+
+
+def angular_factor(x4: np.ndarray, col: int) -> np.ndarray:
+    """``sqrt(x2 (1 - x2))`` for even ``l1 - l2`` of column ``col``, else 1 (module docstring)."""
+    x2 = np.asarray(x4, dtype=np.float64)[:, 1]
+    return np.sqrt(x2 * (1.0 - x2)) if _even(col) else np.ones_like(x2)
+
+
+def fit_scale(x4: np.ndarray, col: int) -> np.ndarray:
+    """The learned function of column ``col`` per unit of M_loop: ``c(x) / angular_factor``."""
+    return production_scale(x4) / angular_factor(x4, col)
+
+
 def production_targets(m_loop: np.ndarray, x4: np.ndarray, quark: str = "L") -> np.ndarray:
     """Fit targets (N, 18): real then imaginary parts of ``c(x) M_loop(q; l1, l2)`` from the
     production loop amplitudes ``m_loop`` (N, 18) complex of the 4D process (columns
@@ -200,20 +222,22 @@ class FactorisedLoopRegressor(Regressor):
                              f"parts of c M_loop, see production_targets), got {y.shape}")
         if not np.isfinite(y).all():
             raise InputError("y contains NaN or inf; regenerate those production points")
+        m = (y[:, :9] + 1j * y[:, 9:]) / production_scale(x)[:, None]
         if not self.symmetric:
-            self.parts_ = [self._part().fit(x, y[:, k]) for k in range(N_PARTS)]
+            t = m * np.stack([fit_scale(x, col) for col in range(9)], axis=1)
+            self.parts_ = [self._part().fit(x, v[:, k]) for v in (t.real, t.imag)
+                           for k in range(9)]
         else:  # M_{g c}(g x) = sign_g M_c(x) for every column c and group element g:
             # each representative gets 4 values per training point
-            m = (y[:, :9] + 1j * y[:, 9:]) / production_scale(x)[:, None]
             xs: dict[int, list] = {r: [] for r in REPRESENTATIVES}
             ys: dict[int, list] = {r: [] for r in REPRESENTATIVES}
             for g, (act, sign) in ACTION.items():
                 gx = MAPS[g](x)
-                scale = production_scale(gx)
                 for col in range(9):
-                    if act(col) in xs:
-                        xs[act(col)].append(gx)
-                        ys[act(col)].append(sign * m[:, col] * scale)
+                    rep = act(col)
+                    if rep in xs:
+                        xs[rep].append(gx)
+                        ys[rep].append(sign * m[:, col] * fit_scale(gx, rep))
             fits = {r: (np.concatenate(xs[r]), np.concatenate(ys[r])) for r in REPRESENTATIVES}
             self.parts_ = ([self._part().fit(fits[r][0], fits[r][1].real) for r in REPRESENTATIVES]
                            + [self._part().fit(fits[r][0], fits[r][1].imag)
@@ -227,7 +251,8 @@ class FactorisedLoopRegressor(Regressor):
         x4 = check_x(x4, 4)
         if not self.symmetric:
             v = np.stack([p.predict(x4) for p in self.parts_], axis=1)
-            return (v[:, :9] + 1j * v[:, 9:]) / production_scale(x4)[:, None]
+            unit = np.stack([angular_factor(x4, col) for col in range(9)], axis=1)
+            return (v[:, :9] + 1j * v[:, 9:]) * unit / production_scale(x4)[:, None]
         n_rep = len(REPRESENTATIVES)
         out = np.empty((x4.shape[0], 9), dtype=np.complex128)
         for g in MAPS:
@@ -235,12 +260,11 @@ class FactorisedLoopRegressor(Regressor):
             if not cols:
                 continue
             gx = MAPS[g](x4)
-            scale = production_scale(gx)
             for c in cols:
                 rep, _, sign = ORBIT[c]
                 k = REPRESENTATIVES.index(rep)
                 val = self.parts_[k].predict(gx) + 1j * self.parts_[n_rep + k].predict(gx)
-                out[:, c] = sign * val / scale
+                out[:, c] = sign * val * angular_factor(gx, rep) / production_scale(gx)
         return out
 
     def predict(self, x: np.ndarray) -> np.ndarray:
