@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--degree", default="[4,4,3,3]")
     ap.add_argument("--grading", default="[1.15,1.3,1,1]")
     ap.add_argument("--coef-dtype", default="float32")
+    ap.add_argument("--angle", action="store_true",
+                    help="fit in the polar angle instead of x2 (qqzz-factorised angle=True)")
     ap.add_argument("--test", required=True, help="8D test set (zoo generate ... --dimension 8)")
     ap.add_argument("--out", required=True, help="artifact directory to write (new or empty)")
     ap.add_argument("--cache", default=None, help="npz of the production amplitudes")
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     y = production_targets(amps, x4, args.helicity[0])
     params = {"helicity": args.helicity, "cells": json.loads(args.cells),
               "degree": json.loads(args.degree), "grading": json.loads(args.grading),
-              "coef_dtype": args.coef_dtype}
+              "coef_dtype": args.coef_dtype, "angle": args.angle}
     reg = FactorisedLoopRegressor(**params)
     t0 = time.perf_counter()
     reg.fit(x4, y)

@@ -420,10 +420,14 @@ def build_onnx(model: Any, *, coord_map: Any = None, io_dtype: str = "float64",
                 maps = [signed_permutation(m, dim) for _, m in model.context.invariances]
                 x = _fold(g, x, [m for m in maps if m is not None],
                           getattr(step, "priority", None))
-        elif name == "sqrt-x":
+        elif name in ("sqrt-x", "angle-x"):
             mask = np.zeros(dim, dtype=bool)
             mask[[int(c) for c in np.atleast_1d(step.columns)]] = True
-            x = g.op("Where", [g.const(mask, "sqrtmask"), g.op("Sqrt", [x]), x], "sqrtx")
+            v = g.op("Sqrt", [g.op("Clip", [x, g.const(np.array(0.0), "lo"),
+                                            g.const(np.array(1.0), "hi")])])
+            if name == "angle-x":
+                v = g.op("Mul", [g.op("Asin", [v]), g.const(np.array(2.0 / np.pi), "twopi")])
+            x = g.op("Where", [g.const(mask, "cmask"), v, x], "coordx")
         elif name == "log":
             inverses.append(("exp", None))
         elif name == "asinh":
@@ -438,7 +442,7 @@ def build_onnx(model: Any, *, coord_map: Any = None, io_dtype: str = "float64",
         else:
             raise UnsupportedModelError(
                 f"transform {name!r} of {model.label} has no ONNX form; export a model whose "
-                "chain uses f00-normalise, symmetry, sqrt-x, log, asinh and standardise only")
+                "chain uses f00-normalise, symmetry, sqrt-x, angle-x, log, asinh and standardise only")
     y, ml = regressor_nodes(g, model.regressor, x)
     y = g.op("Reshape", [y, g.const(np.array([-1], dtype=np.int64), "flat")], "yflat")
     for kind, arg in reversed(inverses):

@@ -1,4 +1,4 @@
-"""Built-in transform plugins: f00 normalisation, permutation symmetry, scalers, ``sqrt-x``.
+"""Built-in transform plugins: f00 normalisation, permutation symmetry, scalers, coordinate maps.
 
 This module only implements hooks; the classes live in the sibling modules and are
 imported when the hook runs (importing the plugin does no work).
@@ -11,7 +11,7 @@ from zoo.hookspecs import hookimpl
 
 @hookimpl
 def zoo_register_transforms(register):
-    from zoo.plugins.transforms.coordinates import SqrtCoordinates
+    from zoo.plugins.transforms.coordinates import AngleCoordinates, SqrtCoordinates
     from zoo.plugins.transforms.normalise import F00Normalise
     from zoo.plugins.transforms.scaling import Asinh, Log, Standardise
     from zoo.plugins.transforms.symmetry import SymmetryTransform
@@ -22,3 +22,4 @@ def zoo_register_transforms(register):
     register("asinh", Asinh)
     register("standardise", Standardise)
     register("sqrt-x", SqrtCoordinates)
+    register("angle-x", AngleCoordinates)

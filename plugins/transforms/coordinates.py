@@ -1,11 +1,23 @@
-"""``sqrt-x``: square roots of chosen input coordinates, ``x_j -> sqrt(x_j)``.
+"""Maps of chosen input coordinates before the regressor (the target is untouched).
 
+* ``sqrt-x``: ``x_j -> sqrt(x_j)``.
+* ``angle-x``: ``x_j -> (2 / pi) arcsin(sqrt(x_j))``, i.e. ``1 - theta / pi`` for
+  ``cos(theta) = 2 x_j - 1``: the polar angle instead of its cosine.
+
+``sqrt-x``:
 At a two-body threshold the amplitudes depend on the momentum ``p ~ sqrt(s - (m1 + m2)^2)``,
 i.e. on ``sqrt(x1)`` for ``x1`` that vanishes linearly at threshold (the processes here):
 terms odd in ``p`` make a function non-analytic in ``x1`` at 0, which a polynomial in ``x1``
 resolves only slowly. In ``u = sqrt(x1)`` they are polynomials again (even terms ``x1^k =
-u^(2k)`` stay analytic). Points are expected in [0, 1]; the target is untouched (inverse is
-the identity). Apply after ``symmetry`` (whose maps act on the original coordinates).
+u^(2k)`` stay analytic).
+
+``angle-x``: helicity amplitudes go like ``sin(theta/2)^a cos(theta/2)^b`` at the beam
+(square roots of x2 and 1 - x2 for odd a, b), and forward layers of width ``delta`` in x2
+(t-channel poles regulated by m^2 / s) are ``~ sqrt(delta)`` wide in theta: polynomials in
+the angle resolve both with far fewer cells.
+
+Points are expected in [0, 1]; the inverse is the identity. Apply after ``symmetry`` (whose
+maps act on the original coordinates).
 """
 
 from __future__ import annotations
@@ -18,10 +30,16 @@ from zoo.errors import ConfigError, InputError
 from zoo.transform import Batch, Context, Transform
 
 
+def angle_coordinate(x: np.ndarray) -> np.ndarray:
+    """``(2 / pi) arcsin(sqrt(x))`` for x in [0, 1]: monotone onto [0, 1] (float64)."""
+    return (2.0 / np.pi) * np.arcsin(np.sqrt(np.asarray(x, dtype=np.float64)))
+
+
 class SqrtCoordinates(Transform):
     """``x_j -> sqrt(x_j)`` for ``j`` in ``columns`` (0-based)."""
 
     name: ClassVar[str] = "sqrt-x"
+    _map = staticmethod(np.sqrt)
 
     def __init__(self, columns: list[int] = (0,)):
         self.columns = columns
@@ -29,17 +47,28 @@ class SqrtCoordinates(Transform):
     def _columns(self, d: int) -> list[int]:
         cols = [int(c) for c in np.atleast_1d(self.columns)]
         if not cols or any(c < 0 or c >= d for c in cols) or len(set(cols)) != len(cols):
-            raise ConfigError(f"sqrt-x: columns {self.columns!r} must be distinct indices in "
+            raise ConfigError(f"{self.name}: columns {self.columns!r} must be distinct indices in "
                               f"0..{d - 1} of the {d} input coordinates")
         return cols
 
     def forward(self, batch: Batch, ctx: Context) -> Batch:
         x = np.array(batch.x, dtype=np.float64, copy=True)
         cols = self._columns(x.shape[1])
-        if np.any(x[:, cols] < 0.0):
-            raise InputError("sqrt-x needs coordinates >= 0 in its columns; points are in [0, 1]")
-        x[:, cols] = np.sqrt(x[:, cols])
+        if np.any(x[:, cols] < 0.0) or np.any(x[:, cols] > 1.0):
+            raise InputError(f"{self.name} needs coordinates in [0, 1] in its columns "
+                             f"{cols}; pass points of the unit hypercube")
+        x[:, cols] = self._map(x[:, cols])
         return batch.replace(x=x)
 
     def inverse(self, y: np.ndarray, batch: Batch, ctx: Context) -> np.ndarray:
         return y
+
+
+class AngleCoordinates(SqrtCoordinates):
+    """``x_j -> (2 / pi) arcsin(sqrt(x_j))`` for ``j`` in ``columns`` (0-based)."""
+
+    name: ClassVar[str] = "angle-x"
+    _map = staticmethod(angle_coordinate)
+
+    def __init__(self, columns: list[int] = (1,)):
+        self.columns = columns

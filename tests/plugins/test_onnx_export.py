@@ -202,7 +202,7 @@ def test_exporter_plugins_on_a_loaded_amplitude(tmp_path):
 
 
 def test_export_of_a_prioritised_fold_and_sqrt_coordinates(tmp_path):
-    """symmetry(fold, priority) and sqrt-x in the exported graph: equal to Model.predict
+    """symmetry(fold, priority), sqrt-x and angle-x in the exported graph: equal to Model.predict
     to 1e-12 (pwcheb, float64), ties in the fold included."""
     from zoo import plugin_manager
     from zoo.onnx_export import export_model
@@ -211,10 +211,12 @@ def test_export_of_a_prioritised_fold_and_sqrt_coordinates(tmp_path):
     chain = Chain([get("transforms", "f00-normalise")(source="data"),
                    get("transforms", "symmetry")(mode="fold", priority=[2, 1, 0]),
                    get("transforms", "sqrt-x")(columns=[0]),
+                   get("transforms", "angle-x")(columns=[1]),
                    get("transforms", "log")(), get("transforms", "standardise")(target="y")])
     x, y, f00 = _data()
     batch = chain.fit_forward(Batch(x=x, y=y, f00=f00), CONTEXT)
-    assert np.all(batch.x[:, 2] <= batch.x[:, 1])  # coordinate 2 is compared first
+    folded = chain.steps[1].forward(Batch(x=x), CONTEXT).x
+    assert np.all(folded[:, 2] <= folded[:, 1])  # coordinate 2 is compared first
     reg = get("regressors", "pwcheb")(cells=[1, 1, 2], degree=[4, 3, 3], grading=1.0)
     model = Model("toy/3d/f11/LL", reg.fit(batch.x, batch.y), chain, context=CONTEXT)
     xt, _, ft = _data(257, seed=6)

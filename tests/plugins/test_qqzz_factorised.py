@@ -81,6 +81,20 @@ def test_without_symmetries_all_18_functions_are_fitted(procs) -> None:
     assert np.median(rel) < 1e-2, np.median(rel)
 
 
+def test_angle_coordinate_fit(procs) -> None:
+    """angle=True: the parts see 1 - theta/pi; the fit still reproduces f11 (a window)."""
+    p4, p8 = procs
+    x4 = 0.45 + 0.1 * np.random.default_rng(8).random((1500, 4))
+    _, one = p4.amplitudes(x4)
+    reg = FactorisedLoopRegressor(cells=1, degree=3, grading=1.0, angle=True)
+    reg.fit(x4, production_targets(one, x4))
+    assert reg.parts_[0].edges_[1][0] > 0.45  # the angle of x2 = 0.45... is 0.468...
+    x8 = np.random.default_rng(9).random((200, 8))
+    x8[:, :4] = 0.46 + 0.08 * x8[:, :4]
+    rel = np.abs(reg.predict(x8) / p8.evaluate(x8, ["f11"])["f11"][:, 0] - 1)
+    assert np.median(rel) < 1e-3, np.median(rel)
+
+
 def test_production_scale_is_positive_and_smooth() -> None:
     x = np.random.default_rng(1).random((1000, 4))
     c = production_scale(x)

@@ -56,7 +56,7 @@ def roundtrip(step, batch: Batch, ctx: Context) -> tuple[Batch, np.ndarray]:
 
 
 def test_hook_registers_all_transforms():
-    from zoo.plugins.transforms.coordinates import SqrtCoordinates
+    from zoo.plugins.transforms.coordinates import AngleCoordinates, SqrtCoordinates
 
     pm = pluggy.PluginManager("zoo")
     pm.add_hookspecs(zoo.hookspecs)
@@ -70,6 +70,7 @@ def test_hook_registers_all_transforms():
         "asinh": Asinh,
         "standardise": Standardise,
         "sqrt-x": SqrtCoordinates,
+        "angle-x": AngleCoordinates,
     }
     for name, cls in found.items():
         assert cls.name == name
@@ -345,5 +346,19 @@ def test_sqrt_coordinates(batch, ctx):
     assert step.inverse(out.y, out, ctx) is out.y
     with pytest.raises(ConfigError, match="columns"):
         SqrtCoordinates(columns=[0, 99]).forward(batch, ctx)
-    with pytest.raises(InputError, match=">= 0"):
+    with pytest.raises(InputError, match=r"\[0, 1\]"):
         SqrtCoordinates(columns=[0]).forward(batch.replace(x=batch.x - 2.0), ctx)
+
+
+def test_angle_coordinates(batch, ctx):
+    """(2/pi) arcsin(sqrt(x)) = 1 - theta/pi for cos(theta) = 2x - 1 (fixed values)."""
+    from zoo.plugins.transforms.coordinates import AngleCoordinates, angle_coordinate
+
+    np.testing.assert_allclose(angle_coordinate(np.array([0.0, 0.25, 0.5, 0.75, 1.0])),
+                               [0.0, 1 / 3, 0.5, 2 / 3, 1.0], rtol=0, atol=1e-15)
+    out = AngleCoordinates(columns=[1]).fit_forward(batch, ctx)
+    theta = np.arccos(2 * batch.x[:, 1] - 1)
+    np.testing.assert_allclose(out.x[:, 1], 1 - theta / np.pi, rtol=0, atol=1e-14)
+    np.testing.assert_array_equal(out.x[:, [0, 2, 3]], batch.x[:, [0, 2, 3]])
+    with pytest.raises(InputError, match=r"\[0, 1\]"):
+        AngleCoordinates(columns=[1]).forward(batch.replace(x=batch.x + 1.5), ctx)

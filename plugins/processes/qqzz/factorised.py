@@ -62,6 +62,7 @@ from zoo.plugins.processes.qqzz.kinematics import M_MIN, M_RANGE, SQRT_S_MAX
 from zoo.plugins.processes.qqzz.production import decay_functions
 from zoo.plugins.regressors.common import check_fitted, check_x, stored_file
 from zoo.plugins.regressors.piecewise import WEIGHTS_FILE, PiecewiseChebyshevRegressor
+from zoo.plugins.transforms.coordinates import angle_coordinate
 from zoo.regressor import Regressor
 
 #: real + imaginary parts of the 3 x 3 boson-helicity amplitudes of one quark helicity
@@ -173,7 +174,9 @@ class FactorisedLoopRegressor(Regressor):
     Parameters: ``helicity`` (8D column, e.g. ``"LLL"``: quark, lepton line 1, lepton line 2);
     ``cells``, ``degree``, ``grading``, ``ridge``, ``coef_dtype``: those of every ``pwcheb``
     part (on the 4 production variables); ``symmetric``: fit the 4 representative amplitudes
-    only (module docstring).
+    only (module docstring); ``angle``: the parts see the polar angle ``1 - theta / pi``
+    instead of x2 (:func:`zoo.plugins.transforms.coordinates.angle_coordinate`: forward
+    layers ~ sqrt of their width in x2).
     """
 
     name = "qqzz-factorised"
@@ -182,7 +185,8 @@ class FactorisedLoopRegressor(Regressor):
     def __init__(self, helicity: str = "LLL", cells: int | list[int] = (8, 8, 1, 1),
                  degree: int | list[int] = (4, 4, 3, 3),
                  grading: float | list[float] = (1.15, 1.3, 1.0, 1.0), ridge: float = 1e-12,
-                 coef_dtype: str = "float32", symmetric: bool = True) -> None:
+                 coef_dtype: str = "float32", symmetric: bool = True,
+                 angle: bool = False) -> None:
         self.helicity = helicity
         self.cells = cells
         self.degree = degree
@@ -190,6 +194,7 @@ class FactorisedLoopRegressor(Regressor):
         self.ridge = ridge
         self.coef_dtype = coef_dtype
         self.symmetric = symmetric
+        self.angle = angle
 
     def _check_helicity(self) -> None:
         h = self.helicity
@@ -203,6 +208,14 @@ class FactorisedLoopRegressor(Regressor):
         return PiecewiseChebyshevRegressor(
             cells=axes(self.cells), degree=axes(self.degree), grading=axes(self.grading),
             ridge=self.ridge, coef_dtype=self.coef_dtype)
+
+    def _coords(self, x4: np.ndarray) -> np.ndarray:
+        """The coordinates the parts are fitted in (x2 -> angle with ``angle=True``)."""
+        if not self.angle:
+            return x4
+        u = x4.copy()
+        u[:, 1] = angle_coordinate(x4[:, 1])
+        return u
 
     def _n_parts(self) -> int:
         return 2 * len(REPRESENTATIVES) if self.symmetric else N_PARTS
@@ -225,7 +238,8 @@ class FactorisedLoopRegressor(Regressor):
         m = (y[:, :9] + 1j * y[:, 9:]) / production_scale(x)[:, None]
         if not self.symmetric:
             t = m * np.stack([fit_scale(x, col) for col in range(9)], axis=1)
-            self.parts_ = [self._part().fit(x, v[:, k]) for v in (t.real, t.imag)
+            u = self._coords(x)
+            self.parts_ = [self._part().fit(u, v[:, k]) for v in (t.real, t.imag)
                            for k in range(9)]
         else:  # M_{g c}(g x) = sign_g M_c(x) for every column c and group element g:
             # each representative gets 4 values per training point
@@ -236,7 +250,7 @@ class FactorisedLoopRegressor(Regressor):
                 for col in range(9):
                     rep = act(col)
                     if rep in xs:
-                        xs[rep].append(gx)
+                        xs[rep].append(self._coords(gx))
                         ys[rep].append(sign * m[:, col] * fit_scale(gx, rep))
             fits = {r: (np.concatenate(xs[r]), np.concatenate(ys[r])) for r in REPRESENTATIVES}
             self.parts_ = ([self._part().fit(fits[r][0], fits[r][1].real) for r in REPRESENTATIVES]
@@ -250,7 +264,8 @@ class FactorisedLoopRegressor(Regressor):
         check_fitted(self, "parts_")
         x4 = check_x(x4, 4)
         if not self.symmetric:
-            v = np.stack([p.predict(x4) for p in self.parts_], axis=1)
+            u = self._coords(x4)
+            v = np.stack([p.predict(u) for p in self.parts_], axis=1)
             unit = np.stack([angular_factor(x4, col) for col in range(9)], axis=1)
             return (v[:, :9] + 1j * v[:, 9:]) * unit / production_scale(x4)[:, None]
         n_rep = len(REPRESENTATIVES)
@@ -260,10 +275,11 @@ class FactorisedLoopRegressor(Regressor):
             if not cols:
                 continue
             gx = MAPS[g](x4)
+            u = self._coords(gx)
             for c in cols:
                 rep, _, sign = ORBIT[c]
                 k = REPRESENTATIVES.index(rep)
-                val = self.parts_[k].predict(gx) + 1j * self.parts_[n_rep + k].predict(gx)
+                val = self.parts_[k].predict(u) + 1j * self.parts_[n_rep + k].predict(u)
                 out[:, c] = sign * val * angular_factor(gx, rep) / production_scale(gx)
         return out
 
