@@ -392,6 +392,25 @@ def _fold(g: _Graph, x: str, maps: list[tuple[np.ndarray, ...]],
     return best
 
 
+def _angle(g: _Graph, x: str) -> str:
+    """``(2 / pi) arcsin(sqrt(x))`` in float64 (ONNX Runtime has Asin in float32 only): with
+    ``a = min(x, 1 - x)``, ``v = arcsin(sqrt(a))`` from the float32 Asin refined by two Newton
+    steps on ``sin(v) = sqrt(a)`` (cos v >= 1/sqrt 2 there: quadratic convergence to ~1e-16),
+    then ``v`` or ``pi / 2 - v``."""
+    from onnx import TensorProto
+
+    half = g.const(np.array(0.5), "half")
+    a = g.op("Min", [x, g.op("Sub", [g.const(np.array(1.0), "one"), x])])
+    s = g.op("Sqrt", [a])
+    v = g.op("Cast", [g.op("Asin", [g.op("Cast", [s], to=TensorProto.FLOAT)])],
+             to=TensorProto.DOUBLE)
+    for _ in range(2):
+        v = g.op("Sub", [v, g.op("Div", [g.op("Sub", [g.op("Sin", [v]), s]), g.op("Cos", [v])])])
+    upper = g.op("Sub", [g.const(np.array(np.pi / 2), "halfpi"), v])
+    v = g.op("Where", [g.op("Greater", [x, half]), upper, v])
+    return g.op("Mul", [v, g.const(np.array(2.0 / np.pi), "twopi")], "anglex")
+
+
 # -- the whole model --------------------------------------------------------------------------
 def build_onnx(model: Any, *, coord_map: Any = None, io_dtype: str = "float64",
                label: str | None = None) -> Any:
@@ -423,10 +442,8 @@ def build_onnx(model: Any, *, coord_map: Any = None, io_dtype: str = "float64",
         elif name in ("sqrt-x", "angle-x"):
             mask = np.zeros(dim, dtype=bool)
             mask[[int(c) for c in np.atleast_1d(step.columns)]] = True
-            v = g.op("Sqrt", [g.op("Clip", [x, g.const(np.array(0.0), "lo"),
-                                            g.const(np.array(1.0), "hi")])])
-            if name == "angle-x":
-                v = g.op("Mul", [g.op("Asin", [v]), g.const(np.array(2.0 / np.pi), "twopi")])
+            xc = g.op("Clip", [x, g.const(np.array(0.0), "lo"), g.const(np.array(1.0), "hi")])
+            v = _angle(g, xc) if name == "angle-x" else g.op("Sqrt", [xc])
             x = g.op("Where", [g.const(mask, "cmask"), v, x], "coordx")
         elif name == "log":
             inverses.append(("exp", None))

@@ -31,8 +31,12 @@ from zoo.transform import Batch, Context, Transform
 
 
 def angle_coordinate(x: np.ndarray) -> np.ndarray:
-    """``(2 / pi) arcsin(sqrt(x))`` for x in [0, 1]: monotone onto [0, 1] (float64)."""
-    return (2.0 / np.pi) * np.arcsin(np.sqrt(np.asarray(x, dtype=np.float64)))
+    """``(2 / pi) arcsin(sqrt(x))`` for x in [0, 1]: monotone onto [0, 1] (float64); from the
+    nearer face (``pi / 2 - arcsin(sqrt(1 - x))`` above 1/2, where ``1 - x`` is exact), so
+    both ends keep full relative precision."""
+    x = np.asarray(x, dtype=np.float64)
+    v = np.arcsin(np.sqrt(np.minimum(x, 1.0 - x)))
+    return (2.0 / np.pi) * np.where(x > 0.5, np.pi / 2 - v, v)
 
 
 class SqrtCoordinates(Transform):
