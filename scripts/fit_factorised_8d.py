@@ -1,4 +1,5 @@
-"""Fit the 8D ``qqzz-factorised`` model of f11 (one 8D column) and score it on an 8D test set.
+"""Fit a ``qqzz-factorised`` model of f11 (one 8D column, or one 4D production helicity such
+as ``L--``) and score it on a test set of that dimension.
 
 The 8D f11 is exactly |sum of 9 production amplitudes x known decay functions|^2
 (plugins/processes/qqzz/factorised.py). This script
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--coef-dtype", default="float32")
     ap.add_argument("--angle", action="store_true",
                     help="fit in the polar angle instead of x2 (qqzz-factorised angle=True)")
-    ap.add_argument("--test", required=True, help="8D test set (zoo generate ... --dimension 8)")
+    ap.add_argument("--test", required=True, help="test set of the label's dimension (zoo generate)")
     ap.add_argument("--out", required=True, help="artifact directory to write (new or empty)")
     ap.add_argument("--cache", default=None, help="npz of the production amplitudes")
     ap.add_argument("--workers", type=int, default=2)
@@ -95,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     from zoo.training import read_data
     from zoo.transform import Chain
 
-    label = f"qqbar-zz-4l/8d/f11/{args.helicity}"
+    dim = 4 if args.helicity[1] in "-0+" else 8  # a 4D production helicity, or an 8D column
+    label = f"qqbar-zz-4l/{dim}d/f11/{args.helicity}"
     cache = Path(args.cache or f"production_{args.n}_{args.seed}.npz")
     x4, amps = training_data(args.n, args.seed, args.sampling, cache, args.workers)
     y = production_targets(amps, x4, args.helicity[0])
@@ -126,11 +128,11 @@ def main(argv: list[str] | None = None) -> int:
                            for s in range(0, len(test), 100_000)])
     print(f"predicted {len(test)} test points in {time.perf_counter() - t0:.0f} s", flush=True)
     metrics = precision_table(test.y, pred)
-    rate = measure_throughput(model.predict, 8, n=100_000)
+    rate = measure_throughput(model.predict, dim, n=100_000)
     model.card.update({
         "metrics": {"test": metrics}, "n_parameters": reg.n_parameters, "dtype": reg.dtype,
         "training_time_s": round(fit_s, 3), "throughput_points_per_s": round(rate, 1),
-        "throughput_note": "Model.predict on uniform random 8D points in one batch of 1e5, "
+        "throughput_note": f"Model.predict on uniform random {dim}D points in one batch of 1e5, "
                            "on the training machine",
     })
     out = model.save(args.out, reference_x=test.x[:1000])

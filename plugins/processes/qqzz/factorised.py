@@ -46,7 +46,10 @@ part at the same disk), each on every training column of its orbit mapped onto i
 
 Not a generic regressor: ``fit`` takes production points ``x`` (N, 4) and the targets of
 :func:`production_targets` (N, 18); ``predict`` takes 8D points (N, 8) and returns f11 of
-the column ``helicity`` (e.g. ``"LLL"``). Stored as one ``pwcheb`` file per part, ``part00``
+the column ``helicity`` (e.g. ``"LLL"``). With a 4D helicity (``"L--"``: quark, l1, l2)
+only that amplitude's representative is fitted and ``predict`` takes 4D points and returns
+``|M_loop|^2``: near a zero of the amplitude a polynomial fit of M keeps its absolute error,
+so ``|M|^2`` stays relatively precise much closer to the zero than a fit of ``|M|^2``. Stored as one ``pwcheb`` file per part, ``part00``
 .. (real parts of the fitted amplitudes in the order above, then imaginary parts).
 """
 
@@ -68,6 +71,7 @@ from zoo.regressor import Regressor
 #: real + imaginary parts of the 3 x 3 boson-helicity amplitudes of one quark helicity
 N_PARTS = 18
 _SIGMA = {"L": -1, "R": 1}
+_LAMBDA = {"-": -1, "0": 0, "+": 1}
 
 
 def _cp(x: np.ndarray) -> np.ndarray:
@@ -198,8 +202,25 @@ class FactorisedLoopRegressor(Regressor):
 
     def _check_helicity(self) -> None:
         h = self.helicity
-        if not (isinstance(h, str) and len(h) == 3 and all(c in _SIGMA for c in h)):
-            raise ConfigError(f"helicity must be an 8D column such as 'LLL' or 'RLR', got {h!r}")
+        ok8 = isinstance(h, str) and len(h) == 3 and all(c in _SIGMA for c in h)
+        ok4 = (isinstance(h, str) and len(h) == 3 and h[0] in _SIGMA
+               and h[1] in _LAMBDA and h[2] in _LAMBDA)
+        if not (ok8 or ok4):
+            raise ConfigError(f"helicity must be an 8D column such as 'LLL' or 'RLR', or a 4D "
+                              f"production helicity such as 'L--' or 'R0+', got {h!r}")
+        if ok4 and not self.symmetric:
+            raise ConfigError("a 4D helicity needs symmetric=True (one representative fitted)")
+
+    def _is_4d(self) -> bool:
+        return self.helicity[1] in _LAMBDA
+
+    def _column(self) -> int:
+        """Boson-helicity column ``3 (l1 + 1) + (l2 + 1)`` of a 4D helicity."""
+        return _col(_LAMBDA[self.helicity[1]], _LAMBDA[self.helicity[2]])
+
+    def _reps(self) -> tuple[int, ...]:
+        """The fitted representatives: all four for 8D, the column's own for 4D."""
+        return (ORBIT[self._column()][0],) if self._is_4d() else REPRESENTATIVES
 
     def _part(self) -> PiecewiseChebyshevRegressor:
         def axes(v):
@@ -218,7 +239,7 @@ class FactorisedLoopRegressor(Regressor):
         return u
 
     def _n_parts(self) -> int:
-        return 2 * len(REPRESENTATIVES) if self.symmetric else N_PARTS
+        return 2 * len(self._reps()) if self.symmetric else N_PARTS
 
     def fit(self, x, y, *, x_val=None, y_val=None, checkpoint_dir=None, resume=False,
             progress=False) -> FactorisedLoopRegressor:
@@ -243,8 +264,9 @@ class FactorisedLoopRegressor(Regressor):
                            for k in range(9)]
         else:  # M_{g c}(g x) = sign_g M_c(x) for every column c and group element g:
             # each representative gets 4 values per training point
-            xs: dict[int, list] = {r: [] for r in REPRESENTATIVES}
-            ys: dict[int, list] = {r: [] for r in REPRESENTATIVES}
+            reps = self._reps()
+            xs: dict[int, list] = {r: [] for r in reps}
+            ys: dict[int, list] = {r: [] for r in reps}
             for g, (act, sign) in ACTION.items():
                 gx = MAPS[g](x)
                 for col in range(9):
@@ -252,15 +274,15 @@ class FactorisedLoopRegressor(Regressor):
                     if rep in xs:
                         xs[rep].append(self._coords(gx))
                         ys[rep].append(sign * m[:, col] * fit_scale(gx, rep))
-            fits = {r: (np.concatenate(xs[r]), np.concatenate(ys[r])) for r in REPRESENTATIVES}
-            self.parts_ = ([self._part().fit(fits[r][0], fits[r][1].real) for r in REPRESENTATIVES]
-                           + [self._part().fit(fits[r][0], fits[r][1].imag)
-                              for r in REPRESENTATIVES])
-        self.n_features_ = 8
+            fits = {r: (np.concatenate(xs[r]), np.concatenate(ys[r])) for r in reps}
+            self.parts_ = ([self._part().fit(fits[r][0], fits[r][1].real) for r in reps]
+                           + [self._part().fit(fits[r][0], fits[r][1].imag) for r in reps])
+        self.n_features_ = 4 if self._is_4d() else 8
         return self
 
     def production_amplitudes(self, x4: np.ndarray) -> np.ndarray:
-        """The learned loop amplitudes M_loop (N, 9) complex at production points (N, 4)."""
+        """The learned loop amplitudes M_loop (N, 9) complex at production points (N, 4)
+        (a model of a 4D helicity knows its column's orbit only: NaN elsewhere)."""
         check_fitted(self, "parts_")
         x4 = check_x(x4, 4)
         if not self.symmetric:
@@ -268,23 +290,28 @@ class FactorisedLoopRegressor(Regressor):
             v = np.stack([p.predict(u) for p in self.parts_], axis=1)
             unit = np.stack([angular_factor(x4, col) for col in range(9)], axis=1)
             return (v[:, :9] + 1j * v[:, 9:]) * unit / production_scale(x4)[:, None]
-        n_rep = len(REPRESENTATIVES)
-        out = np.empty((x4.shape[0], 9), dtype=np.complex128)
+        reps = self._reps()
+        n_rep = len(reps)
+        out = np.full((x4.shape[0], 9), np.nan, dtype=np.complex128)
         for g in MAPS:
-            cols = [c for c, (_, gc, _) in ORBIT.items() if gc == g]
+            cols = [c for c, (r, gc, _) in ORBIT.items() if gc == g and r in reps]
             if not cols:
                 continue
             gx = MAPS[g](x4)
             u = self._coords(gx)
             for c in cols:
                 rep, _, sign = ORBIT[c]
-                k = REPRESENTATIVES.index(rep)
+                k = reps.index(rep)
                 val = self.parts_[k].predict(u) + 1j * self.parts_[n_rep + k].predict(u)
                 out[:, c] = sign * val * angular_factor(gx, rep) / production_scale(gx)
         return out
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        """f11 of the 8D column at 8D points (N, 8), or of the 4D helicity at 4D points."""
         check_fitted(self, "parts_")
+        if self._is_4d():
+            m = self.production_amplitudes(check_x(x, 4))[:, self._column()]
+            return m.real * m.real + m.imag * m.imag
         x = check_x(x, 8)
         return f11_from_production(self.production_amplitudes(x[:, :4]), x, self.helicity)
 
@@ -319,5 +346,5 @@ class FactorisedLoopRegressor(Regressor):
                                 f"symmetric={reg.symmetric}: the card's parameters do not match "
                                 "the files; re-fetch or re-publish the artifact")
         reg.parts_ = parts
-        reg.n_features_ = 8
+        reg.n_features_ = 4 if reg._is_4d() else 8
         return reg
