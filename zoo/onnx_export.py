@@ -295,7 +295,10 @@ def regressor_nodes(g: _Graph, regressor: Any, x64: str) -> tuple[str, bool]:
     elif name == "pwcheb":
         y, ml = pwcheb_nodes(g, regressor, x64), False
     else:
-        raise UnsupportedModelError(f"regressor {name!r} has no ONNX export")
+        raise UnsupportedModelError(
+            f"regressor {name!r} has no ONNX export (skdnn, dnn, xgboost, catboost and pwcheb "
+            "have one); evaluate it with zoo.load(...).predict, or export another version of "
+            "the label (zoo list LABEL shows them: zoo export LABEL@N)")
     return g.op("Cast", [y], "y64", to=TensorProto.DOUBLE), ml
 
 
