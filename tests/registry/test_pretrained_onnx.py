@@ -13,9 +13,10 @@ import zoo
 from zoo.cli import cli
 
 # not canonical: resolved onto L-- / LLL through the symmetry map (for RRL it includes
-# azimuthal half turns x -> x + 1/2 mod 1, and the 8D fold uses such maps too); a piecewise
-# polynomial (4D) and an sk-DNN (8D) at the time of writing
-LABELS = ["qqbar-zz-4l/4d/f11/R++", "qqbar-zz-4l/8d/f11/RRL"]
+# azimuthal half turns x -> x + 1/2 mod 1, and the 8D fold uses such maps too); version 2
+# of each: a piecewise polynomial (4D) and an sk-DNN (8D). The best versions of these
+# labels are qqzz-factorised models, which have no ONNX form (tested below).
+LABELS = ["qqbar-zz-4l/4d/f11/R++@2", "qqbar-zz-4l/8d/f11/RRL@2"]
 
 
 @pytest.mark.parametrize("LABEL", LABELS)
@@ -27,7 +28,7 @@ def test_exported_pretrained_amplitude_matches_zoo(tmp_path, LABEL):
     x = np.random.default_rng(5).uniform(0.02, 0.98, size=(300, dim))
     want = amp.predict(x)
     process = amp.model.context.process
-    f00 = process.function(x, "f00", LABEL.split("/")[-1])  # the generator's LO input
+    f00 = process.function(x, "f00", LABEL.split("/")[-1].split("@")[0])  # the generator's LO input
     f00_sum = process.evaluate(x, ["f00"])["f00"].sum(axis=1)  # ... or summed over helicities
     out = CliRunner().invoke(cli, ["export", LABEL, "--format", "onnx", "--to", str(tmp_path / "a.onnx")])
     assert out.exit_code == 0, out.output
@@ -46,3 +47,15 @@ def test_exported_pretrained_amplitude_matches_zoo(tmp_path, LABEL):
     # float32 networks: rounding amplified by exp() and the inverse standardisation (the
     # float64 piecewise polynomial agrees far better)
     np.testing.assert_allclose(got, want, rtol=2e-5)
+
+
+def test_a_model_without_onnx_form_is_refused_with_the_way_out(tmp_path):
+    """The best 8D version is a qqzz-factorised model: the export says so and how to go on."""
+    label = "qqbar-zz-4l/8d/f11/RRL"
+    if zoo.load(label).model.regressor.name != "qqzz-factorised":
+        pytest.skip("the best bundled 8D model has an ONNX form")
+    out = CliRunner().invoke(cli, ["export", label, "--format", "onnx", "--to",
+                                   str(tmp_path / "b.onnx")])
+    assert out.exit_code != 0
+    assert "no ONNX export" in out.output and "@N" in out.output
+    assert not (tmp_path / "b.onnx").exists()
