@@ -1,6 +1,7 @@
 """Inference benchmarks: points/s versus batch size per backend and dtype, single-point
 latency, trees versus their native libraries, Dask throughput on 1 and 2 workers, the
-``pwcheb`` compiled kernel versus its numpy path (``--only pwcheb``).
+``pwcheb`` compiled kernel versus its numpy path (``--only pwcheb``), the shipped f11
+amplitudes through ``zoo.load(...).predict`` (``--only pretrained``).
 
     /tmp/venv/bin/python scripts/bench_inference.py [--max-batch 1000000] [--skip-dask]
 
@@ -304,12 +305,38 @@ def bench_pwcheb(max_batch: int = 1_000_000) -> None:
     print("\n".join(lines))
 
 
+def bench_pretrained() -> None:
+    """The shipped f11 amplitudes as a user calls them (``zoo.load(label).predict``: the
+    transform chain included, e.g. the exact f00 a normalised model multiplies by), points/s
+    by batch size and one point per call."""
+    import zoo
+
+    labels = ["qqbar-zz-4l/2d/f11/L-+", "qqbar-zz-4l/4d/f11/L-+", "qqbar-zz-4l/4d/f11/L--",
+              "qqbar-zz-4l/8d/f11/LLL"]
+    sizes = (100, 10_000, 100_000)
+    print("\n### Shipped f11 amplitudes: zoo.load(label).predict, points/s and us per point\n")
+    print("| label | regressor (chain) | " + " | ".join(f"{s:g}" for s in sizes)
+          + " | one point (us) |")
+    print("|---|---|" + "---|" * (len(sizes) + 1))
+    for label in labels:
+        amp = zoo.load(label)
+        dim = amp.model.dimension
+        x = np.random.default_rng(2).uniform(0.01, 0.99, size=(max(sizes), dim))
+        amp.predict(x[:10])  # compile / warm up
+        rates = [_timeit(lambda xs=x[:n], a=amp: a.predict(xs), n, min_time=0.3)
+                 for n in sizes]
+        one = _latency_us(lambda x1=x[:1], a=amp: a.predict(x1), 300)
+        chain = ", ".join(st.name for st in amp.model.chain.steps) or "none"
+        print(f"| {label} | {amp.model.regressor.name} ({chain}) | "
+              + " | ".join(f"{r / 1e6:.3f} M" for r in rates) + f" | {one:.0f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--max-batch", type=int, default=1_000_000)
     ap.add_argument("--dask-n", type=int, default=2_000_000)
     ap.add_argument("--skip-dask", action="store_true")
-    ap.add_argument("--only", default="nets,latency,widths,trees,dask,pwcheb")
+    ap.add_argument("--only", default="nets,latency,widths,trees,dask,pwcheb,pretrained")
     args = ap.parse_args()
     print(f"cpus: {os.cpu_count()}, load average at start: {os.getloadavg()}")
     only = set(args.only.split(","))
@@ -323,6 +350,8 @@ def main() -> None:
         bench_trees()
     if "pwcheb" in only:
         bench_pwcheb(args.max_batch)
+    if "pretrained" in only:
+        bench_pretrained()
     if "dask" in only and not args.skip_dask:
         bench_dask(args.dask_n)
     print(f"\nload average at end: {os.getloadavg()}")
