@@ -12,8 +12,9 @@ with the spin-1 decay functions ``D`` of the lepton directions ``d1 = (x5, x6)``
 handed lepton line. So ``f11 = |A_loop|^2`` of an 8D helicity column is fixed by 9 complex
 functions of 4 variables; the 4 decay variables enter through known functions. This model
 learns only those 9 loop amplitudes of the column's quark helicity (18 real functions of
-``x1..x4``, one :class:`~zoo.plugins.regressors.piecewise.PiecewiseChebyshevRegressor` each)
-and evaluates the decay part exactly. It is what a generic 8D regressor has to discover.
+``x1..x4``; 8 with the symmetries below), each a
+:class:`~zoo.plugins.regressors.piecewise.PiecewiseChebyshevRegressor` ("part"), and
+evaluates the decay part exactly. It is what a generic 8D regressor has to discover.
 
 Learned quantity: ``c(x) M_loop(q; l1, l2)``, real and imaginary parts, with the smooth scale
 
@@ -41,16 +42,21 @@ exactly (checked in the tests),
 
 so they are 4 functions, ``(l1, l2) = (-,-), (-,0), (-,+), (0,0)``, evaluated at mapped
 points (:data:`ORBIT`). Only those are fitted (8 parts instead of 18: twice the cells per
-part at the same disk), each on every training column of its orbit mapped onto it (up to
-4 times the points).
+part at the same disk), each on 4 values per training point (every column and group
+element mapped onto it).
+
+Coordinates of the parts: ``(x1, x2, x3, x4)``, or with ``angle=True`` the polar angle
+``1 - theta / pi`` instead of x2 (:func:`~zoo.plugins.transforms.coordinates.angle_coordinate`;
+forward layers of width delta in x2 are ~sqrt(delta) wide in the angle).
 
 Not a generic regressor: ``fit`` takes production points ``x`` (N, 4) and the targets of
 :func:`production_targets` (N, 18); ``predict`` takes 8D points (N, 8) and returns f11 of
 the column ``helicity`` (e.g. ``"LLL"``). With a 4D helicity (``"L--"``: quark, l1, l2)
 only that amplitude's representative is fitted and ``predict`` takes 4D points and returns
 ``|M_loop|^2``: near a zero of the amplitude a polynomial fit of M keeps its absolute error,
-so ``|M|^2`` stays relatively precise much closer to the zero than a fit of ``|M|^2``. Stored as one ``pwcheb`` file per part, ``part00``
-.. (real parts of the fitted amplitudes in the order above, then imaginary parts).
+so ``|M|^2`` stays relatively precise much closer to the zero than a fit of ``|M|^2``.
+Stored as one ``pwcheb`` file per part, ``part00`` .. (real parts of the fitted amplitudes
+in the order above, then imaginary parts).
 """
 
 from __future__ import annotations
