@@ -93,8 +93,7 @@ N_TRAIN = {2: 262_144, 4: 393_216, 8: 2_000_000}
 
 
 def transforms_for(term: str, chain: str = "norm", priority: list[int] | None = None,
-                   sqrt_x: list[int] | None = None,
-                   angle_x: list[int] | None = None) -> list[dict]:
+                   coordinates: dict[str, list[int] | None] | None = None) -> list[dict]:
     """``norm``: the paper's y / f00 (log for f11); ``raw``: log(f11) without f00 (f11 only:
     f11 / f00 has poles where the tree amplitude vanishes inside the domain); ``sum``:
     y / (f00 summed over all helicities), linear (smooth through those tree zeros and
@@ -111,10 +110,9 @@ def transforms_for(term: str, chain: str = "norm", priority: list[int] | None = 
         steps = [{"name": "f00-normalise", "params": {"source": "process"}}]
     fold = {"mode": "fold"} if priority is None else {"mode": "fold", "priority": priority}
     steps.append({"name": "symmetry", "params": fold})
-    if sqrt_x:
-        steps.append({"name": "sqrt-x", "params": {"columns": sqrt_x}})
-    if angle_x:
-        steps.append({"name": "angle-x", "params": {"columns": angle_x}})
+    for name, columns in (coordinates or {}).items():  # coordinate maps after the fold
+        if columns:
+            steps.append({"name": name, "params": {"columns": columns}})
     if term == "f11" and chain not in ("sum", "lin"):
         steps.append({"name": "log", "params": {}})
     if chain == "sumlog" and term != "f11":
@@ -382,8 +380,8 @@ def run_one(args, dim, label, term, hel, reg, chain, n_train, train_path, test_p
     n_used = min(n_train, max_train or n_train)
     cfg = TrainConfig.from_dict({
         "label": label, "regressor": reg, "params": params,
-        "transforms": transforms_for(term, chain, args.fold_priority, args.sqrt_x,
-                                     args.angle_x),
+        "transforms": transforms_for(term, chain, args.fold_priority,
+                                     {"sqrt-x": args.sqrt_x, "angle-x": args.angle_x}),
         "data": str(data),
         "test_data": str(test_path), "source": "zarr", "split": (0.9, 0.1, 0.0), "seed": 1,
         "metric_scale": "f00" if term == "f01" else "abs",
