@@ -26,7 +26,15 @@ k = 1000 times off is a wrong label (e.g. a helicity amplitude projected in doub
 precision where it is 10^-9 of the others, at the forward faces), and in a cell of ~100
 points one such point spoils the whole cell. ``n_outliers_`` counts them.
 
-Stored as ``pwcheb.safetensors``: the edges of every axis, the degrees and the
+``basis = "total"`` keeps only the multi-indices of (anisotropic) total degree at most 1,
+``sum_j k_j / degree[j] <= 1``, instead of the full tensor product: for a smooth function the
+dropped mixed high-degree terms are the small ones, so at the same number of coefficients
+(disk size) the degrees, or the cells, can be much higher (4D, degrees 8: 495 instead of
+6561 coefficients per cell). Prediction scatters them into the tensor layout of the
+compiled kernel (same speed as the tensor basis of the same degrees).
+
+Stored as ``pwcheb.safetensors``: the edges of every axis, the degrees, the basis
+multi-indices and the
 coefficients (cells x basis) in ``coef_dtype``: float64, or float32 (half the disk for the
 same cells; the fitted coefficients are rounded to float32 once at the end of ``fit``, so
 the model that is scored is the one that is stored; a rounding of 6e-8 relative per
@@ -50,6 +58,7 @@ from .common import (
     CoefficientCount,
     check_fitted,
     check_x,
+    check_xy,
     load_arrays,
     save_arrays,
     validation_split,
@@ -58,6 +67,20 @@ from .common import (
 WEIGHTS_FILE = "pwcheb.safetensors"
 #: reweighting passes of the least-absolute-deviations fit that finds outliers (``robust``)
 ROBUST_PASSES = 8
+#: polynomial spaces of a cell
+BASES = ("tensor", "total")
+
+
+def basis_indices(degree: list[int], basis: str) -> np.ndarray:
+    """(P, D) int64 multi-indices of a cell's basis, row-major in the tensor layout: all
+    ``k_j <= degree[j]`` ("tensor"), or those with ``sum_j k_j / degree[j] <= 1`` ("total";
+    an axis of degree 0 contributes nothing)."""
+    idx = np.asarray(list(itertools.product(*(range(k + 1) for k in degree))),
+                     dtype=np.int64).reshape(-1, len(degree))
+    if basis == "total":
+        d = np.maximum(np.asarray(degree, dtype=np.float64), 1.0)
+        idx = idx[(idx / d).sum(axis=1) <= 1.0 + 1e-9]
+    return idx
 #: precisions the coefficients may be stored in
 COEF_DTYPES = ("float64", "float32")
 
@@ -96,7 +119,8 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
     the mean diagonal of each cell's normal matrix); ``chunk`` (rows per block);
     ``robust`` (None, or k > 1: drop the points whose residual in a least-absolute-
     deviations fit of their cell is above k times the median, then fit); ``coef_dtype``
-    (``"float64"`` or ``"float32"``: precision of the stored coefficients).
+    (``"float64"`` or ``"float32"``: precision of the stored coefficients); ``basis``
+    (``"tensor"``, or ``"total"``: multi-indices with ``sum_j k_j / degree[j] <= 1``).
     """
 
     name = "pwcheb"
@@ -104,7 +128,8 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
 
     def __init__(self, cells: int | list[int] = 8, degree: int | list[int] = 6,
                  grading: float | list[float] = 1.5, ridge: float = 1e-12, chunk: int = 50_000,
-                 robust: float | None = None, coef_dtype: str = "float64") -> None:
+                 robust: float | None = None, coef_dtype: str = "float64",
+                 basis: str = "tensor") -> None:
         self.cells = cells
         self.degree = degree
         self.grading = grading
@@ -112,20 +137,23 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
         self.chunk = chunk
         self.robust = robust
         self.coef_dtype = coef_dtype
+        self.basis = basis
 
     # -- geometry ------------------------------------------------------------------------
     def _check(self, dimension: int) -> tuple[list[int], list[int], list[float]]:
         cells = _per_axis(self.cells, dimension, "cells")
         degree = _per_axis(self.degree, dimension, "degree")
         grading = _per_axis(self.grading, dimension, "grading", float)
-        if min(cells) < 1 or min(degree) < 0:
-            raise ConfigError(f"cells must be >= 1 and degree >= 0, got {cells}, {degree}")
+        if min(cells) < 1 or min(degree) < 0 or max(degree) > 255:
+            raise ConfigError(f"cells must be >= 1 and degree in [0, 255], got {cells}, {degree}")
         if not all(1.0 <= g <= 10.0 for g in grading):
             raise ConfigError(f"grading must be in [1, 10], got {self.grading!r}")
         if float(self.ridge) < 0 or int(self.chunk) < 1:
             raise ConfigError("ridge must be >= 0 and chunk >= 1")
         if self.robust is not None and not float(self.robust) > 1.0:
             raise ConfigError(f"robust must be None or a factor > 1 (e.g. 1000), got {self.robust!r}")
+        if self.basis not in BASES:
+            raise ConfigError(f"basis must be one of {', '.join(BASES)}, got {self.basis!r}")
         if self.coef_dtype not in COEF_DTYPES:
             raise ConfigError(f"coef_dtype must be one of {', '.join(COEF_DTYPES)}, "
                               f"got {self.coef_dtype!r}")
@@ -155,18 +183,31 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
 
     # -- estimator -----------------------------------------------------------------------
     def fit(self, x, y, *, x_val=None, y_val=None, checkpoint_dir=None, resume=False,
-            progress=False) -> PiecewiseChebyshevRegressor:
-        """Fit on the union of (x, y) and the validation rows (no early stopping here)."""
-        x, y, x_val, y_val = validation_split(x, y, x_val, y_val, 0)
-        x, y = np.concatenate([x, x_val]), np.concatenate([y, y_val])
+            progress=False, sample_weight=None) -> PiecewiseChebyshevRegressor:
+        """Fit on the union of (x, y) and the validation rows (no early stopping here).
+
+        ``sample_weight`` (N,) > 0, optional: weighted least squares, minimising
+        ``sum w (pred - y)^2`` (not with validation rows)."""
+        if sample_weight is None:
+            x, y, x_val, y_val = validation_split(x, y, x_val, y_val, 0)
+            x, y = np.concatenate([x, x_val]), np.concatenate([y, y_val])
+        else:
+            x, y = check_xy(x, y)
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            if x_val is not None or sample_weight.shape != y.shape:
+                raise InputError(f"sample_weight must have shape {y.shape}, one weight per "
+                                 f"training row (and no validation rows), got "
+                                 f"{sample_weight.shape}")
+            if not (np.isfinite(sample_weight).all() and (sample_weight > 0).all()):
+                raise InputError("sample_weight must be finite and > 0; drop zero-weight rows "
+                                 "instead")
         cells, degree, grading = self._check(x.shape[1])
         lo, hi = x.min(axis=0), x.max(axis=0)
         hi = np.where(hi > lo, hi, lo + 1.0)
         self.edges_ = [graded_edges(float(lo[j]), float(hi[j]), cells[j], grading[j])
                        for j in range(x.shape[1])]
         self.degrees_ = np.asarray(degree, dtype=np.int64)
-        self.index_ = np.asarray(list(itertools.product(*(range(k + 1) for k in degree))),
-                                 dtype=np.int64).reshape(-1, x.shape[1])
+        self.index_ = basis_indices(degree, self.basis)
         n_cells, p = int(np.prod(cells)), self.index_.shape[0]
         flat, u = self._locate(x)
         counts = np.bincount(flat, minlength=n_cells)
@@ -179,6 +220,7 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
                 "a lower degree, or less grading")
         order = np.argsort(flat, kind="stable")
         flat, u, y = flat[order], u[order], y[order]
+        w = None if sample_weight is None else sample_weight[order]
         bounds = np.concatenate([[0], np.cumsum(counts)])
         step = int(self.chunk)
         coef = np.empty((n_cells, p))
@@ -189,11 +231,13 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
                 coef[c] = np.nan
                 continue
             uc, yc = u[bounds[c]:bounds[c + 1]], y[bounds[c]:bounds[c + 1]]
+            wc = None if w is None else w[bounds[c]:bounds[c + 1]]
             if self.robust is not None:
                 keep = self._inliers(c, uc, yc, p, step, scale)
                 self.n_outliers_ += int(keep.size - keep.sum())
                 uc, yc = uc[keep], yc[keep]
-            coef[c] = self._fit_cell(c, uc, yc, p, step)
+                wc = None if wc is None else wc[keep]
+            coef[c] = self._fit_cell(c, uc, yc, p, step, weights=wc)
         # rounded once to the stored precision: what is scored is what is saved
         self.coef_ = coef.astype(self.coef_dtype).astype(np.float64)
         self.n_features_ = int(x.shape[1])
@@ -275,9 +319,20 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
                 or any(a is not b for a, b in zip(cached[0], state))):
             from .piecewise_kernel import PiecewiseKernel  # numba: imported on first use
 
-            cached = (state, PiecewiseKernel.build(self.edges_, self.degrees_, self.coef_))
+            cached = (state, PiecewiseKernel.build(self.edges_, self.degrees_,
+                                                   self._tensor_coef()))
             self._packed = cached
         return cached[1]
+
+    def _tensor_coef(self) -> np.ndarray:
+        """coef_ in the full tensor layout of the kernel (zeros where the basis has no
+        multi-index)."""
+        n_full = int(np.prod(self.degrees_ + 1))
+        if self.index_.shape[0] == n_full:
+            return self.coef_
+        full = np.zeros((self.coef_.shape[0], n_full))
+        full[:, np.ravel_multi_index(tuple(self.index_.T), tuple(self.degrees_ + 1))] = self.coef_
+        return full
 
     def _predict_numpy(self, x: np.ndarray) -> np.ndarray:
         """The reference path: (chunk, P) design matrices in numpy (x already validated)."""
@@ -291,7 +346,9 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
     # -- storage -------------------------------------------------------------------------
     def save(self, directory: Path) -> list[str]:
         check_fitted(self, "coef_")
-        arrays = {"coef": self.coef_.astype(self.coef_dtype), "index": self.index_,
+        # the multi-indices are small integers: int16 (a total-degree basis of 8 parts
+        # would otherwise spend ~160 kB of a 2 MB budget on int64 indices)
+        arrays = {"coef": self.coef_.astype(self.coef_dtype), "index": self.index_.astype(np.int16),
                   "degrees": self.degrees_}
         arrays.update({f"edges_{j}": e for j, e in enumerate(self.edges_)})
         return save_arrays(self, directory, WEIGHTS_FILE, arrays,
@@ -311,7 +368,9 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
             raise ArtifactError(f"cannot read {path}: {exc}") from exc
         n_cells = int(np.prod([len(e) - 1 for e in reg.edges_]))
         if (reg.coef_.shape != (n_cells, reg.index_.shape[0]) or reg.index_.shape[1] != d
-                or reg.degrees_.shape != (d,)
+                or reg.degrees_.shape != (d,) or reg.index_.min(initial=0) < 0
+                or np.any(reg.index_ > reg.degrees_)
+                or len(np.unique(reg.index_, axis=0)) != len(reg.index_)
                 or any(np.any(np.diff(e) <= 0) for e in reg.edges_)):
             raise ArtifactError(f"{path}: edges, degrees and coefficients do not fit together")
         reg.n_features_ = d

@@ -55,10 +55,11 @@ def _regressor(kind: str, dtype: str = "float32"):
         return plugin_manager.get("regressors", kind)(
             width=16, depth=2, epochs=3, batch_size=128, activation="gelu", dtype=dtype,
             patience=None, seed=1)
-    if kind == "pwcheb":
+    if kind.startswith("pwcheb"):
         # the x0 cell edge at 1/2 is the fold's boundary: one cell holds all folded points
-        return plugin_manager.get("regressors", "pwcheb")(cells=[2, 1, 1], degree=[4, 3, 3],
-                                                          grading=[1.5, 1.0, 1.0])
+        return plugin_manager.get("regressors", "pwcheb")(
+            cells=[2, 1, 1], degree=[4, 3, 3], grading=[1.5, 1.0, 1.0],
+            basis="total" if kind == "pwcheb-total" else "tensor")
     if kind == "xgboost":
         return plugin_manager.get("regressors", "xgboost")(
             n_estimators=20, max_depth=4, early_stopping_rounds=None, n_jobs=1)
@@ -95,7 +96,7 @@ def _rel(a, b):
     [("skdnn", True, "float32", 2e-5), ("skdnn", False, "float64", 1e-10),
      ("dnn", True, "float32", 2e-5), ("xgboost", True, "float32", 2e-5),
      ("catboost", False, "float32", 2e-5), ("pwcheb", True, "float64", 1e-12),
-     ("pwcheb", False, "float64", 1e-12)],
+     ("pwcheb", False, "float64", 1e-12), ("pwcheb-total", True, "float64", 1e-12)],
 )
 def test_export_matches_model_predict_behind_a_symmetry_map(tmp_path, kind, fold, dtype, tol):
     from zoo.onnx_export import export_model
