@@ -1,5 +1,5 @@
-"""Fit a ``qqzz-factorised`` model of f11 (one 8D column, or one 4D production helicity such
-as ``L--``) and score it on a test set of that dimension.
+"""Fit a ``qqzz-factorised`` model of f11 or f01 (one 8D column, or one 4D production helicity
+such as ``L--``) and score it on a test set of that dimension.
 
 The 8D f11 is exactly |sum of 9 production amplitudes x known decay functions|^2
 (plugins/processes/qqzz/factorised.py). This script
@@ -7,9 +7,11 @@ The 8D f11 is exactly |sum of 9 production amplitudes x known decay functions|^2
 1. generates production points x (N, 4) (uniform, or denser at the faces of x1 and x2 with
    ``--sampling edges:F``; x3, x4 uniform) and the one-loop production amplitudes of the 4D
    process there (cached in ``--cache``, a plain .npz read without pickle);
-2. fits the 18 real functions (one ``pwcheb`` each);
-3. scores f11 on the independent 8D test set (the same file and metric as
-   scripts/bench_table1.py: fraction of points with |pred - true| / |true| < 1% / 0.1%),
+2. fits the real functions (one ``pwcheb`` each; an f01 model takes the exact tree from the
+   process when it predicts; ``--terms f11,f01`` writes both models from one fit);
+3. scores the term on the independent test set (the same file and metric as
+   scripts/bench_table1.py: fraction of points with |pred - true| / |true| < 1% / 0.1%, for
+   f01 |pred - true| / f00),
    measures points/s, and saves a zoo artifact (card with data provenance, metrics,
    parameters) into ``--out`` for ``bench_table1.py --collect`` and ``zoo publish``.
 
@@ -67,49 +69,16 @@ def training_data(n: int, seed: int, sampling: str, cache: Path, workers: int):
     return x, amps
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=262_144, help="production points to fit on")
-    ap.add_argument("--seed", type=int, default=21)
-    ap.add_argument("--sampling", default="edges:10")
-    ap.add_argument("--helicity", default="LLL")
-    ap.add_argument("--cells", default="[8,8,1,1]")
-    ap.add_argument("--degree", default="[4,4,3,3]")
-    ap.add_argument("--grading", default="[1.15,1.3,1,1]")
-    ap.add_argument("--coef-dtype", default="float32")
-    ap.add_argument("--angle", action="store_true",
-                    help="fit in the polar angle instead of x2 (qqzz-factorised angle=True)")
-    ap.add_argument("--test", required=True, help="test set of the label's dimension (zoo generate)")
-    ap.add_argument("--out", required=True, help="artifact directory to write (new or empty)")
-    ap.add_argument("--cache", default=None, help="npz of the production amplitudes")
-    ap.add_argument("--workers", type=int, default=2)
-    args = ap.parse_args(argv)
-
+def score(args, reg, dim: int, x4: np.ndarray, y: np.ndarray, fit_s: float) -> None:
+    """Score a fitted model on the test set and save its artifact (card with provenance)."""
     from zoo.data import hash_arrays
     from zoo.metrics import measure_throughput, precision_table
     from zoo.model import Model
-    from zoo.plugins.processes.qqzz.factorised import (
-        FactorisedLoopRegressor,
-        production_targets,
-    )
     from zoo.training import read_data
     from zoo.transform import Chain
 
-    dim = 4 if args.helicity[1] in "-0+" else 8  # a 4D production helicity, or an 8D column
-    label = f"qqbar-zz-4l/{dim}d/f11/{args.helicity}"
-    cache = Path(args.cache or f"production_{args.n}_{args.seed}.npz")
-    x4, amps = training_data(args.n, args.seed, args.sampling, cache, args.workers)
-    y = production_targets(amps, x4, args.helicity[0])
-    params = {"helicity": args.helicity, "cells": json.loads(args.cells),
-              "degree": json.loads(args.degree), "grading": json.loads(args.grading),
-              "coef_dtype": args.coef_dtype, "angle": args.angle}
-    reg = FactorisedLoopRegressor(**params)
-    t0 = time.perf_counter()
-    reg.fit(x4, y)
-    fit_s = time.perf_counter() - t0
-    print(f"fitted {reg.n_parameters} coefficients in {fit_s:.0f} s", flush=True)
-
+    term = reg.term
+    label = f"qqbar-zz-4l/{dim}d/{term}/{args.helicity}"
     test = read_data(args.test, source="zarr", label=label, options={})
     card = {
         "training": {"regressor": reg.name, "params": reg.get_params(), "n_production": args.n,
@@ -127,7 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     pred = np.concatenate([model.predict(test.x[s:s + 100_000])
                            for s in range(0, len(test), 100_000)])
     print(f"predicted {len(test)} test points in {time.perf_counter() - t0:.0f} s", flush=True)
-    metrics = precision_table(test.y, pred)
+    if term == "f01":  # crosses zero: the error of f01 / f00 (as bench_table1.py)
+        metrics = precision_table(test.y, pred, scale=test.f00, scale_name="f00")
+    else:
+        metrics = precision_table(test.y, pred)
     rate = measure_throughput(model.predict, dim, n=100_000)
     model.card.update({
         "metrics": {"test": metrics}, "n_parameters": reg.n_parameters, "dtype": reg.dtype,
@@ -135,11 +107,66 @@ def main(argv: list[str] | None = None) -> int:
         "throughput_note": f"Model.predict on uniform random {dim}D points in one batch of 1e5, "
                            "on the training machine",
     })
-    out = model.save(args.out, reference_x=test.x[:1000])
+    out = model.save(args.out.replace("{term}", term), reference_x=test.x[:1000])
     disk = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     print(f"{label} qqzz-factorised <1%: {100 * metrics['frac_lt_1pct']:.3f}%  "
           f"<0.1%: {100 * metrics['frac_lt_0p1pct']:.3f}%  {reg.n_parameters} params  "
           f"{disk / 1e6:.2f} MB  {rate:.3g} points/s  -> {out}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=262_144, help="production points to fit on")
+    ap.add_argument("--seed", type=int, default=21)
+    ap.add_argument("--sampling", default="edges:10")
+    ap.add_argument("--helicity", default="LLL")
+    ap.add_argument("--terms", default="f11",
+                    help="f11, f01 or f11,f01: one fit serves both (the parts are the same; a 4D "
+                         "f01 model keeps the real part only); --out then needs {term}")
+    ap.add_argument("--cells", default="[8,8,1,1]")
+    ap.add_argument("--degree", default="[4,4,3,3]")
+    ap.add_argument("--grading", default="[1.15,1.3,1,1]")
+    ap.add_argument("--coef-dtype", default="float32")
+    ap.add_argument("--basis", default="tensor", choices=("tensor", "total"))
+    ap.add_argument("--cos-zero", action="store_true",
+                    help="fit the (0,0) amplitude divided by cos theta (qqzz-factorised cos_zero)")
+    ap.add_argument("--angle", action="store_true",
+                    help="fit in the polar angle instead of x2 (qqzz-factorised angle=True)")
+    ap.add_argument("--test", required=True, help="test set of the label's dimension (zoo generate)")
+    ap.add_argument("--out", required=True,
+                    help="artifact directory to write (new or empty); {term} is replaced by the term")
+    ap.add_argument("--cache", default=None, help="npz of the production amplitudes")
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args(argv)
+
+    from zoo.plugins.processes.qqzz.factorised import (
+        FactorisedLoopRegressor,
+        production_targets,
+    )
+
+    terms = args.terms.split(",")
+    if not set(terms) <= {"f11", "f01"} or (len(terms) > 1 and "{term}" not in args.out):
+        ap.error("--terms takes f11, f01 or f11,f01; with two terms --out must contain {term}")
+    dim = 4 if args.helicity[1] in "-0+" else 8  # a 4D production helicity, or an 8D column
+    cache = Path(args.cache or f"production_{args.n}_{args.seed}.npz")
+    x4, amps = training_data(args.n, args.seed, args.sampling, cache, args.workers)
+    y = production_targets(amps, x4, args.helicity[0])
+    params = {"helicity": args.helicity, "cells": json.loads(args.cells),
+              "degree": json.loads(args.degree), "grading": json.loads(args.grading),
+              "coef_dtype": args.coef_dtype, "angle": args.angle, "basis": args.basis,
+              "cos_zero": args.cos_zero}
+    fitted = FactorisedLoopRegressor(**params, term="f11" if "f11" in terms else "f01")
+    t0 = time.perf_counter()
+    fitted.fit(x4, y)
+    fit_s = time.perf_counter() - t0
+    print(f"fitted {fitted.n_parameters} coefficients in {fit_s:.0f} s", flush=True)
+    for term in terms:
+        reg = FactorisedLoopRegressor(**params, term=term)
+        # the same least-squares fits: a 4D f01 model is the real part of the f11 one
+        reg.parts_ = fitted.parts_[:reg._n_parts()]
+        reg.n_features_ = fitted.n_features_
+        score(args, reg, dim, x4, y, fit_s)
     return 0
 
 

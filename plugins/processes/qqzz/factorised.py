@@ -30,7 +30,10 @@ l2``, ``sigma = +-1`` the q qbar spin projection; ``cos(theta/2) = sqrt(x2)``,
 ``sin(theta/2) = sqrt(1 - x2)``): for even ``l`` with odd powers, i.e. a square root no
 polynomial in x2 resolves at the faces. Those amplitudes are fitted divided by
 ``sqrt(x2 (1 - x2))`` (then analytic in x2; measured: ``|M| / sqrt(x2)`` tends to a constant
-for (-,-), (0,0) as x2 -> 0), the odd-``l`` ones as they are. Coordinates,
+for (-,-), (0,0) as x2 -> 0), the odd-``l`` ones as they are. The (0,0) amplitudes, tree and
+loop, also vanish at ``cos theta = 0``; with ``cos_zero=True`` (0,0) is fitted divided by
+``cos theta`` as well, so its error vanishes there with the amplitude (f01/f00 of L00 is
+finite at the zero, and relative errors near it stay small). Coordinates,
 phases (the quark-line spinor phase is a constant: the tree M is real) and the
 renormalisation scale are those of :mod:`.production` (``mu = 91.1876`` GeV, finite part).
 
@@ -57,6 +60,17 @@ only that amplitude's representative is fitted and ``predict`` takes 4D points a
 so ``|M|^2`` stays relatively precise much closer to the zero than a fit of ``|M|^2``.
 Stored as one ``pwcheb`` file per part, ``part00`` .. (real parts of the fitted amplitudes
 in the order above, then imaginary parts).
+
+The interference term (``term="f01"``): ``f01 = 2 Re(conj(A_tree) A_loop)`` with the *exact*
+tree (:func:`tree_amplitudes`, the 4D process at ``loop=False``: ~3e-5 s per point) and the
+learned loop amplitudes; in 4D ``f01 = 2 M_tree Re(M_loop)``: the tree production amplitude is
+real in these phase conventions (checked to 1e-8 at every prediction), so only ``Re M_loop`` is
+fitted (one part per amplitude, twice the cells at the same disk size). f01 is scored as
+``(pred - true) / f00`` (the error of f01/f00); the fit is plain least squares of
+``c M_loop`` as for f11 (weights ``1 / (c |M_tree|)^2``, clipped to 10 or 100 times their
+median, made a small 4D L-- model worse). Where the tree is suppressed (L--, L-0 at high
+energy) the error of f01/f00 is the relative error of M_loop times ``2 |M_loop / M_tree|``
+(up to ~1e4: ``scripts/f01_conditioning.py``).
 """
 
 from __future__ import annotations
@@ -66,9 +80,9 @@ from typing import Any
 
 import numpy as np
 
-from zoo.errors import ArtifactError, ConfigError, InputError
+from zoo.errors import ArtifactError, ConfigError, InputError, NumericalError
 from zoo.plugins.processes.qqzz.kinematics import M_MIN, M_RANGE, SQRT_S_MAX
-from zoo.plugins.processes.qqzz.production import decay_functions
+from zoo.plugins.processes.qqzz.production import QQZZ4D, decay_functions
 from zoo.plugins.regressors.common import check_fitted, check_x, stored_file
 from zoo.plugins.regressors.piecewise import WEIGHTS_FILE, PiecewiseChebyshevRegressor
 from zoo.plugins.transforms.coordinates import angle_coordinate
@@ -76,6 +90,10 @@ from zoo.regressor import Regressor
 
 #: real + imaginary parts of the 3 x 3 boson-helicity amplitudes of one quark helicity
 N_PARTS = 18
+#: terms a model can predict
+TERMS = ("f11", "f01")
+#: |Im M_tree| / (size of the point's 9 tree amplitudes) above which the tree is not real
+_TREE_REAL_TOL = 1e-8
 _SIGMA = {"L": -1, "R": 1}
 _LAMBDA = {"-": -1, "0": 0, "+": 1}
 
@@ -145,21 +163,24 @@ def _even(col: int) -> bool:
     return (col // 3 - col % 3) % 2 == 0
 
 
-def angular_factor(x4: np.ndarray, col: int) -> np.ndarray:
-    """``sqrt(x2 (1 - x2))`` for even ``l1 - l2`` of column ``col``, else 1 (module docstring)."""
+def angular_factor(x4: np.ndarray, col: int, cos_zero: bool = False) -> np.ndarray:
+    """``sqrt(x2 (1 - x2))`` for even ``l1 - l2`` of column ``col``, else 1 (module docstring);
+    with ``cos_zero`` the (0, 0) column's also times ``cos theta = 2 x2 - 1``."""
     x2 = np.asarray(x4, dtype=np.float64)[:, 1]
-    return np.sqrt(x2 * (1.0 - x2)) if _even(col) else np.ones_like(x2)
+    out = np.sqrt(x2 * (1.0 - x2)) if _even(col) else np.ones_like(x2)
+    return out * (2.0 * x2 - 1.0) if cos_zero and col == _col(0, 0) else out
 
 
-def fit_scale(x4: np.ndarray, col: int) -> np.ndarray:
+def fit_scale(x4: np.ndarray, col: int, cos_zero: bool = False) -> np.ndarray:
     """The learned function of column ``col`` per unit of M_loop: ``c(x) / angular_factor``."""
-    return production_scale(x4) / angular_factor(x4, col)
+    return production_scale(x4) / angular_factor(x4, col, cos_zero)
 
 
 def production_targets(m_loop: np.ndarray, x4: np.ndarray, quark: str = "L") -> np.ndarray:
     """Fit targets (N, 18): real then imaginary parts of ``c(x) M_loop(q; l1, l2)`` from the
     production loop amplitudes ``m_loop`` (N, 18) complex of the 4D process (columns
-    :data:`.production.HELICITIES`) at points ``x4`` (N, 4), for quark helicity ``quark``."""
+    :data:`.production.HELICITIES`) at points ``x4`` (N, 4), for quark helicity ``quark``
+    (the targets of both terms: f01 takes the tree from the process when predicting)."""
     if quark not in _SIGMA:
         raise ConfigError(f"quark helicity must be 'L' or 'R', got {quark!r}")
     q = 0 if quark == "L" else 1
@@ -167,26 +188,62 @@ def production_targets(m_loop: np.ndarray, x4: np.ndarray, quark: str = "L") -> 
     return np.concatenate([m.real, m.imag], axis=1)
 
 
+def _real_tree(t: np.ndarray) -> np.ndarray:
+    # rounding of the projection, relative to the size of the point's 9 amplitudes
+    size = np.sqrt(np.sum(np.abs(t) ** 2, axis=1, keepdims=True))
+    ratio = np.abs(t.imag) / np.maximum(size, 1e-300)
+    if (ratio > _TREE_REAL_TOL).any():
+        raise NumericalError(
+            f"the tree production amplitude is not real at {int((ratio > _TREE_REAL_TOL).sum())} "
+            f"entries (|Im M| / |M| of the point up to {float(ratio.max()):.2g}): the spinor phase "
+            "convention of .production changed; qqzz-factorised f01 assumes a real tree")
+    return t.real
+
+
+def tree_amplitudes(x4: np.ndarray, quark: str = "L") -> np.ndarray:
+    """The exact tree production amplitudes M_tree (N, 9) float64 (real) of quark helicity
+    ``quark`` at production points ``x4`` (N, 4): the 4D process at ``loop=False``."""
+    q = 0 if quark == "L" else 1
+    tree, _ = QQZZ4D().amplitudes(x4, loop=False)
+    return _real_tree(tree[:, 9 * q: 9 * q + 9])
+
+
+def _decay_sum(m: np.ndarray, x8: np.ndarray, helicity: str) -> np.ndarray:
+    """``sum_{l1,l2} M(l1, l2) D_{l1,s1}(d1) D_{l2,s2}(d2)`` (N,) complex at 8D points."""
+    x8 = np.asarray(x8, dtype=np.float64)
+    d1 = decay_functions(2.0 * x8[:, 4] - 1.0, 2.0 * np.pi * x8[:, 5], _SIGMA[helicity[1]])
+    d2 = decay_functions(2.0 * x8[:, 6] - 1.0, 2.0 * np.pi * x8[:, 7], _SIGMA[helicity[2]])
+    return np.einsum("nab,na,nb->n", np.asarray(m).reshape(-1, 3, 3), d1, d2)
+
+
 def f11_from_production(m: np.ndarray, x8: np.ndarray, helicity: str) -> np.ndarray:
     """``|sum_{l1,l2} M(l1, l2) D_{l1,s1}(d1) D_{l2,s2}(d2)|^2`` (N,) at 8D points ``x8`` from
     the 9 production amplitudes ``m`` (N, 9) complex of the column's quark helicity (order
     ``(l1, l2) = (-,-), (-,0), ..., (+,+)``); ``helicity`` is the 8D column, e.g. ``"LLL"``."""
-    x8 = np.asarray(x8, dtype=np.float64)
-    d1 = decay_functions(2.0 * x8[:, 4] - 1.0, 2.0 * np.pi * x8[:, 5], _SIGMA[helicity[1]])
-    d2 = decay_functions(2.0 * x8[:, 6] - 1.0, 2.0 * np.pi * x8[:, 7], _SIGMA[helicity[2]])
-    a = np.einsum("nab,na,nb->n", np.asarray(m).reshape(-1, 3, 3), d1, d2)
+    a = _decay_sum(m, x8, helicity)
     return a.real * a.real + a.imag * a.imag
 
 
+def f01_from_production(m_tree: np.ndarray, m_loop: np.ndarray, x8: np.ndarray,
+                        helicity: str) -> np.ndarray:
+    """``2 Re(conj(A_tree) A_loop)`` (N,) at 8D points from the tree and loop production
+    amplitudes (N, 9) of the column's quark helicity (as :func:`f11_from_production`)."""
+    return 2.0 * np.real(np.conj(_decay_sum(m_tree, x8, helicity))
+                         * _decay_sum(m_loop, x8, helicity))
+
+
 class FactorisedLoopRegressor(Regressor):
-    """f11 of one 8D column from 18 learned functions of the production variables.
+    """f11 (or f01) of one 8D column from 18 learned functions of the production variables.
 
     Parameters: ``helicity`` (8D column, e.g. ``"LLL"``: quark, lepton line 1, lepton line 2);
-    ``cells``, ``degree``, ``grading``, ``ridge``, ``coef_dtype``: those of every ``pwcheb``
+    ``cells``, ``degree``, ``grading``, ``ridge``, ``coef_dtype``, ``basis``: those of every
+    ``pwcheb``
     part (on the 4 production variables); ``symmetric``: fit the 4 representative amplitudes
     only (module docstring); ``angle``: the parts see the polar angle ``1 - theta / pi``
     instead of x2 (:func:`zoo.plugins.transforms.coordinates.angle_coordinate`: forward
-    layers ~ sqrt of their width in x2).
+    layers ~ sqrt of their width in x2); ``term``: ``"f11"`` or ``"f01"`` (with the exact
+    tree, module docstring); ``cos_zero``: fit the (0, 0) amplitude divided by
+    ``cos theta`` too (it vanishes there, with its tree: module docstring).
     """
 
     name = "qqzz-factorised"
@@ -196,7 +253,8 @@ class FactorisedLoopRegressor(Regressor):
                  degree: int | list[int] = (4, 4, 3, 3),
                  grading: float | list[float] = (1.15, 1.3, 1.0, 1.0), ridge: float = 1e-12,
                  coef_dtype: str = "float32", symmetric: bool = True,
-                 angle: bool = False) -> None:
+                 angle: bool = False, term: str = "f11", basis: str = "tensor",
+                 cos_zero: bool = False) -> None:
         self.helicity = helicity
         self.cells = cells
         self.degree = degree
@@ -205,6 +263,9 @@ class FactorisedLoopRegressor(Regressor):
         self.coef_dtype = coef_dtype
         self.symmetric = symmetric
         self.angle = angle
+        self.term = term
+        self.basis = basis
+        self.cos_zero = cos_zero
 
     def _check_helicity(self) -> None:
         h = self.helicity
@@ -216,6 +277,8 @@ class FactorisedLoopRegressor(Regressor):
                               f"production helicity such as 'L--' or 'R0+', got {h!r}")
         if ok4 and not self.symmetric:
             raise ConfigError("a 4D helicity needs symmetric=True (one representative fitted)")
+        if self.term not in TERMS:
+            raise ConfigError(f"term must be one of {', '.join(TERMS)}, got {self.term!r}")
 
     def _is_4d(self) -> bool:
         return self.helicity[1] in _LAMBDA
@@ -234,7 +297,7 @@ class FactorisedLoopRegressor(Regressor):
 
         return PiecewiseChebyshevRegressor(
             cells=axes(self.cells), degree=axes(self.degree), grading=axes(self.grading),
-            ridge=self.ridge, coef_dtype=self.coef_dtype)
+            ridge=self.ridge, coef_dtype=self.coef_dtype, basis=self.basis)
 
     def _coords(self, x4: np.ndarray) -> np.ndarray:
         """The coordinates the parts are fitted in (x2 -> angle with ``angle=True``)."""
@@ -244,8 +307,14 @@ class FactorisedLoopRegressor(Regressor):
         u[:, 1] = angle_coordinate(x4[:, 1])
         return u
 
+    def _real_only(self) -> bool:
+        """A 4D f01 model needs Re M_loop only (the tree is real)."""
+        return self.term == "f01" and self._is_4d()
+
     def _n_parts(self) -> int:
-        return 2 * len(self._reps()) if self.symmetric else N_PARTS
+        if not self.symmetric:
+            return N_PARTS
+        return (1 if self._real_only() else 2) * len(self._reps())
 
     def fit(self, x, y, *, x_val=None, y_val=None, checkpoint_dir=None, resume=False,
             progress=False) -> FactorisedLoopRegressor:
@@ -262,9 +331,10 @@ class FactorisedLoopRegressor(Regressor):
                              f"parts of c M_loop, see production_targets), got {y.shape}")
         if not np.isfinite(y).all():
             raise InputError("y contains NaN or inf; regenerate those production points")
-        m = (y[:, :9] + 1j * y[:, 9:]) / production_scale(x)[:, None]
+        c = production_scale(x)[:, None]
+        m = (y[:, :9] + 1j * y[:, 9:]) / c
         if not self.symmetric:
-            t = m * np.stack([fit_scale(x, col) for col in range(9)], axis=1)
+            t = m * np.stack([fit_scale(x, col, self.cos_zero) for col in range(9)], axis=1)
             u = self._coords(x)
             self.parts_ = [self._part().fit(u, v[:, k]) for v in (t.real, t.imag)
                            for k in range(9)]
@@ -279,22 +349,24 @@ class FactorisedLoopRegressor(Regressor):
                     rep = act(col)
                     if rep in xs:
                         xs[rep].append(self._coords(gx))
-                        ys[rep].append(sign * m[:, col] * fit_scale(gx, rep))
-            fits = {r: (np.concatenate(xs[r]), np.concatenate(ys[r])) for r in reps}
-            self.parts_ = ([self._part().fit(fits[r][0], fits[r][1].real) for r in reps]
-                           + [self._part().fit(fits[r][0], fits[r][1].imag) for r in reps])
+                        ys[rep].append(sign * m[:, col] * fit_scale(gx, rep, self.cos_zero))
+            fits = [(np.concatenate(xs[r]), np.concatenate(ys[r])) for r in reps]
+            self.parts_ = [self._part().fit(u, v.real) for u, v in fits]
+            if not self._real_only():
+                self.parts_ += [self._part().fit(u, v.imag) for u, v in fits]
         self.n_features_ = 4 if self._is_4d() else 8
         return self
 
     def production_amplitudes(self, x4: np.ndarray) -> np.ndarray:
         """The learned loop amplitudes M_loop (N, 9) complex at production points (N, 4)
-        (a model of a 4D helicity knows its column's orbit only: NaN elsewhere)."""
+        (a model of a 4D helicity knows its column's orbit only: NaN elsewhere; a 4D f01
+        model knows the real part only: imaginary part NaN)."""
         check_fitted(self, "parts_")
         x4 = check_x(x4, 4)
         if not self.symmetric:
             u = self._coords(x4)
             v = np.stack([p.predict(u) for p in self.parts_], axis=1)
-            unit = np.stack([angular_factor(x4, col) for col in range(9)], axis=1)
+            unit = np.stack([angular_factor(x4, col, self.cos_zero) for col in range(9)], axis=1)
             return (v[:, :9] + 1j * v[:, 9:]) * unit / production_scale(x4)[:, None]
         reps = self._reps()
         n_rep = len(reps)
@@ -308,18 +380,29 @@ class FactorisedLoopRegressor(Regressor):
             for c in cols:
                 rep, _, sign = ORBIT[c]
                 k = reps.index(rep)
-                val = self.parts_[k].predict(u) + 1j * self.parts_[n_rep + k].predict(u)
-                out[:, c] = sign * val * angular_factor(gx, rep) / production_scale(gx)
+                f = sign * angular_factor(gx, rep, self.cos_zero) / production_scale(gx)
+                im = (np.full(len(u), np.nan) if self._real_only()
+                      else self.parts_[n_rep + k].predict(u) * f)
+                out[:, c].real = self.parts_[k].predict(u) * f
+                out[:, c].imag = im
         return out
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """f11 of the 8D column at 8D points (N, 8), or of the 4D helicity at 4D points."""
+        """f11 (or f01) of the 8D column at 8D points (N, 8), or of the 4D helicity at 4D
+        points (N, 4)."""
         check_fitted(self, "parts_")
+        q = self.helicity[0]
         if self._is_4d():
-            m = self.production_amplitudes(check_x(x, 4))[:, self._column()]
+            x = check_x(x, 4)
+            m = self.production_amplitudes(x)[:, self._column()]
+            if self.term == "f01":
+                return 2.0 * tree_amplitudes(x, q)[:, self._column()] * m.real
             return m.real * m.real + m.imag * m.imag
         x = check_x(x, 8)
-        return f11_from_production(self.production_amplitudes(x[:, :4]), x, self.helicity)
+        m = self.production_amplitudes(x[:, :4])
+        if self.term == "f01":
+            return f01_from_production(tree_amplitudes(x[:, :4], q), m, x, self.helicity)
+        return f11_from_production(m, x, self.helicity)
 
     @property
     def n_parameters(self) -> int:
