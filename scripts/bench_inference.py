@@ -306,15 +306,15 @@ def bench_pwcheb(max_batch: int = 1_000_000) -> None:
 
 
 def bench_pretrained() -> None:
-    """The shipped f11 amplitudes as a user calls them (``zoo.load(label).predict``: the
+    """The shipped f11 and f01 amplitudes as a user calls them (``zoo.load(label).predict``: the
     transform chain included, e.g. the exact f00 a normalised model multiplies by), points/s
     by batch size and one point per call."""
     import zoo
 
     labels = ["qqbar-zz-4l/2d/f11/L-+", "qqbar-zz-4l/4d/f11/L-+", "qqbar-zz-4l/4d/f11/L--",
-              "qqbar-zz-4l/8d/f11/LLL"]
+              "qqbar-zz-4l/8d/f11/LLL", "qqbar-zz-4l/4d/f01/L--", "qqbar-zz-4l/8d/f01/LLL"]
     sizes = (100, 10_000, 100_000)
-    print("\n### Shipped f11 amplitudes: zoo.load(label).predict, points/s and us per point\n")
+    print("\n### Shipped amplitudes: zoo.load(label).predict, points/s and us per point\n")
     print("| label | regressor (chain) | " + " | ".join(f"{s:g}" for s in sizes)
           + " | one point (us) |")
     print("|---|---|" + "---|" * (len(sizes) + 1))
@@ -327,7 +327,7 @@ def bench_pretrained() -> None:
                  for n in sizes]
         one = _latency_us(lambda x1=x[:1], a=amp: a.predict(x1), 300)
         chain = ", ".join(st.name for st in amp.model.chain.steps) or "none"
-        print(f"| {label} | {amp.model.regressor.name} ({chain}) | "
+        print(f"| {label}@{amp.card.get('version', '?')} | {amp.model.regressor.name} ({chain}) | "
               + " | ".join(f"{r / 1e6:.3f} M" for r in rates) + f" | {one:.0f} |")
 
 

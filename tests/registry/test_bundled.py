@@ -1,7 +1,7 @@
 """The pretrained amplitudes shipped in ``registry/bundled``.
 
-For one bundled model per dimension, load it by a *symmetry-related* (non-canonical)
-label, compare with freshly computed values of the process at new random points, and
+For one bundled model per dimension and term, load it by a *symmetry-related*
+(non-canonical) label, compare with freshly computed values of the process at new random points, and
 require the fraction within 1% to be at least the card's (measured on 10^6 test points)
 minus a statistical margin (4 binomial standard deviations plus 3/n). ``zoo verify
 --all`` (hashes and reference points) must pass on the bundle. Skipped when empty.
@@ -33,11 +33,11 @@ LABELS = _bundled_labels()
 pytestmark = pytest.mark.skipif(not LABELS, reason="registry/bundled is empty")
 
 
-def _one_per_dimension() -> list[str]:
-    by_dim: dict[int, str] = {}
-    for lab in sorted(LABELS, key=lambda s: (as_label(s).term != "f11", s)):
-        by_dim.setdefault(as_label(lab).dimension, lab)
-    return [by_dim[d] for d in sorted(by_dim)]
+def _one_per_dimension_and_term() -> list[str]:
+    by_key: dict[tuple[int, str], str] = {}
+    for lab in sorted(LABELS):
+        by_key.setdefault((as_label(lab).dimension, as_label(lab).term), lab)
+    return [by_key[k] for k in sorted(by_key)]
 
 
 def _related(label: str) -> str:
@@ -51,7 +51,7 @@ def _related(label: str) -> str:
     return lab.key
 
 
-@pytest.mark.parametrize("label", _one_per_dimension())
+@pytest.mark.parametrize("label", _one_per_dimension_and_term())
 def test_bundled_model_matches_fresh_points(label: str) -> None:
     requested = _related(label)
     lab = as_label(requested)
