@@ -162,11 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     fit_s = time.perf_counter() - t0
     print(f"fitted {fitted.n_parameters} coefficients in {fit_s:.0f} s", flush=True)
     for term in terms:
-        reg = FactorisedLoopRegressor(**params, term=term)
-        # the same least-squares fits: a 4D f01 model is the real part of the f11 one
-        reg.parts_ = fitted.parts_[:reg._n_parts()]
-        reg.n_features_ = fitted.n_features_
-        score(args, reg, dim, x4, y, fit_s)
+        score(args, fitted.for_term(term), dim, x4, y, fit_s)
     return 0
 
 

@@ -328,10 +328,11 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
         """coef_ in the full tensor layout of the kernel (zeros where the basis has no
         multi-index)."""
         n_full = int(np.prod(self.degrees_ + 1))
-        if self.index_.shape[0] == n_full:
+        at = np.ravel_multi_index(tuple(self.index_.T), tuple(self.degrees_ + 1))
+        if np.array_equal(at, np.arange(n_full)):  # already the full tensor, in its order
             return self.coef_
         full = np.zeros((self.coef_.shape[0], n_full))
-        full[:, np.ravel_multi_index(tuple(self.index_.T), tuple(self.degrees_ + 1))] = self.coef_
+        full[:, at] = self.coef_
         return full
 
     def _predict_numpy(self, x: np.ndarray) -> np.ndarray:

@@ -259,3 +259,19 @@ def test_cos_zero_keeps_l00_f01_precise_at_its_zero(procs) -> None:
         pred = reg.fit(x4, y).predict(xt)
         err[flag] = float(np.median(np.abs(pred - f["f01"][:, 4]) / f["f00"][:, 4]))
     assert err[True] < 1e-5 and err[False] > 4 * err[True], err
+
+
+def test_one_fit_serves_both_terms(procs) -> None:
+    """for_term: the f01 model taken from a fitted 4D f11 model predicts exactly what an f01
+    fit predicts (the same least squares on the same data); a 4D f01 model cannot give f11."""
+    x4, y = _f01_window_data(procs, 22)
+    kw = {"helicity": "L-0", "cells": 1, "degree": 3, "grading": 1.0}
+    f11 = FactorisedLoopRegressor(**kw).fit(x4, y)
+    f01 = FactorisedLoopRegressor(**kw, term="f01").fit(x4, y)
+    xt = 0.46 + 0.08 * np.random.default_rng(23).random((50, 4))
+    derived = f11.for_term("f01")
+    assert len(derived.parts_) == 1 and derived.term == "f01"
+    np.testing.assert_array_equal(derived.predict(xt), f01.predict(xt))
+    np.testing.assert_array_equal(f11.for_term("f11").predict(xt), f11.predict(xt))
+    with pytest.raises(ConfigError, match="real parts only"):
+        f01.for_term("f11")

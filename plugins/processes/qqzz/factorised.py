@@ -267,7 +267,7 @@ class FactorisedLoopRegressor(Regressor):
         self.basis = basis
         self.cos_zero = cos_zero
 
-    def _check_helicity(self) -> None:
+    def _check_params(self) -> None:
         h = self.helicity
         ok8 = isinstance(h, str) and len(h) == 3 and all(c in _SIGMA for c in h)
         ok4 = (isinstance(h, str) and len(h) == 3 and h[0] in _SIGMA
@@ -320,7 +320,7 @@ class FactorisedLoopRegressor(Regressor):
             progress=False) -> FactorisedLoopRegressor:
         """Fit on production points ``x`` (N, 4) and targets ``y`` (N, 18) of
         :func:`production_targets` (validation rows, if given, are fitted too)."""
-        self._check_helicity()
+        self._check_params()
         x = check_x(x, 4, name="x (production points)")
         y = np.asarray(y, dtype=np.float64)
         if x_val is not None:
@@ -356,6 +356,19 @@ class FactorisedLoopRegressor(Regressor):
                 self.parts_ += [self._part().fit(u, v.imag) for u, v in fits]
         self.n_features_ = 4 if self._is_4d() else 8
         return self
+
+    def for_term(self, term: str) -> FactorisedLoopRegressor:
+        """A fitted model of ``term`` that shares this one's parts (the least-squares fits
+        of both terms are the same; a 4D f01 model keeps the real parts only)."""
+        check_fitted(self, "parts_")
+        other = type(self)(**{**self.get_params(), "term": term})
+        other._check_params()
+        if other._n_parts() > len(self.parts_):
+            raise ConfigError(f"a 4D {self.term} model holds the real parts only; fit with "
+                              f"term={term!r} (or 'f11', which serves both)")
+        other.parts_ = self.parts_[:other._n_parts()]
+        other.n_features_ = self.n_features_
+        return other
 
     def production_amplitudes(self, x4: np.ndarray) -> np.ndarray:
         """The learned loop amplitudes M_loop (N, 9) complex at production points (N, 4)
@@ -420,7 +433,7 @@ class FactorisedLoopRegressor(Regressor):
     @classmethod
     def load(cls, directory: Path, params: dict[str, Any]) -> FactorisedLoopRegressor:
         reg = cls(**params)
-        reg._check_helicity()
+        reg._check_params()
         parts = []
         for k in range(reg._n_parts()):
             sub = Path(directory) / f"part{k:02d}"
