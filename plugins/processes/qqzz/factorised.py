@@ -61,6 +61,11 @@ so ``|M|^2`` stays relatively precise much closer to the zero than a fit of ``|M
 Stored as one ``pwcheb`` file per part, ``part00`` .. (real parts of the fitted amplitudes
 in the order above, then imaginary parts).
 
+On shell (``on_shell=True``, a 4D helicity): the 2D process, both bosons at ``MZ``, is the 4D
+one at ``x3 = x4 = XZ`` (:class:`.production.QQZZ2D`); the parts are functions of ``(x1, x2)``
+only, ``fit`` and ``predict`` take 2D points (N, 2) (:func:`on_shell_points` embeds them),
+and the symmetry maps act within the slice (exchange and CP both send x2 to 1 - x2 there).
+
 The interference term (``term="f01"``): ``f01 = 2 Re(conj(A_tree) A_loop)`` with the *exact*
 tree (:func:`tree_amplitudes`, the 4D process at ``loop=False``: ~3e-5 s per point) and the
 learned loop amplitudes; in 4D ``f01 = 2 M_tree Re(M_loop)``: the tree production amplitude is
@@ -82,7 +87,7 @@ import numpy as np
 
 from zoo.errors import ArtifactError, ConfigError, InputError, NumericalError
 from zoo.plugins.processes.qqzz.kinematics import M_MIN, M_RANGE, SQRT_S_MAX
-from zoo.plugins.processes.qqzz.production import QQZZ4D, decay_functions
+from zoo.plugins.processes.qqzz.production import QQZZ4D, XZ, decay_functions
 from zoo.plugins.regressors.common import check_fitted, check_x, stored_file
 from zoo.plugins.regressors.piecewise import WEIGHTS_FILE, PiecewiseChebyshevRegressor
 from zoo.plugins.transforms.coordinates import angle_coordinate
@@ -188,6 +193,16 @@ def production_targets(m_loop: np.ndarray, x4: np.ndarray, quark: str = "L") -> 
     return np.concatenate([m.real, m.imag], axis=1)
 
 
+def on_shell_points(x2: np.ndarray) -> np.ndarray:
+    """The 4D production points (N, 4) of 2D points ``(x1, x2)`` (N, 2): both bosons at MZ
+    (``x3 = x4 = XZ``), where the 2D process is the 4D one (:class:`.production.QQZZ2D`)."""
+    x2 = np.asarray(x2, dtype=np.float64)
+    out = np.empty((x2.shape[0], 4), dtype=np.float64)
+    out[:, :2] = x2
+    out[:, 2:] = XZ
+    return out
+
+
 def _real_tree(t: np.ndarray) -> np.ndarray:
     # rounding of the projection, relative to the size of the point's 9 amplitudes
     size = np.sqrt(np.sum(np.abs(t) ** 2, axis=1, keepdims=True))
@@ -243,7 +258,8 @@ class FactorisedLoopRegressor(Regressor):
     instead of x2 (:func:`zoo.plugins.transforms.coordinates.angle_coordinate`: forward
     layers ~ sqrt of their width in x2); ``term``: ``"f11"`` or ``"f01"`` (with the exact
     tree, module docstring); ``cos_zero``: fit the (0, 0) amplitude divided by
-    ``cos theta`` too (it vanishes there, with its tree: module docstring).
+    ``cos theta`` too (it vanishes there, with its tree: module docstring); ``on_shell``: the
+    2D process (a 4D helicity with both bosons at MZ; parts of ``(x1, x2)``, 2D points).
     """
 
     name = "qqzz-factorised"
@@ -254,7 +270,7 @@ class FactorisedLoopRegressor(Regressor):
                  grading: float | list[float] = (1.15, 1.3, 1.0, 1.0), ridge: float = 1e-12,
                  coef_dtype: str = "float32", symmetric: bool = True,
                  angle: bool = False, term: str = "f11", basis: str = "tensor",
-                 cos_zero: bool = False) -> None:
+                 cos_zero: bool = False, on_shell: bool = False) -> None:
         self.helicity = helicity
         self.cells = cells
         self.degree = degree
@@ -266,6 +282,7 @@ class FactorisedLoopRegressor(Regressor):
         self.term = term
         self.basis = basis
         self.cos_zero = cos_zero
+        self.on_shell = on_shell
 
     def _check_params(self) -> None:
         h = self.helicity
@@ -279,9 +296,23 @@ class FactorisedLoopRegressor(Regressor):
             raise ConfigError("a 4D helicity needs symmetric=True (one representative fitted)")
         if self.term not in TERMS:
             raise ConfigError(f"term must be one of {', '.join(TERMS)}, got {self.term!r}")
+        if self.on_shell and not ok4:
+            raise ConfigError(f"on_shell=True (the 2D process) needs a 4D production helicity "
+                              f"such as 'L-0', got {h!r}")
 
     def _is_4d(self) -> bool:
+        """A production helicity (4D, or 2D with ``on_shell``), not an 8D column."""
         return self.helicity[1] in _LAMBDA
+
+    def _n_inputs(self) -> int:
+        """Columns of the points the model takes: 2 on shell, 4 for a production helicity,
+        else 8."""
+        return 2 if self.on_shell else 4 if self._is_4d() else 8
+
+    def _production(self, x: np.ndarray) -> np.ndarray:
+        """The 4D production points of the model's input points (on-shell 2D points embedded,
+        8D points cut to their first 4 columns)."""
+        return on_shell_points(x) if self.on_shell else x[:, :4]
 
     def _column(self) -> int:
         """Boson-helicity column ``3 (l1 + 1) + (l2 + 1)`` of a 4D helicity."""
@@ -300,15 +331,15 @@ class FactorisedLoopRegressor(Regressor):
             ridge=self.ridge, coef_dtype=self.coef_dtype, basis=self.basis)
 
     def _coords(self, x4: np.ndarray) -> np.ndarray:
-        """The coordinates the parts are fitted in (x2 -> angle with ``angle=True``)."""
-        if not self.angle:
-            return x4
-        u = x4.copy()
-        u[:, 1] = angle_coordinate(x4[:, 1])
+        """The coordinates the parts are fitted in (x2 -> angle with ``angle=True``; on shell
+        the first two only)."""
+        u = x4[:, :2].copy() if self.on_shell else x4.copy()
+        if self.angle:
+            u[:, 1] = angle_coordinate(x4[:, 1])
         return u
 
     def _real_only(self) -> bool:
-        """A 4D f01 model needs Re M_loop only (the tree is real)."""
+        """A 4D (or 2D) f01 model needs Re M_loop only (the tree is real)."""
         return self.term == "f01" and self._is_4d()
 
     def _n_parts(self) -> int:
@@ -318,14 +349,17 @@ class FactorisedLoopRegressor(Regressor):
 
     def fit(self, x, y, *, x_val=None, y_val=None, checkpoint_dir=None, resume=False,
             progress=False) -> FactorisedLoopRegressor:
-        """Fit on production points ``x`` (N, 4) and targets ``y`` (N, 18) of
-        :func:`production_targets` (validation rows, if given, are fitted too)."""
+        """Fit on production points ``x`` (N, 4), or 2D points (N, 2) with ``on_shell``, and
+        targets ``y`` (N, 18) of :func:`production_targets` (validation rows, if given, are
+        fitted too)."""
         self._check_params()
-        x = check_x(x, 4, name="x (production points)")
+        n_in = 2 if self.on_shell else 4
+        x = check_x(x, n_in, name="x (production points)")
         y = np.asarray(y, dtype=np.float64)
         if x_val is not None:
-            x = np.concatenate([x, check_x(x_val, 4, name="x_val")])
+            x = np.concatenate([x, check_x(x_val, n_in, name="x_val")])
             y = np.concatenate([y, np.asarray(y_val, dtype=np.float64)])
+        x = self._production(x)
         if y.shape != (x.shape[0], N_PARTS):
             raise InputError(f"y must have shape ({x.shape[0]}, {N_PARTS}) (real and imaginary "
                              f"parts of c M_loop, see production_targets), got {y.shape}")
@@ -354,7 +388,7 @@ class FactorisedLoopRegressor(Regressor):
             self.parts_ = [self._part().fit(u, v.real) for u, v in fits]
             if not self._real_only():
                 self.parts_ += [self._part().fit(u, v.imag) for u, v in fits]
-        self.n_features_ = 4 if self._is_4d() else 8
+        self.n_features_ = self._n_inputs()
         return self
 
     def for_term(self, term: str) -> FactorisedLoopRegressor:
@@ -371,45 +405,47 @@ class FactorisedLoopRegressor(Regressor):
         return other
 
     def production_amplitudes(self, x4: np.ndarray) -> np.ndarray:
-        """The learned loop amplitudes M_loop (N, 9) complex at production points (N, 4)
-        (a model of a 4D helicity knows its column's orbit only: NaN elsewhere; a 4D f01
-        model knows the real part only: imaginary part NaN)."""
+        """The learned loop amplitudes M_loop (N, 9) complex at production points (N, 4), or
+        2D points (N, 2) with ``on_shell`` (a model of a 4D helicity knows its column's orbit
+        only: NaN elsewhere; a 4D f01 model knows the real part only: imaginary part NaN)."""
         check_fitted(self, "parts_")
-        x4 = check_x(x4, 4)
+        x4 = self._production(check_x(x4, 2 if self.on_shell else 4))
         if not self.symmetric:
             u = self._coords(x4)
             v = np.stack([p.predict(u) for p in self.parts_], axis=1)
             unit = np.stack([angular_factor(x4, col, self.cos_zero) for col in range(9)], axis=1)
             return (v[:, :9] + 1j * v[:, 9:]) * unit / production_scale(x4)[:, None]
-        reps = self._reps()
-        n_rep = len(reps)
         out = np.full((x4.shape[0], 9), np.nan, dtype=np.complex128)
-        for g in MAPS:
-            cols = [c for c, (r, gc, _) in ORBIT.items() if gc == g and r in reps]
-            if not cols:
-                continue
-            gx = MAPS[g](x4)
-            u = self._coords(gx)
-            for c in cols:
-                rep, _, sign = ORBIT[c]
-                k = reps.index(rep)
-                f = sign * angular_factor(gx, rep, self.cos_zero) / production_scale(gx)
-                im = (np.full(len(u), np.nan) if self._real_only()
-                      else self.parts_[n_rep + k].predict(u) * f)
-                out[:, c].real = self.parts_[k].predict(u) * f
-                out[:, c].imag = im
+        for c, (rep, _, _) in ORBIT.items():
+            if rep in self._reps():
+                out[:, c] = self._amplitude(x4, c)
+        return out
+
+    def _amplitude(self, x4: np.ndarray, col: int) -> np.ndarray:
+        """The learned M_loop (N,) complex of column ``col`` (in the fitted orbit) at production
+        points (N, 4): ``sign * M_rep(g x)`` (imaginary part NaN for a 4D f01 model)."""
+        rep, g, sign = ORBIT[col]
+        k = self._reps().index(rep)
+        gx = MAPS[g](x4)
+        u = self._coords(gx)
+        f = sign * angular_factor(gx, rep, self.cos_zero) / production_scale(gx)
+        out = np.empty(len(u), dtype=np.complex128)
+        out.real = self.parts_[k].predict(u) * f
+        out.imag = (np.nan if self._real_only()
+                    else self.parts_[len(self._reps()) + k].predict(u) * f)
         return out
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """f11 (or f01) of the 8D column at 8D points (N, 8), or of the 4D helicity at 4D
-        points (N, 4)."""
+        """f11 (or f01) of the 8D column at 8D points (N, 8), of the 4D helicity at 4D
+        points (N, 4), or on shell at 2D points (N, 2)."""
         check_fitted(self, "parts_")
         q = self.helicity[0]
         if self._is_4d():
-            x = check_x(x, 4)
-            m = self.production_amplitudes(x)[:, self._column()]
+            x4 = self._production(check_x(x, self._n_inputs()))
+            m = self._amplitude(x4, self._column())
             if self.term == "f01":
-                return 2.0 * tree_amplitudes(x, q)[:, self._column()] * m.real
+                tree = tree_amplitudes(x4, q)[:, self._column()]
+                return 2.0 * tree * m.real
             return m.real * m.real + m.imag * m.imag
         x = check_x(x, 8)
         m = self.production_amplitudes(x[:, :4])
@@ -439,14 +475,17 @@ class FactorisedLoopRegressor(Regressor):
             sub = Path(directory) / f"part{k:02d}"
             stored_file(sub, WEIGHTS_FILE)
             part = PiecewiseChebyshevRegressor.load(sub, reg._part().get_params())
-            if part.n_features_ != 4:
-                raise ArtifactError(f"{sub}: a part of {cls.name} must take the 4 production "
-                                    f"variables, this one takes {part.n_features_}")
+            n_in = 2 if reg.on_shell else 4
+            if part.n_features_ != n_in:
+                raise ArtifactError(f"{sub}: a part of this {cls.name} model must take {n_in} "
+                                    f"production variables, this one takes {part.n_features_}; "
+                                    "the card's parameters do not match the files: re-fetch or "
+                                    "re-publish the artifact")
             parts.append(part)
         if (Path(directory) / f"part{len(parts):02d}").exists():
             raise ArtifactError(f"{directory} holds more parts than the {len(parts)} of "
                                 f"symmetric={reg.symmetric}: the card's parameters do not match "
                                 "the files; re-fetch or re-publish the artifact")
         reg.parts_ = parts
-        reg.n_features_ = 4 if reg._is_4d() else 8
+        reg.n_features_ = reg._n_inputs()
         return reg
