@@ -312,7 +312,8 @@ def bench_pretrained() -> None:
     import zoo
 
     labels = ["qqbar-zz-4l/2d/f11/L-+", "qqbar-zz-4l/4d/f11/L-+", "qqbar-zz-4l/4d/f11/L--",
-              "qqbar-zz-4l/8d/f11/LLL", "qqbar-zz-4l/4d/f01/L--", "qqbar-zz-4l/8d/f01/LLL"]
+              "qqbar-zz-4l/8d/f11/LLL", "qqbar-zz-4l/2d/f01/L-0", "qqbar-zz-4l/4d/f01/L--",
+              "qqbar-zz-4l/8d/f01/LLL"]
     sizes = (100, 10_000, 100_000)
     print("\n### Shipped amplitudes: zoo.load(label).predict, points/s and us per point\n")
     print("| label | regressor (chain) | " + " | ".join(f"{s:g}" for s in sizes)

@@ -1,6 +1,6 @@
 """The pretrained amplitudes shipped in ``registry/bundled``.
 
-For one bundled model per dimension and term, load it by a *symmetry-related*
+For one bundled model per dimension, term and regressor, load it by a *symmetry-related*
 (non-canonical) label, compare with freshly computed values of the process at new random points, and
 require the fraction within 1% to be at least the card's (measured on 10^6 test points)
 minus a statistical margin (4 binomial standard deviations plus 3/n). ``zoo verify
@@ -25,18 +25,19 @@ from zoo.registry.registry import Registry
 N_FRESH = {2: 400, 4: 400, 8: 2000}
 
 
-def _bundled_labels() -> list[str]:
-    return [e["label"] for e in Registry.bundled().list()]
-
-
-LABELS = _bundled_labels()
+ENTRIES = Registry.bundled().list()
+LABELS = [e["label"] for e in ENTRIES]
 pytestmark = pytest.mark.skipif(not LABELS, reason="registry/bundled is empty")
 
 
-def _one_per_dimension_and_term() -> list[str]:
-    by_key: dict[tuple[int, str], str] = {}
-    for lab in sorted(LABELS):
-        by_key.setdefault((as_label(lab).dimension, as_label(lab).term), lab)
+def _one_per_dimension_term_and_regressor() -> list[str]:
+    """The first label (sorted) of every (dimension, term, regressor) that `zoo list` shows
+    (e.g. 2D f01: pwcheb and the on-shell qqzz-factorised)."""
+    by_key: dict[tuple[int, str, str], str] = {}
+    for e in sorted(ENTRIES, key=lambda e: e["label"]):
+        lab = as_label(e["label"])
+        by_key.setdefault((lab.dimension, lab.term, e["card"]["training"]["regressor"]),
+                          e["label"])
     return [by_key[k] for k in sorted(by_key)]
 
 
@@ -51,7 +52,7 @@ def _related(label: str) -> str:
     return lab.key
 
 
-@pytest.mark.parametrize("label", _one_per_dimension_and_term())
+@pytest.mark.parametrize("label", _one_per_dimension_term_and_regressor())
 def test_bundled_model_matches_fresh_points(label: str) -> None:
     requested = _related(label)
     lab = as_label(requested)
