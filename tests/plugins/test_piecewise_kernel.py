@@ -96,16 +96,16 @@ def test_cell_location_matches_searchsorted() -> None:
     np.testing.assert_array_equal(reg.predict(x), flat.astype(np.float64))
 
 
-def test_single_point_serial_and_parallel_are_bitwise_equal() -> None:
-    cells, degrees, nan_cells = MODELS["4d"]
-    reg = random_model(cells, degrees, seed=7, nan_cells=nan_cells)
+def _check_paths_bitwise_equal(reg, parallel, layout: tuple) -> None:
+    """Serial, 2-thread, small-block parallel (``parallel(x, edges, offsets, degrees, coef,
+    *layout, out, block)``), regressor and single-point predictions are bitwise equal."""
     kernel = reg._kernel()
     x = probe_points(reg, pk.PARALLEL_MIN // 3 + 123, seed=3)  # > PARALLEL_MIN points
     assert len(x) > pk.PARALLEL_MIN
     serial = kernel.predict(x, n_threads=1)
     np.testing.assert_array_equal(kernel.predict(x, n_threads=2), serial)
     blocks = np.empty(len(x))  # small blocks, a ragged last one
-    pk.predict_parallel(x, kernel.edges, kernel.offsets, kernel.degrees, kernel.coef, blocks, 37)
+    parallel(x, kernel.edges, kernel.offsets, kernel.degrees, kernel.coef, *layout, blocks, 37)
     np.testing.assert_array_equal(blocks, serial)
     np.testing.assert_array_equal(reg.predict(x), serial)
     ones = np.array([kernel.one(p) for p in x[:300]])
@@ -114,6 +114,12 @@ def test_single_point_serial_and_parallel_are_bitwise_equal() -> None:
         kernel.one(x[0, :3].copy())
     with pytest.raises(ValueError, match="shape"):
         kernel.predict(x[:, :3])
+
+
+def test_single_point_serial_and_parallel_are_bitwise_equal() -> None:
+    cells, degrees, nan_cells = MODELS["4d"]
+    reg = random_model(cells, degrees, seed=7, nan_cells=nan_cells)
+    _check_paths_bitwise_equal(reg, pk.predict_parallel, ())
 
 
 def test_float32_stored_coefficients(tmp_path) -> None:
@@ -212,21 +218,7 @@ def test_sparse_single_point_serial_and_parallel_are_bitwise_equal() -> None:
     reg = random_model(cells, degrees, seed=7, nan_cells=nan_cells, basis="total")
     kernel = reg._kernel()
     assert isinstance(kernel, pk.SparsePiecewiseKernel)
-    x = probe_points(reg, pk.PARALLEL_MIN // 3 + 123, seed=3)  # > PARALLEL_MIN points
-    assert len(x) > pk.PARALLEL_MIN
-    serial = kernel.predict(x, n_threads=1)
-    np.testing.assert_array_equal(kernel.predict(x, n_threads=2), serial)
-    blocks = np.empty(len(x))  # small blocks, a ragged last one
-    pk.predict_sparse_parallel(x, kernel.edges, kernel.offsets, kernel.degrees, kernel.coef,
-                               kernel.seglen, kernel.gather, blocks, 37)
-    np.testing.assert_array_equal(blocks, serial)
-    np.testing.assert_array_equal(reg.predict(x), serial)
-    ones = np.array([kernel.one(p) for p in x[:300]])
-    np.testing.assert_array_equal(ones, serial[:300])
-    with pytest.raises(ValueError, match="length"):
-        kernel.one(x[0, :3].copy())
-    with pytest.raises(ValueError, match="shape"):
-        kernel.predict(x[:, :3])
+    _check_paths_bitwise_equal(reg, pk.predict_sparse_parallel, (kernel.seglen, kernel.gather))
 
 
 def test_nested_layout_by_hand() -> None:
