@@ -128,16 +128,17 @@ def score(args, reg, dim: int, x: np.ndarray, y: np.ndarray, fit_s: float) -> No
 
     term = reg.term
     label = f"qqbar-zz-4l/{dim}d/{term}/{args.helicity}"
+    source = 4 if dim == 8 else dim  # the process whose amplitudes were fitted
     test = read_data(args.test, source="zarr", label=label, options={})
     card = {
         "training": {"regressor": reg.name, "params": reg.get_params(), "n_production": args.n,
                      "seed": args.seed, "sampling": args.sampling,
                      "training_data": f"one-loop production amplitudes of qqbar-zz-4l/"
-                                      f"{4 if dim == 8 else dim}d "
+                                      f"{source}d "
                                       "(plugins/processes/qqzz/factorised.py)",
                      "script": "scripts/fit_factorised_8d.py", "training_time_s": round(fit_s, 3)},
         "data": {"provenance": hash_arrays(x, y), "test_provenance": test.provenance,
-                 "source": f"generator ({4 if dim == 8 else dim}D production amplitudes)", "n_train": int(args.n),
+                 "source": f"generator ({source}D production amplitudes)", "n_train": int(args.n),
                  "n_validation": 0, "n_test": len(test),
                  "meta": {"generator": {"sampling": args.sampling}}},
     }
@@ -212,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
               "coef_dtype": args.coef_dtype, "angle": args.angle, "basis": args.basis,
               "cos_zero": args.cos_zero, "on_shell": args.on_shell}
     x, amps = training_data(args.n, args.seed, args.sampling, cache, args.workers, params,
-                            2 if dim == 2 else 4)
+                            min(dim, 4))
     y = production_targets(amps, on_shell_points(x) if dim == 2 else x, args.helicity[0])
     fitted = FactorisedLoopRegressor(**params, term="f11" if "f11" in terms else "f01")
     t0 = time.perf_counter()

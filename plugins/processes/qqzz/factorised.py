@@ -193,12 +193,12 @@ def production_targets(m_loop: np.ndarray, x4: np.ndarray, quark: str = "L") -> 
     return np.concatenate([m.real, m.imag], axis=1)
 
 
-def on_shell_points(x2: np.ndarray) -> np.ndarray:
+def on_shell_points(x: np.ndarray) -> np.ndarray:
     """The 4D production points (N, 4) of 2D points ``(x1, x2)`` (N, 2): both bosons at MZ
     (``x3 = x4 = XZ``), where the 2D process is the 4D one (:class:`.production.QQZZ2D`)."""
-    x2 = np.asarray(x2, dtype=np.float64)
-    out = np.empty((x2.shape[0], 4), dtype=np.float64)
-    out[:, :2] = x2
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty((x.shape[0], 4), dtype=np.float64)
+    out[:, :2] = x
     out[:, 2:] = XZ
     return out
 
@@ -304,10 +304,15 @@ class FactorisedLoopRegressor(Regressor):
         """A production helicity (4D, or 2D with ``on_shell``), not an 8D column."""
         return self.helicity[1] in _LAMBDA
 
+    def _n_production(self) -> int:
+        """Columns of the production points ``fit`` takes and the parts see: 2 on shell,
+        else 4."""
+        return 2 if self.on_shell else 4
+
     def _n_inputs(self) -> int:
-        """Columns of the points the model takes: 2 on shell, 4 for a production helicity,
-        else 8."""
-        return 2 if self.on_shell else 4 if self._is_4d() else 8
+        """Columns of the points ``predict`` takes: those of the production points for a
+        production helicity, else 8."""
+        return self._n_production() if self._is_4d() else 8
 
     def _production(self, x: np.ndarray) -> np.ndarray:
         """The 4D production points of the model's input points (on-shell 2D points embedded,
@@ -353,11 +358,10 @@ class FactorisedLoopRegressor(Regressor):
         targets ``y`` (N, 18) of :func:`production_targets` (validation rows, if given, are
         fitted too)."""
         self._check_params()
-        n_in = 2 if self.on_shell else 4
-        x = check_x(x, n_in, name="x (production points)")
+        x = check_x(x, self._n_production(), name="x (production points)")
         y = np.asarray(y, dtype=np.float64)
         if x_val is not None:
-            x = np.concatenate([x, check_x(x_val, n_in, name="x_val")])
+            x = np.concatenate([x, check_x(x_val, self._n_production(), name="x_val")])
             y = np.concatenate([y, np.asarray(y_val, dtype=np.float64)])
         x = self._production(x)
         if y.shape != (x.shape[0], N_PARTS):
@@ -409,7 +413,7 @@ class FactorisedLoopRegressor(Regressor):
         2D points (N, 2) with ``on_shell`` (a model of a 4D helicity knows its column's orbit
         only: NaN elsewhere; a 4D f01 model knows the real part only: imaginary part NaN)."""
         check_fitted(self, "parts_")
-        x4 = self._production(check_x(x4, 2 if self.on_shell else 4))
+        x4 = self._production(check_x(x4, self._n_production()))
         if not self.symmetric:
             u = self._coords(x4)
             v = np.stack([p.predict(u) for p in self.parts_], axis=1)
@@ -475,9 +479,9 @@ class FactorisedLoopRegressor(Regressor):
             sub = Path(directory) / f"part{k:02d}"
             stored_file(sub, WEIGHTS_FILE)
             part = PiecewiseChebyshevRegressor.load(sub, reg._part().get_params())
-            n_in = 2 if reg.on_shell else 4
-            if part.n_features_ != n_in:
-                raise ArtifactError(f"{sub}: a part of this {cls.name} model must take {n_in} "
+            if part.n_features_ != reg._n_production():
+                raise ArtifactError(f"{sub}: a part of this {cls.name} model must take "
+                                    f"{reg._n_production()} "
                                     f"production variables, this one takes {part.n_features_}; "
                                     "the card's parameters do not match the files: re-fetch or "
                                     "re-publish the artifact")
