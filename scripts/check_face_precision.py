@@ -6,23 +6,58 @@ quark-antiquark exchange maps helicity ``L h1 h2`` at ``x2`` onto ``R h1 h2`` at
 projection). Prints, per distance ``x2`` from the face, the largest relative difference of
 f11 over 256 random ``x1`` (and the other coordinates) for each canonical helicity.
 
+``--beam``: the 2D loop amplitude of L-0 near the backward face, where tree and loop both
+vanish like x2 and their ratio Re M_loop / M_tree stays within 4-25 for x2 in [1e-7, 1e-3)
+(farther out it falls below 2 where the tree grows). Per decade of x2 below 1e-3, the
+fraction of ``--n`` random points whose ratio leaves [2, 30] (a generator failure), and the
+generator's seconds per point (its higher-precision rescue takes over close to the beam). Why scripts/fit_factorised_8d.py keeps its training points
+at x2 >= 1e-6 (X2_FLOOR).
+
     python scripts/check_face_precision.py [--dim 2]
+    python scripts/check_face_precision.py --beam [--n 64]
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 
 import numpy as np
 
 from zoo import plugin_manager
 
 
+def beam(n: int) -> None:
+    """Re M_loop / M_tree of 2D L-0 per decade of x2 near the backward face (module doc)."""
+    from zoo.plugins.processes.qqzz.factorised import on_shell_points, tree_amplitudes
+
+    proc = plugin_manager.get("processes", "qqbar-zz-4l/2d")
+    col = proc.helicities.index("L-0")
+    proc.amplitudes(np.full((4, 2), 0.5))  # warm-up
+    rng = np.random.default_rng(1)
+    print("| x2 in | points | ratio outside [2, 30] | median ratio | s per point |")
+    print("|---|---|---|---|---|")
+    for lo in range(-12, -3):
+        x = rng.random((n, 2))
+        x[:, 1] = 10.0 ** (lo + x[:, 1])  # log-uniform in the decade
+        t0 = time.perf_counter()
+        _, loop = proc.amplitudes(x, loop=True)
+        dt = (time.perf_counter() - t0) / n
+        ratio = loop[:, col].real / tree_amplitudes(on_shell_points(x))[:, col]
+        bad = np.mean((ratio < 2.0) | (ratio > 30.0))
+        print(f"| [1e{lo}, 1e{lo + 1}) | {n} | {bad:.0%} | {np.median(ratio):.3g} | {dt:.2g} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dim", type=int, default=2, choices=(2, 4))
     ap.add_argument("--n", type=int, default=256)
+    ap.add_argument("--beam", action="store_true",
+                    help="the L-0 loop/tree ratio and generator cost per decade of x2")
     args = ap.parse_args()
+    if args.beam:
+        beam(args.n)
+        return
     proc = plugin_manager.get("processes", f"qqbar-zz-4l/{args.dim}d")
     hels = ["L--", "L-0", "L-+", "L00"]
     print(f"| x2 | {' | '.join(hels)} |")

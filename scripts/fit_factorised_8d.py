@@ -51,9 +51,10 @@ def _stratified(rng: np.random.Generator, n: int, edges: np.ndarray) -> np.ndarr
 
 
 #: training points keep x2 >= this: closer to the beam the generator's amplitudes lose their
-#: precision (measured on L-0: Re M_loop / M_tree, ~4-25 everywhere, is off by 10% to 10^9 at
-#: 12% of the points with x2 in [1e-8, 1e-7) and at nearly all below, exact from 1e-7 up);
-#: the fit's end cell reaches the face by its polynomial
+#: precision (`scripts/check_face_precision.py --beam`: Re M_loop / M_tree of L-0, 4-25 near
+#: the face, leaves [2, 30] at 16% of the points with x2 in [1e-8, 1e-7), 95% in
+#: [1e-9, 1e-8), all below; none from 1e-7 up); the fit's end cell reaches the face by its
+#: polynomial
 X2_FLOOR = 1e-6
 
 
