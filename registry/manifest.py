@@ -10,11 +10,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import ArtifactError, ArtifactNotFoundError, IntegrityError
+from zoo.errors import (
+    ArtifactError,
+    ArtifactNotFoundError,
+    IncompleteArtifactError,
+    IntegrityError,
+)
+from zoo.registry.safe_io import open_regular, read_regular
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -26,10 +33,13 @@ Manifest = dict[str, Any]
 
 
 def sha256_file(path: str | os.PathLike[str]) -> tuple[int, str]:
-    """Stream ``path`` in 1 MiB chunks; return ``(size, sha256 hex)``."""
+    """Stream ``path`` in 1 MiB chunks; return ``(size, sha256 hex)``.
+
+    Only a regular file is read (a FIFO, device or symlink raises :class:`ArtifactError`).
+    """
     digest = hashlib.sha256()
     size = 0
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         while chunk := fh.read(CHUNK):
             digest.update(chunk)
             size += len(chunk)
@@ -131,7 +141,7 @@ def read_manifest(root: str | os.PathLike[str], where: str | None = None) -> Man
     where = where or str(root)
     path = Path(root, MANIFEST_NAME)
     try:
-        data = path.read_bytes()
+        data = read_regular(path)
     except FileNotFoundError as exc:
         raise ArtifactError(
             f"{where} has no {MANIFEST_NAME}: it is not a published artifact or it is "
@@ -164,7 +174,7 @@ def parse_card(data: bytes | None, where: str) -> dict[str, Any]:
 
 def _read_or_none(path: Path) -> bytes | None:
     try:
-        return path.read_bytes()
+        return read_regular(path)
     except FileNotFoundError:
         return None
 
@@ -183,8 +193,9 @@ def verify_dir(
 ) -> Manifest:
     """Check every file of ``root`` against its manifest; return the manifest.
 
-    Missing file -> :class:`ArtifactNotFoundError`; size or sha256 mismatch or a file not
-    listed in the manifest -> :class:`IntegrityError`; a missing or unparseable
+    Missing file -> :class:`IncompleteArtifactError` (an :class:`IntegrityError`); size or
+    sha256 mismatch, a file not listed in the manifest, or a listed path that is not a
+    regular file -> :class:`IntegrityError`; a missing or unparseable
     ``manifest.json`` or ``card.json`` -> :class:`ArtifactError`. ``label`` (``key@v``)
     is used in the messages.
     """
@@ -198,19 +209,26 @@ def verify_dir(
     listed: dict[str, FileEntry] = manifest["files"]
     for rel, entry in listed.items():
         path = base / rel
-        if not path.is_file():
-            raise ArtifactNotFoundError(
+        try:
+            st = path.lstat()
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise IncompleteArtifactError(
                 f"file {rel} of {where} is missing (listed in its manifest); the artifact "
                 f"is incomplete: {_fix(label)}"
+            ) from exc
+        if not stat.S_ISREG(st.st_mode):
+            raise IntegrityError(
+                f"file {rel} of {where} is not a regular file (a link, FIFO, device or "
+                f"directory took its place); {_fix(label)}"
             )
-        size = path.stat().st_size
+        size = st.st_size
         if size != entry["size"]:
             raise IntegrityError(
                 f"file {rel} of {where} has {size} bytes but the manifest says "
                 f"{entry['size']}: the artifact is truncated, corrupted or was modified; "
                 f"{_fix(label)}"
             )
-        _, digest = sha256_file(path)
+        _, digest = sha256_file(path)  # regular files only: never a FIFO, device or link
         if digest != entry["sha256"]:
             raise IntegrityError(
                 f"file {rel} of {where} has sha256 {digest[:12]}.. but the manifest says "

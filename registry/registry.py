@@ -36,7 +36,10 @@ from zoo.errors import (
     ArtifactError,
     ArtifactNotFoundError,
     ConfigError,
+    IncompleteArtifactError,
+    IntegrityError,
     LabelSyntaxError,
+    LimitExceededError,
     RemoteError,
     UnknownLabelError,
     UnknownVersionError,
@@ -60,6 +63,7 @@ from zoo.registry.manifest import (
     verify_dir,
 )
 from zoo.registry.paths import cache_dir, default_home, url_digest
+from zoo.registry.safe_io import max_artifact_bytes
 from zoo.registry.stores import Store, open_store
 from zoo.registry.stores.base import check_key, tmp_name
 
@@ -74,6 +78,8 @@ BUILTIN_ALIASES = ("latest", "best")
 #: temporary siblings older than this are removed by a publish on stores whose lock only
 #: covers this machine (object stores); under a global lock every temp sibling is stale
 STALE_TMP_S = 3600.0
+#: scratch space of imports, under the registry root or ZOO_HOME (hidden from listings)
+SCRATCH = ".zoo-tmp"
 #: a registry that cannot be listed (HTTP) re-reads its index.json at most this often
 REMOTE_INDEX_TTL_S = 5.0
 
@@ -363,7 +369,7 @@ class Registry:
         return UnknownVersionError(
             f"{key} has no version or alias {selector!r} in the registry at {self.url}; "
             f"available versions: {', '.join(map(str, versions))}; aliases: {', '.join(names)}. "
-            f"Run `zoo list {key} --all` to see them."
+            f"Run `zoo list {key} --all-versions` to see them."
         )
 
     # -- public API: reading -------------------------------------------------------------
@@ -498,6 +504,13 @@ class Registry:
             except ArtifactError:
                 shutil.rmtree(target, ignore_errors=True)  # a bad cache copy: fetch again
         manifest = self._read_manifest(key, version)
+        total = sum(int(e["size"]) for e in manifest["files"].values())
+        if total > max_artifact_bytes():
+            raise LimitExceededError(
+                f"{lab} at {self.url} lists {total} bytes of files, more than the "
+                f"{max_artifact_bytes()} allowed by ZOO_MAX_ARTIFACT_BYTES; raise that limit "
+                "if you trust this registry"
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
         for stale in target.parent.glob(".tmp-*"):  # downloads killed long ago
             with contextlib.suppress(OSError):
@@ -507,13 +520,20 @@ class Registry:
         tmp.mkdir()
         try:
             vdir = self._version_dir(key, version)
-            for rel in manifest["files"]:
-                try:
-                    self._store.download(f"{vdir}/{check_key(rel)}", tmp / rel)
+            for rel, entry in manifest["files"].items():
+                try:  # streamed, and never more bytes than the manifest lists
+                    self._store.download(f"{vdir}/{check_key(rel)}", tmp / rel,
+                                         max_bytes=int(entry["size"]))
                 except FileNotFoundError as exc:
-                    raise ArtifactNotFoundError(
+                    raise IncompleteArtifactError(
                         f"file {rel} of {lab} is listed in its manifest but missing at "
                         f"{self.url}; the remote artifact is incomplete"
+                    ) from exc
+                except LimitExceededError as exc:
+                    raise IntegrityError(
+                        f"file {rel} of {lab} at {self.url} is larger than the "
+                        f"{entry['size']} bytes its manifest lists; stopped the download there. "
+                        "The remote artifact is corrupted or hostile"
                     ) from exc
             (tmp / MANIFEST_NAME).write_bytes(dumps(manifest))
             verify_dir(tmp, manifest, label=str(lab))
@@ -702,10 +722,29 @@ class Registry:
                       ) -> Label:
         """Safely extract a bundle, verify its manifest and publish it as a new version."""
         self._store._check_writable("import a bundle")
-        with tempfile.TemporaryDirectory(prefix="zoo-import-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="import-", dir=self._scratch()) as tmp:
             _bundle.extract_bundle(path, tmp)
             verify_dir(tmp, label=f"bundle {Path(path).name}")
+            text = label if label is not None else read_card(tmp).get("label")
+            if not isinstance(text, str):
+                raise ArtifactError(
+                    f"bundle {Path(path).name}: its card has no 'label'; pass the label explicitly"
+                )
+            _check_canonical(as_label(text), f"bundle {Path(path).name}")
             return self._publish(tmp, label)
+
+    def _scratch(self) -> Path:
+        """A private scratch directory under the registry root (a local store) or under
+        ``ZOO_HOME``: never the system temporary directory. Leftovers of killed imports
+        older than :data:`STALE_TMP_S` are removed."""
+        root = self._store.local_path("")
+        base = (root if root is not None else default_home()) / SCRATCH
+        base.mkdir(parents=True, exist_ok=True)
+        for stale in base.iterdir():
+            with contextlib.suppress(OSError):
+                if time.time() - stale.lstat().st_mtime > STALE_TMP_S:
+                    shutil.rmtree(stale, ignore_errors=True)
+        return base
 
     def fetch(self, label: str | Label, source: Registry) -> Label:
         """Copy ``label`` (resolved in ``source``) into this registry as a new version.
@@ -721,6 +760,20 @@ class Registry:
         origin = {"url": source.url, "version": src_lab.selector}
         return self._publish(src_dir, src_lab.key, extra={"fetched_from": origin},
                              dedupe=manifest)
+
+
+def _check_canonical(lab: Label, what: str) -> None:
+    """Refuse a label that the process's symmetries map onto another one: the registry
+    stores only canonical functions (and verifies exactly the version it names)."""
+    from zoo import resolver
+
+    res = resolver.resolve(lab)
+    if not res.is_canonical:
+        raise UnknownLabelError(
+            f"{what} holds {lab.key}, which is related by symmetry ({res.element.name}) to "
+            f"{res.canonical.key}; the registry stores only canonical labels, so it was not "
+            f"imported. Export and import {res.canonical.key} instead"
+        )
 
 
 def _serialise_entry(entry: Mapping[str, Any]) -> dict[str, Any]:

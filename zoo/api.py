@@ -42,7 +42,7 @@ def _registry(registry: Any):
     return Registry(registry)
 
 
-def _search_order(registry: Any) -> list:
+def search_order(registry: Any = None) -> list:
     """An explicit registry, or the local one then the bundled one."""
     if registry is not None:
         return [_registry(registry)]
@@ -100,7 +100,7 @@ def locate(label: str | Label, *, registry: Any = None) -> tuple[Any, Label, res
     res = resolver.resolve(lab)
     canonical = res.canonical.with_selector(lab.selector)
     errors: list[Exception] = []
-    for reg in _search_order(registry):
+    for reg in search_order(registry):
         try:
             return reg, reg.resolve(canonical), res
         except UnknownLabelError as exc:
@@ -133,6 +133,32 @@ def load(label: str | Label, *, registry: Any = None, verify: bool = True,
     return amp
 
 
+def verify(label: str | Label, *, registry: Any = None) -> Label:
+    """Check hashes and re-predict the reference points of exactly the version ``label``
+    names; return it (``key@version``).
+
+    A label stored verbatim (in ``registry``, else the local then the bundled registry) is
+    checked as stored, even when it is not canonical (an artifact imported before imports
+    refused such labels); any other label is checked through the canonical version that
+    answers it, as :func:`load` would use it.
+    """
+    lab = as_label(label)
+    for reg in search_order(registry):
+        try:
+            stored = reg.resolve(lab)
+        except UnknownLabelError:
+            continue
+        return verify_in(reg, stored)
+    return load(lab, registry=registry, verify=True).canonical
+
+
+def verify_in(reg: Any, stored: Label) -> Label:
+    """Verify the stored version ``stored`` (``key@version``) of the registry ``reg``."""
+    path = reg.open(stored, verify=True)
+    Model.load(path).verify(path)
+    return stored
+
+
 def list_models(
     pattern: str = "*",
     *,
@@ -142,7 +168,7 @@ def list_models(
 ) -> list[dict[str, Any]]:
     """Entries of the local and bundled registries (or of ``registry``) matching pattern."""
     out = []
-    for reg in _search_order(registry):
+    for reg in search_order(registry):
         for entry in reg.list(pattern, where=where, all_versions=all_versions):
             out.append({**entry, "registry": reg.url})
     return out

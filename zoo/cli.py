@@ -123,7 +123,7 @@ def list_cmd(pattern: str, where: tuple[str, ...], all_versions: bool, registry_
             e["label"], ",".join(e.get("aliases", [])) or "-", card.get("regressor", {}).get("name", "?"),
             str(card.get("n_parameters", "?")), str(card.get("dtype", "?")),
             _fmt_frac(test.get("frac_lt_1pct")), _fmt_frac(test.get("frac_lt_0p1pct")),
-            _fmt_bytes(card.get("disk_size_bytes")), "bundled" if "bundled" in e["registry"] else "local",
+            _fmt_bytes(card.get("disk_size_bytes")), _where(e["registry"]),
         )
     _console().print(table)
     if not entries:
@@ -194,24 +194,46 @@ def show_cmd(name: str, registry_url: str | None, as_json: bool) -> None:
 @click.option("--all", "all_", is_flag=True, help="Verify every stored version (local and bundled).")
 @click.option("--registry", "registry_url", default=None)
 def verify_cmd(name: str | None, all_: bool, registry_url: str | None) -> None:
-    """Check hashes and re-predict the reference points of NAME (or --all)."""
-    from zoo.api import list_models, load
+    """Check hashes and re-predict the reference points of NAME (or --all).
+
+    NAME is checked exactly as stored when it is stored (any version or alias), else
+    through the canonical version that answers it. --all checks every stored version of
+    every registry, reports each, and exits 4 if any failed.
+    """
+    from zoo import api
 
     if bool(name) == all_:
         raise click.UsageError("give either NAME or --all")
-    names = [name] if name else [e["label"] for e in list_models(all_versions=True, registry=registry_url)]
-    failed = 0
-    for n in names:
-        try:
-            amp = load(n, registry=registry_url, verify=True)
-            click.echo(f"ok      {amp.label}")
-        except (errors.IntegrityError, errors.VerificationError, errors.ArtifactError) as exc:
-            failed += 1
-            click.secho(f"FAILED  {n}: {exc}", fg="red", err=True)
-    if not names:
+    if name:
+        lab = api.verify(name, registry=registry_url)
+        click.echo(f"ok      {lab}")
+        return
+    checked = failed = 0
+    for reg in api.search_order(registry_url):
+        for entry in reg.list(all_versions=True):
+            checked += 1
+            try:
+                api.verify_in(reg, reg.resolve(entry["label"]))
+                click.echo(f"ok      {entry['label']}  ({_where(reg.url)})")
+            except errors.ZooError as exc:
+                failed += 1
+                click.secho(f"FAILED  {entry['label']}  ({_where(reg.url)}): {exc}", fg="red",
+                            err=True)
+    if not checked:
         click.echo("nothing to verify")
+        return
+    click.echo(f"verified {checked} versions: {checked - failed} ok, {failed} failed")
     if failed:
         sys.exit(EXIT_INTEGRITY)
+
+
+def _where(url: str) -> str:
+    """How a listing names a registry: bundled, local (a path) or its URL."""
+    from zoo.api import bundled_registry
+
+    if url == bundled_registry().url:
+        return "bundled"
+    return "local" if url.startswith("file://") else url
 
 
 @cli.command("export")

@@ -28,8 +28,12 @@ def _progress():
               help="Workers of --dask local.")
 @click.option("--device", default="auto", show_default=True, metavar="auto|cpu|cuda[:N]",
               help="Where a network runs (auto: a CUDA GPU when torch sees one).")
+@click.option("--header/--no-header", "header", default=None,
+              help="CSV input: the first line names the columns (--header) or is a point "
+                   "(--no-header). Default: a header exactly when a first-line field is not "
+                   "a number.")
 def predict_cmd(name: str, input_path: str, output: str, chunk: int, registry_url: str | None,
-                scheduler: str | None, workers: int, device: str) -> None:
+                scheduler: str | None, workers: int, device: str, header: bool | None) -> None:
     """Predict NAME at the points of --input into a Zarr --output, chunk by chunk.
 
     Memory stays bounded for Zarr inputs; finished chunks are recorded, so an
@@ -39,7 +43,8 @@ def predict_cmd(name: str, input_path: str, output: str, chunk: int, registry_ur
     from zoo import distributed
 
     try:
-        source = distributed.open_points(input_path, distributed.label_helicity(name))
+        source = distributed.open_points(input_path, distributed.label_helicity(name),
+                                         header=header)
     except errors.InputError as exc:
         raise click.BadParameter(str(exc), param_hint="--input") from exc
     with _progress() as bar:
@@ -60,9 +65,13 @@ def predict_cmd(name: str, input_path: str, output: str, chunk: int, registry_ur
             except errors.ConfigError as exc:
                 raise click.BadParameter(str(exc), param_hint="--device") from exc
             meta = distributed.predict_file(amp, input_path, output, chunk=chunk,
-                                            on_chunk=advance)
+                                            on_chunk=advance, header=header)
     state = "complete" if meta["complete"] else "incomplete (rerun to resume)"
-    click.echo(f"wrote {meta['n']} predictions of {meta['label']} to {output}: {state}")
+    head = {True: ", first line taken as a header", False: ", no header line"}.get(
+        source.header, "")
+    click.echo(f"read {source.n} points from {input_path}{head}; wrote "
+               f"{meta.get('n_written', meta['n'])} predictions of {meta['label']} to {output}: "
+               f"{state}")
 
 
 def add_dask_generate(generate_cmd: click.Command) -> click.Command:

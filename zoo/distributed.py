@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,8 @@ class PointSource:
     f00: Any | None
     #: for an (N, H) f00 of ``zoo generate``: the column to use, or "sum" over helicities
     f00_column: int | str | None = None
+    #: CSV only: whether the first line was taken as a header (and not read as a point)
+    header: bool | None = None
 
     @property
     def n(self) -> int:
@@ -57,16 +60,23 @@ class PointSource:
         return x, f00
 
 
-def open_points(path: str | os.PathLike, helicity: str | None = None) -> PointSource:
+def open_points(path: str | os.PathLike, helicity: str | None = None, *,
+                header: bool | None = None) -> PointSource:
     """Open a ``.zarr``, ``.npz`` or ``.csv`` file of points (see the module docstring).
 
     A ``zoo generate`` group stores f00 per helicity (N, H): ``helicity`` (of the label
-    being predicted; ``sum`` sums them) picks the column.
+    being predicted; ``sum`` sums them) picks the column. ``header`` (CSV only): whether the
+    first line names the columns; ``None`` detects it (a header is a first line with a
+    field that is not a number).
     """
     p = Path(path)
     if not p.exists():
         raise InputError(f"input {p} does not exist")
     suffix = p.suffix.lower()
+    is_zarr = suffix == ".zarr" or (p / "zarr.json").is_file()
+    if not is_zarr and not stat.S_ISREG(os.stat(p).st_mode):
+        raise InputError(f"input {p} is not a regular file (a FIFO, device or directory); "
+                         "write the points to a .zarr, .npz or .csv file")
     try:
         if suffix == ".zarr" or (p / "zarr.json").is_file():
             return _open_zarr(p, helicity)
@@ -78,7 +88,7 @@ def open_points(path: str | os.PathLike, helicity: str | None = None) -> PointSo
                 f00 = np.asarray(data["f00"], dtype=np.float64) if "f00" in data.files else None
             return _checked(PointSource(str(p), x, f00))
         if suffix == ".csv":
-            return _checked(_open_csv(p))
+            return _checked(_open_csv(p, header))
     except (ValueError, OSError, KeyError) as exc:
         raise InputError(f"cannot read {p}: {exc}") from exc
     raise InputError(f"input {p}: unknown format {suffix!r}; use .zarr, .npz or .csv")
@@ -109,16 +119,30 @@ def _open_zarr(p: Path, helicity: str | None) -> PointSource:
     return _checked(PointSource(str(p), node["x"], f00, column))
 
 
-def _open_csv(p: Path) -> PointSource:
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _open_csv(p: Path, header: bool | None = None) -> PointSource:
+    """A comma-separated file: every row a point (a column headed ``f00`` aside).
+
+    Without an explicit ``header``, the first line is a header exactly when one of its
+    fields is not a number (``6.37e-01``, ``nan`` and ``inf`` are numbers, so a headerless
+    file written by ``numpy.savetxt`` keeps its first row)."""
     with open(p) as fh:
         first = fh.readline()
     names = [c.strip().strip('"') for c in first.split(",")]
-    header = any(any(ch.isalpha() for ch in c) for c in names)
+    if header is None:
+        header = not all(_is_number(c) for c in names if c)
     data = np.loadtxt(p, delimiter=",", skiprows=1 if header else 0, ndmin=2, dtype=np.float64)
     if header and "f00" in names:
         j = names.index("f00")
-        return PointSource(str(p), np.delete(data, j, axis=1), data[:, j].copy())
-    return PointSource(str(p), data, None)
+        return PointSource(str(p), np.delete(data, j, axis=1), data[:, j].copy(), header=True)
+    return PointSource(str(p), data, None, header=header)
 
 
 def _checked(src: PointSource) -> PointSource:
@@ -188,15 +212,22 @@ def finish(out: str | os.PathLike, n_chunks: int) -> bool:
 
 
 def predict_file(amplitude: Any, input_path: str | os.PathLike, out: str | os.PathLike, *,
-                 chunk: int = DEFAULT_CHUNK, on_chunk: Callable[[int], None] | None = None
-                 ) -> dict[str, Any]:
-    """Stream the points of ``input_path`` through ``amplitude.predict`` into ``out``."""
-    source = open_points(input_path, label_helicity(str(amplitude.label)))
+                 chunk: int = DEFAULT_CHUNK, on_chunk: Callable[[int], None] | None = None,
+                 header: bool | None = None) -> dict[str, Any]:
+    """Stream the points of ``input_path`` through ``amplitude.predict`` into ``out``.
+
+    The result's ``n_read`` is the number of input rows and ``n`` the number written
+    (equal; a mismatch raises)."""
+    source = open_points(input_path, label_helicity(str(amplitude.label)), header=header)
     meta = _meta(str(amplitude.label), input_path, source.n, chunk)
-    open_output(out, meta)
+    group = open_output(out, meta)
     n_chunks = -(-source.n // chunk)
-    predict_chunks(amplitude.predict, source, out, range(n_chunks), chunk, on_chunk)
-    return {**meta, "complete": finish(out, n_chunks)}
+    rows = predict_chunks(amplitude.predict, source, out, range(n_chunks), chunk, on_chunk)
+    written = int(group["y"].shape[0])
+    if rows != source.n or written != source.n:  # pragma: no cover - an invariant
+        raise InputError(f"read {source.n} rows of {input_path} but wrote {written} predictions")
+    return {**meta, "complete": finish(out, n_chunks), "n_read": source.n,
+            "n_written": written, "header": source.header}
 
 
 def label_helicity(label: str) -> str | None:

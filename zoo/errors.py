@@ -59,6 +59,15 @@ class ArtifactNotFoundError(ArtifactError, FileNotFoundError):
     """An artifact directory or one of its files is missing."""
 
 
+class IncompleteArtifactError(IntegrityError, ArtifactNotFoundError):
+    """A file listed in an artifact's manifest is missing: an integrity failure (exit 4),
+    like a hash mismatch, wherever it is found (verify, import, fetch, load)."""
+
+
+class LimitExceededError(ZooError, ValueError):
+    """An input is larger than a configured limit (e.g. ``ZOO_MAX_ARTIFACT_BYTES``)."""
+
+
 class VersionExistsError(ZooError, FileExistsError):
     """A published version already exists; published versions are immutable."""
 

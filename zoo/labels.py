@@ -11,6 +11,11 @@ Grammar (case-sensitive; whitespace is not allowed anywhere)::
     version   := [1-9][0-9]*                  an immutable published version
     alias     := [a-z] [a-z0-9_-]*            latest, best, or a user-defined alias
 
+Length limits (checked before anything else, so that a hostile label never reaches an
+integer conversion or a file name): process and alias at most 64 characters, term and
+helicity at most 32, dimension at most 4 digits, version at most 9 digits, the whole
+label at most 256 characters.
+
 Examples: ``qqbar-zz-4l/8d/f11/LLR``, ``qqbar-zz-4l/4d/f01/L+-@3``,
 ``qqbar-zz-4l/8d/y2/sum@best``.
 
@@ -40,6 +45,11 @@ _HINTS = {
     "term": "a lower-case identifier such as 'f00', 'f01', 'f11'",
     "helicity": "letters, digits, '+', '-', '_', e.g. 'LLR' or 'sum'",
 }
+#: the longest value each field may have (characters; the dimension's includes the 'd')
+MAX_LENGTH = {"process": 64, "dimension": 5, "term": 32, "helicity": 32}
+MAX_VERSION_DIGITS = 9
+MAX_ALIAS_LENGTH = 64
+MAX_LABEL_LENGTH = 256
 _VERSION = re.compile(r"[1-9][0-9]*")
 _ALIAS = re.compile(r"[a-z][a-z0-9_-]*")
 EXAMPLE = "qqbar-zz-4l/8d/f11/LLR@latest"
@@ -81,13 +91,20 @@ class Label:
 
 
 def _fail(text: str, why: str) -> LabelSyntaxError:
+    shown = repr(text) if len(text) <= 80 else f"{text[:60]!r}... ({len(text)} characters)"
     return LabelSyntaxError(
-        f"malformed label {text!r}: {why}. Labels read "
+        f"malformed label {shown}: {why}. Labels read "
         f"'process/<D>d/term/helicity[@version|alias]', e.g. {EXAMPLE!r}."
     )
 
 
 def parse_selector(text: str, raw: str) -> int | str:
+    if text[:1].isdigit() and len(text) > MAX_VERSION_DIGITS:
+        raise _fail(raw, f"version {text[:20]!r}... has {len(text)} digits; at most "
+                    f"{MAX_VERSION_DIGITS}")
+    if len(text) > MAX_ALIAS_LENGTH:
+        raise _fail(raw, f"the selector after '@' has {len(text)} characters; aliases have at "
+                    f"most {MAX_ALIAS_LENGTH}")
     if _VERSION.fullmatch(text):
         return int(text)
     if _ALIAS.fullmatch(text):
@@ -101,6 +118,11 @@ def parse(text: str) -> Label:
     if not isinstance(text, str):
         raise LabelSyntaxError(f"a label must be a string, got {type(text).__name__}")
     raw = text
+    if len(text) > MAX_LABEL_LENGTH:
+        raise LabelSyntaxError(
+            f"label {text[:40]!r}... has {len(text)} characters; labels have at most "
+            f"{MAX_LABEL_LENGTH} (e.g. {EXAMPLE!r})"
+        )
     if text != text.strip() or any(c.isspace() for c in text):
         raise _fail(raw, "it contains whitespace")
     selector: int | str | None = None
@@ -115,6 +137,11 @@ def parse(text: str) -> Label:
     for name, value in zip(_FIELDS, fields):
         if not value:
             raise _fail(raw, f"the {name} field is empty")
+        if len(value) > MAX_LENGTH[name]:
+            what = (f"{len(value) - 1} digits; at most {MAX_LENGTH[name] - 1}"
+                    if name == "dimension" else
+                    f"{len(value)} characters; at most {MAX_LENGTH[name]}")
+            raise _fail(raw, f"the {name} field has {what}")
         if not _PATTERNS[name].fullmatch(value):
             raise _fail(raw, f"{name} {value!r} is invalid; expected {_HINTS[name]}")
     return Label(fields[0], int(fields[1][:-1]), fields[2], fields[3], selector)
@@ -132,6 +159,11 @@ def matches(label: str | Label, pattern: str) -> bool:
     the pattern is ignored here (versions are filtered by the registry).
     """
     lab = as_label(label)
+    if not isinstance(pattern, str) or len(pattern) > MAX_LABEL_LENGTH:
+        raise LabelSyntaxError(
+            f"a pattern is a string of at most {MAX_LABEL_LENGTH} characters, e.g. "
+            "'qqbar-zz-4l/8d/*/L?R'"
+        )
     pat = pattern.split("@", 1)[0].strip("/")
     if pat in ("", "*"):
         return True

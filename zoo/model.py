@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,10 @@ from zoo.errors import (
     InputError,
     UnknownPluginError,
     VerificationError,
+    ZooError,
 )
 from zoo.labels import as_label
-from zoo.process import validate_points
+from zoo.process import as_real_array, validate_points
 from zoo.regressor import Regressor
 from zoo.transform import Batch, Chain, Context
 
@@ -107,9 +109,20 @@ class Model:
     def predict(self, x: np.ndarray, f00: np.ndarray | None = None) -> np.ndarray:
         x = validate_points(x, self.dimension)
         if f00 is not None:
-            f00 = np.asarray(f00, dtype=np.float64).reshape(-1)
+            f00 = as_real_array(f00, "f00", f"({x.shape[0]},) leading-order values")
+            if f00.ndim > 1 and f00.size != f00.shape[0]:
+                raise InputError(
+                    f"f00 has shape {f00.shape}; expected ({x.shape[0]},): one leading-order "
+                    "value per point"
+                )
+            f00 = f00.reshape(-1)
             if f00.shape[0] != x.shape[0]:
-                raise InputError(f"f00 has {f00.shape[0]} values for {x.shape[0]} points")
+                raise InputError(f"f00 has {f00.shape[0]} values for {x.shape[0]} points; "
+                                 "pass one leading-order value per point")
+            if not np.isfinite(f00).all():
+                row = int(np.flatnonzero(~np.isfinite(f00))[0])
+                raise InputError(f"f00 contains NaN or inf (first at row {row}); fix those "
+                                 "values or let the process compute f00 (omit f00)")
         batch, inputs = self.chain.forward_with_inputs(Batch(x=x, f00=f00), self.context)
         y = np.asarray(self._predictor()(batch.x), dtype=np.float64).reshape(-1)
         return self.chain.inverse(y, inputs, self.context)
@@ -250,6 +263,7 @@ class Model:
         import zarr
 
         path = Path(directory)
+        _check_regular_tree(path)
         card = read_card(path)
         try:
             reg_info = card["regressor"]
@@ -270,17 +284,35 @@ class Model:
                 f"artifact {path} is malformed: missing {exc} in card.json or transforms.zarr; "
                 "re-publish or re-fetch it"
             ) from exc
+        except ZooError:
+            raise
+        except Exception as exc:  # a plugin's or a format library's own error: name the fix
+            raise ArtifactError(
+                f"artifact {path} ({card.get('label', '?')}) cannot be loaded: "
+                f"{type(exc).__name__}: {str(exc)[:300]}. Its files are malformed although "
+                "their hashes may match (a corrupted publish or a hand-made artifact); "
+                "re-publish or re-fetch it"
+            ) from exc
         return cls(card["label"], regressor, Chain(steps), card=card)
 
     def verify(self, directory: str | os.PathLike) -> dict[str, float]:
         """Re-predict the stored reference points; raise VerificationError beyond tolerance."""
         import zarr
 
-        ref = zarr.open_group(str(Path(directory) / "reference.zarr"), mode="r")
-        x = np.asarray(ref["x"][...])
-        y_ref = np.asarray(ref["y"][...])
-        f00 = np.asarray(ref["f00"][...]) if "f00" in ref.array_keys() else None
-        y = self.predict_on_cpu(x, f00)
+        try:
+            ref = zarr.open_group(str(Path(directory) / "reference.zarr"), mode="r")
+            x = np.asarray(ref["x"][...], dtype=np.float64)
+            y_ref = np.asarray(ref["y"][...], dtype=np.float64)
+            f00 = (np.asarray(ref["f00"][...], dtype=np.float64)
+                   if "f00" in ref.array_keys() else None)
+            y = self.predict_on_cpu(x, f00)
+        except ZooError:
+            raise
+        except Exception as exc:
+            raise ArtifactError(
+                f"the reference points of {directory} cannot be read or re-predicted: "
+                f"{type(exc).__name__}: {str(exc)[:300]}; re-publish or re-fetch the artifact"
+            ) from exc
         rtol = float(self.card.get("reference", {}).get("rtol", 1e-5))
         scale = np.maximum(np.abs(y_ref), 1e-3 * np.max(np.abs(y_ref)))
         worst = float(np.max(np.abs(y - y_ref) / scale)) if len(y) else 0.0
@@ -292,6 +324,22 @@ class Model:
                 "retrain with the installed versions"
             )
         return {"n": len(y), "max_rel_dev": worst, "rtol": rtol}
+
+
+def _check_regular_tree(root: Path) -> None:
+    """Refuse an artifact holding anything but directories and regular files (a FIFO would
+    hang a reader, a symlink could point anywhere)."""
+    if not root.is_dir():
+        raise ArtifactNotFoundError(f"{root} is not an artifact directory; re-fetch or re-publish it")
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            mode = os.lstat(os.path.join(dirpath, name)).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                raise ArtifactError(
+                    f"{os.path.join(dirpath, name)} is not a regular file (a link, FIFO or "
+                    "device); the zoo loads only regular files. Re-fetch or re-publish the "
+                    "artifact"
+                )
 
 
 def read_card(directory: Path) -> dict[str, Any]:

@@ -118,13 +118,44 @@ class Process(abc.ABC):
         return values[:, self.helicity_index(helicity)]
 
 
+def as_real_array(x: object, name: str, expected: str) -> np.ndarray:
+    """``x`` as a float64 array, or :class:`InputError` for anything that is not an array
+    of real numbers (complex values would lose their imaginary part, booleans and strings
+    would be numbers by accident)."""
+    if x is None or isinstance(x, str | bytes | dict | set):
+        raise InputError(f"{name} is a {type(x).__name__}; expected {expected} as a numpy array")
+    try:
+        raw = np.asarray(x)
+    except (ValueError, TypeError) as exc:  # ragged nesting and the like
+        raise InputError(
+            f"{name} cannot be read as an array ({exc}); expected {expected} as a rectangular "
+            "numpy array"
+        ) from exc
+    if raw.dtype.kind not in "fiuO":
+        kind = {"c": "complex", "b": "boolean", "U": "string", "S": "bytes"}.get(
+            raw.dtype.kind, str(raw.dtype))
+        raise InputError(
+            f"{name} has dtype {raw.dtype} ({kind}); expected {expected} as real numbers "
+            "(float64)"
+        )
+    try:
+        return np.asarray(raw, dtype=np.float64)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InputError(
+            f"{name} holds values that are not real numbers ({exc}); expected {expected} as "
+            "float64"
+        ) from exc
+
+
 def validate_points(x: np.ndarray, dimension: int, *, name: str = "x") -> np.ndarray:
     """Return ``x`` as a C-contiguous (N, D) float64 array, or raise :class:`InputError`.
 
-    Accepts a single point of shape (D,). Rejects wrong dimensions, NaN/inf and points
-    outside [0, 1]^D, naming the offending row.
+    Accepts a single point of shape (D,) and any real numeric array (integers, float32).
+    Rejects what cannot be points without a silent conversion: complex, boolean, string or
+    non-numeric object arrays, ragged nesting, wrong dimensions, NaN/inf and points outside
+    [0, 1]^D, naming the offending row.
     """
-    arr = np.asarray(x, dtype=np.float64)
+    arr = as_real_array(x, name, f"(N, {dimension}) points of the unit hypercube")
     if arr.ndim == 1 and arr.shape[0] == dimension:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != dimension:

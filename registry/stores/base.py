@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path, PurePosixPath
 
-from zoo.errors import ReadOnlyStoreError
+from zoo.errors import LimitExceededError, ReadOnlyStoreError
 
 TMP_PREFIX = ".tmp-"
 PAUSE_ENV = "ZOO_TEST_PUBLISH_PAUSE"
@@ -102,11 +102,24 @@ class Store(ABC):
         """Sorted names of the children of ``prefix`` (empty when absent), hidden names
         (leading '.', so temporary siblings too) excluded."""
 
-    def download(self, key: str, dest: str | os.PathLike[str]) -> Path:
-        """Copy the file at ``key`` to the local path ``dest`` (parents created)."""
+    def download(self, key: str, dest: str | os.PathLike[str], max_bytes: int | None = None
+                 ) -> Path:
+        """Copy the file at ``key`` to the local path ``dest`` (parents created).
+
+        At most ``max_bytes`` (default: ``ZOO_MAX_ARTIFACT_BYTES``) are written: a longer
+        file raises :class:`LimitExceededError` and the partial copy is the caller's to
+        discard. Backends stream the copy, so a hostile source cannot fill the disk.
+        """
+        from zoo.registry.safe_io import max_artifact_bytes
+
+        limit = max_artifact_bytes() if max_bytes is None else max_bytes
         data = self.get(key)
         if data is None:
             raise FileNotFoundError(f"{self.url}/{key} does not exist")
+        if len(data) > limit:
+            raise LimitExceededError(
+                f"{self.url}/{key} has {len(data)} bytes, more than the {limit} allowed"
+            )
         out = Path(dest)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)

@@ -20,8 +20,9 @@ import filelock
 import fsspec
 from fsspec.core import url_to_fs
 
-from zoo.errors import RemoteError, StoreLockedError, VersionExistsError
+from zoo.errors import LimitExceededError, RemoteError, StoreLockedError, VersionExistsError
 from zoo.registry.paths import default_home, url_digest
+from zoo.registry.safe_io import MAX_JSON_BYTES, copy_capped, max_artifact_bytes
 from zoo.registry.stores.base import (
     TMP_PREFIX,
     Store,
@@ -89,10 +90,23 @@ class FsspecStore(Store):
 
     # -- reading -------------------------------------------------------------------------
     def get(self, key: str) -> bytes | None:
+        """The bytes at ``key`` (at most ``MAX_JSON_BYTES``: registry documents are small;
+        artifact files go through :meth:`download`), ``None`` when absent."""
+
+        def read() -> bytes:
+            with self.fs.open(self._path(key), "rb") as fh:
+                return fh.read(MAX_JSON_BYTES + 1)
+
         try:
-            return self._call(key, self.fs.cat_file, self._path(key))
+            data = self._call(key, read)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
+        if len(data) > MAX_JSON_BYTES:
+            raise LimitExceededError(
+                f"{self.url}/{key} is larger than {MAX_JSON_BYTES} bytes, the most the zoo "
+                "reads for a registry document; the remote registry is corrupted or hostile"
+            )
+        return data
 
     def exists(self, key: str) -> bool:
         return bool(self._call(key, self.fs.exists, self._path(key)))
@@ -108,10 +122,17 @@ class FsspecStore(Store):
             return []
         return sorted(n for n in names if n and not n.startswith("."))
 
-    def download(self, key: str, dest: str | os.PathLike[str]) -> Path:
+    def download(self, key: str, dest: str | os.PathLike[str], max_bytes: int | None = None
+                 ) -> Path:
         out = Path(dest)
         out.parent.mkdir(parents=True, exist_ok=True)
-        self._call(key, self.fs.get_file, self._path(key), str(out))
+        limit = max_artifact_bytes() if max_bytes is None else max_bytes
+
+        def stream() -> None:  # chunked and capped: a lying server cannot fill the disk
+            with self.fs.open(self._path(key), "rb") as src, open(out, "wb") as dst:
+                copy_capped(src, dst, limit, f"{self.url}/{key}")
+
+        self._call(key, stream)
         return out
 
     def local_path(self, key: str) -> Path | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import filelock
 
 from zoo.errors import StoreLockedError, VersionExistsError
+from zoo.registry.safe_io import copy_capped, max_artifact_bytes, open_regular, read_regular
 from zoo.registry.stores.base import (
     TMP_PREFIX,
     Store,
@@ -75,9 +76,14 @@ class LocalStore(Store):
 
     # -- reading -------------------------------------------------------------------------
     def get(self, key: str) -> bytes | None:
+        """The bytes at ``key`` (a regular file only: a FIFO, device or symlink raises
+        :class:`ArtifactError` instead of blocking), ``None`` when absent."""
+        path = self._path(key)
+        if path.is_dir():
+            return None
         try:
-            return self._path(key).read_bytes()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return read_regular(path)
+        except (FileNotFoundError, NotADirectoryError):
             return None
 
     def exists(self, key: str) -> bool:
@@ -89,10 +95,13 @@ class LocalStore(Store):
         except (FileNotFoundError, NotADirectoryError):
             return []
 
-    def download(self, key: str, dest: str | os.PathLike[str]) -> Path:
+    def download(self, key: str, dest: str | os.PathLike[str], max_bytes: int | None = None
+                 ) -> Path:
         out = Path(dest)
         out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self._path(key), out)
+        limit = max_artifact_bytes() if max_bytes is None else max_bytes
+        with open_regular(self._path(key)) as src, open(out, "wb") as dst:
+            copy_capped(src, dst, limit, f"{self.url}/{key}")
         return out
 
     # -- writing -------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import numpy as np
 import zarr
 from safetensors.numpy import save_file
 
-LABEL = "qqbar-zz-4l/8d/f11/LLR"
+LABEL = "qqbar-zz-4l/8d/f11/LLL"  # canonical: imports refuse labels that symmetries map away
 
 MakeArtifact = Callable[..., Path]
 

@@ -15,7 +15,7 @@ from zoo.labels import parse
 from zoo.registry.registry import Registry
 from zoo.registry.stores import HttpStore, Store
 
-OTHER = "qqbar-zz-4l/4d/f01/L+-"
+OTHER = "qqbar-zz-4l/4d/f01/L-+"
 
 
 class TestHttpStore(StoreContract):
@@ -62,7 +62,7 @@ def test_browse_over_http(served: tuple[Registry, Registry]) -> None:
     assert remote.aliases(LABEL) == {"prod": 2}
     assert remote.card(f"{LABEL}@1") == local.card(f"{LABEL}@1")
     with pytest.raises(UnknownLabelError, match="did you mean"):
-        remote.resolve("qqbar-zz-4l/8d/f11/LLL")
+        remote.resolve("qqbar-zz-4l/8d/f11/LLR")
 
 
 def test_open_downloads_a_verified_copy(served: tuple[Registry, Registry], zoo_home: Path

@@ -21,7 +21,7 @@ from zoo.labels import parse
 from zoo.registry.manifest import iter_files
 from zoo.registry.registry import Registry, default_home
 
-OTHER = "qqbar-zz-4l/4d/f01/L+-"
+OTHER = "qqbar-zz-4l/4d/f01/L-+"
 
 
 @pytest.fixture(params=["path", "file-url", "memory"])
@@ -83,8 +83,8 @@ def test_resolve(reg: Registry, make_artifact: MakeArtifact) -> None:
     assert isinstance(info.value, UnknownLabelError)
     with pytest.raises(UnknownVersionError, match="aliases: latest, best"):
         reg.resolve(f"{LABEL}@nope")
-    with pytest.raises(UnknownLabelError, match=r"did you mean qqbar-zz-4l/8d/f11/LLR\?.*zoo list"):
-        reg.resolve("qqbar-zz-4l/8d/f11/LRR")
+    with pytest.raises(UnknownLabelError, match=r"did you mean qqbar-zz-4l/8d/f11/LLL\?.*zoo list"):
+        reg.resolve("qqbar-zz-4l/8d/f11/LLR")
     with pytest.raises(UnknownLabelError):
         reg.versions("qqbar-zz-4l/8d/f00/LLR")
 
@@ -141,7 +141,7 @@ def test_list(reg: Registry, make_artifact: MakeArtifact) -> None:
     reg.publish(make_artifact(OTHER, seed=2, metrics=metrics(0.999, 0.9)))
     reg.publish(make_artifact("gg-h/3d/f00/sum", seed=3), aliases=["x"])
     latest = reg.list()
-    assert [e["label"] for e in latest] == ["gg-h/3d/f00/sum@1", "qqbar-zz-4l/4d/f01/L+-@1",
+    assert [e["label"] for e in latest] == ["gg-h/3d/f00/sum@1", f"{OTHER}@1",
                                             f"{LABEL}@2"]
     entry = latest[-1]
     assert entry["key"] == LABEL and entry["version"] == 2
@@ -159,7 +159,7 @@ def test_list(reg: Registry, make_artifact: MakeArtifact) -> None:
     where = reg.list(where=["metrics.test.frac_lt_1pct>=0.99"])
     assert [e["key"] for e in where] == [OTHER]
     where = reg.list(where=["metrics.test.frac_lt_1pct>=0.99"], all_versions=True)
-    assert [e["label"] for e in where] == ["qqbar-zz-4l/4d/f01/L+-@1", f"{LABEL}@1"]
+    assert [e["label"] for e in where] == [f"{OTHER}@1", f"{LABEL}@1"]
     assert [e["key"] for e in reg.list(where=["regressor.name==skdnn", "dimension!=9"])] == []
     assert len(reg.list(where=["regressor.name==skdnn"])) == 3
     assert reg.list(where=["regressor.name!=skdnn"]) == []

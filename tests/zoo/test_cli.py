@@ -58,7 +58,7 @@ def test_list_show_verify(reg):
     out = run("verify", "thirdparty/3d/f00/one@latest", "--registry", reg)
     assert out.exit_code == 0 and "ok" in out.output
     out = run("verify", "--all", "--registry", reg)
-    assert out.exit_code == 0 and out.output.count("ok") == 2
+    assert out.exit_code == 0 and out.output.count("ok  ") == 2 and "2 ok, 0 failed" in out.output
 
 
 def test_exit_codes(reg):
