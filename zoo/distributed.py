@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,8 +90,12 @@ def open_points(path: str | os.PathLike, helicity: str | None = None, *,
             return _checked(PointSource(str(p), x, f00))
         if suffix == ".csv":
             return _checked(_open_csv(p, header))
-    except (ValueError, OSError, KeyError) as exc:
-        raise InputError(f"cannot read {p}: {exc}") from exc
+    except InputError:
+        raise
+    except Exception as exc:  # whatever numpy, zipfile or zarr make of a malformed file
+        raise InputError(f"cannot read {p} as points ({type(exc).__name__}: "
+                         f"{str(exc)[:200]}); write x as a .zarr group, a .npz or a .csv "
+                         "of numbers") from exc
     raise InputError(f"input {p}: unknown format {suffix!r}; use .zarr, .npz or .csv")
 
 
@@ -138,7 +143,13 @@ def _open_csv(p: Path, header: bool | None = None) -> PointSource:
     names = [c.strip().strip('"') for c in first.split(",")]
     if header is None:
         header = not all(_is_number(c) for c in names if c)
-    data = np.loadtxt(p, delimiter=",", skiprows=1 if header else 0, ndmin=2, dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "input contained no data": below
+        data = np.loadtxt(p, delimiter=",", skiprows=1 if header else 0, ndmin=2,
+                          dtype=np.float64)
+    if data.size == 0:
+        raise InputError(f"{p} holds no points; write one point per line, coordinates "
+                         "separated by commas")
     if header and "f00" in names:
         j = names.index("f00")
         return PointSource(str(p), np.delete(data, j, axis=1), data[:, j].copy(), header=True)
