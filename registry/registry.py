@@ -474,7 +474,8 @@ class Registry:
             raise UnknownVersionError(f"{key}@{selector}")
         return int(v)  # type: ignore[arg-type]
 
-    def open(self, label: str | Label, *, verify: bool = True) -> Path:
+    def open(self, label: str | Label, *, verify: bool = True,
+             on_bytes: Callable[[int], None] | None = None) -> Path:
         """A local directory holding the artifact, its files checked against the manifest.
 
         Local stores return the version directory itself. Remote stores download into
@@ -490,9 +491,10 @@ class Registry:
             if verify:
                 verify_dir(local, label=str(lab))
             return local
-        return self._cached_copy(lab, verify=verify)
+        return self._cached_copy(lab, verify=verify, on_bytes=on_bytes)
 
-    def _cached_copy(self, lab: Label, *, verify: bool) -> Path:
+    def _cached_copy(self, lab: Label, *, verify: bool,
+                     on_bytes: Callable[[int], None] | None = None) -> Path:
         key, version = lab.key, int(lab.selector)  # type: ignore[arg-type]
         target = cache_dir() / url_digest(self.url) / key / str(version)
         if target.is_dir():
@@ -535,6 +537,8 @@ class Registry:
                         f"{entry['size']} bytes its manifest lists; stopped the download there. "
                         "The remote artifact is corrupted or hostile"
                     ) from exc
+                if on_bytes is not None:
+                    on_bytes(int(entry["size"]))
             (tmp / MANIFEST_NAME).write_bytes(dumps(manifest))
             verify_dir(tmp, manifest, label=str(lab))
             try:
@@ -746,7 +750,8 @@ class Registry:
                     shutil.rmtree(stale, ignore_errors=True)
         return base
 
-    def fetch(self, label: str | Label, source: Registry) -> Label:
+    def fetch(self, label: str | Label, source: Registry, *,
+              on_bytes: Callable[[int], None] | None = None) -> Label:
         """Copy ``label`` (resolved in ``source``) into this registry as a new version.
 
         Files are hash-checked on download; ``card["fetched_from"]`` records the source URL
@@ -755,7 +760,7 @@ class Registry:
         """
         self._store._check_writable("fetch into this registry")
         src_lab = source.resolve(label)
-        src_dir = source.open(src_lab, verify=True)
+        src_dir = source.open(src_lab, verify=True, on_bytes=on_bytes)
         manifest = read_manifest(src_dir, str(src_lab))
         origin = {"url": source.url, "version": src_lab.selector}
         return self._publish(src_dir, src_lab.key, extra={"fetched_from": origin},

@@ -60,11 +60,19 @@ def _registry(url: str | None):
 
 @click.group(cls=ZooGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="amplitude-zoo", prog_name="zoo")
-def cli() -> None:
+@click.option("-v", "--verbose", count=True,
+              help="More messages on stderr (-v: debug, e.g. per-iteration training metrics).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+def cli(verbose: int, quiet: bool) -> None:
     """amplitude-zoo: train, store, find and evaluate high-precision amplitude regressors.
 
     Labels read PROCESS/<D>d/TERM/HELICITY[@VERSION|ALIAS], e.g. qqbar-zz-4l/8d/f11/LLR@best.
+    Results go to stdout; progress and log messages to stderr (plain lines with rate and
+    ETA when stderr is not a terminal). Listing and reporting verbs take --json.
     """
+    from zoo.progress import configure_logging
+
+    configure_logging(-1 if quiet else verbose)
 
 
 # -- plugins ------------------------------------------------------------------------------
@@ -193,7 +201,9 @@ def show_cmd(name: str, registry_url: str | None, as_json: bool) -> None:
 @click.argument("name", required=False)
 @click.option("--all", "all_", is_flag=True, help="Verify every stored version (local and bundled).")
 @click.option("--registry", "registry_url", default=None)
-def verify_cmd(name: str | None, all_: bool, registry_url: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help='One JSON list: [{"label", "registry", "ok", "error"}].')
+def verify_cmd(name: str | None, all_: bool, registry_url: str | None, as_json: bool) -> None:
     """Check hashes and re-predict the reference points of NAME (or --all).
 
     NAME is checked exactly as stored when it is stored (any version or alias), else
@@ -205,24 +215,37 @@ def verify_cmd(name: str | None, all_: bool, registry_url: str | None) -> None:
     if bool(name) == all_:
         raise click.UsageError("give either NAME or --all")
     if name:
-        lab = api.verify(name, registry=registry_url)
-        click.echo(f"ok      {lab}")
+        try:
+            lab = api.verify(name, registry=registry_url)
+        except errors.ZooError as exc:
+            if as_json:
+                click.echo(json.dumps([{"label": name, "registry": None, "ok": False,
+                                        "error": str(exc)}], indent=2))
+            raise
+        click.echo(json.dumps([{"label": str(lab), "registry": None, "ok": True, "error": None}],
+                              indent=2) if as_json else f"ok      {lab}")
         return
-    checked = failed = 0
+    report = []
     for reg in api.search_order(registry_url):
         for entry in reg.list(all_versions=True):
-            checked += 1
+            row = {"label": entry["label"], "registry": reg.url, "ok": True, "error": None}
             try:
                 api.verify_in(reg, reg.resolve(entry["label"]))
-                click.echo(f"ok      {entry['label']}  ({_where(reg.url)})")
+                if not as_json:
+                    click.echo(f"ok      {entry['label']}  ({_where(reg.url)})")
             except errors.ZooError as exc:
-                failed += 1
-                click.secho(f"FAILED  {entry['label']}  ({_where(reg.url)}): {exc}", fg="red",
-                            err=True)
-    if not checked:
+                row.update(ok=False, error=str(exc))
+                if not as_json:
+                    click.secho(f"FAILED  {entry['label']}  ({_where(reg.url)}): {exc}",
+                                fg="red", err=True)
+            report.append(row)
+    failed = sum(not r["ok"] for r in report)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    elif not report:
         click.echo("nothing to verify")
-        return
-    click.echo(f"verified {checked} versions: {checked - failed} ok, {failed} failed")
+    else:
+        click.echo(f"verified {len(report)} versions: {len(report) - failed} ok, {failed} failed")
     if failed:
         sys.exit(EXIT_INTEGRITY)
 
@@ -264,6 +287,10 @@ def export_cmd(name: str, to: str, fmt: str, registry_url: str | None) -> None:
 @click.option("--registry", "registry_url", default=None)
 def import_cmd(path: str, registry_url: str | None) -> None:
     """Import a bundle (tar.gz) as a new version; hashes are checked, unsafe paths refused."""
+    from zoo.progress import get_logger
+
+    get_logger().info("importing %s: checking every member, then extracting and verifying",
+                      path)
     lab = _registry(registry_url).import_bundle(path)
     click.echo(f"imported {lab}")
 
@@ -281,8 +308,14 @@ def fetch_cmd(name: str, source: str | None, registry_url: str | None) -> None:
 
     lab = parse(name)
     canon = resolver.resolve(lab).canonical.with_selector(lab.selector)
+    from zoo.progress import get_logger, task
+
     src = bundled_registry() if source is None else Registry(source)
-    got = _registry(registry_url).fetch(canon, src)
+    resolved = src.resolve(canon)
+    size = src.card(resolved).get("disk_size_bytes")
+    get_logger().info("fetching %s from %s", resolved, src.url)
+    with task(f"fetching {resolved}", total=size, unit="bytes") as advance:
+        got = _registry(registry_url).fetch(resolved, src, on_bytes=advance)
     via = "" if canon.base == lab.base else f" (canonical label of {lab.key})"
     click.echo(f"fetched {got}{via} from {src.url}")
 
@@ -338,11 +371,18 @@ def alias_cmd(name: str, alias: str, remove: bool, registry_url: str | None) -> 
 
 @cli.command("resolve")
 @click.argument("name")
-def resolve_cmd(name: str) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help='{"requested", "canonical", "via", "canonical_is_requested"}.')
+def resolve_cmd(name: str, as_json: bool) -> None:
     """Show the canonical label and coordinate map answering NAME."""
     from zoo import resolver
 
     res = resolver.resolve(name)
+    if as_json:
+        click.echo(json.dumps({"requested": str(res.requested), "canonical": str(res.canonical),
+                               "via": res.element.name,
+                               "canonical_is_requested": bool(res.is_canonical)}, indent=2))
+        return
     click.echo(f"{res.requested} -> {res.canonical} via {res.element.name}")
 
 

@@ -9,13 +9,6 @@ import click
 from zoo import errors
 
 
-def _progress():
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    return Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), transient=False)
-
-
 @click.command("generate")
 @click.argument("process")
 @click.option("--n", "n", type=int, required=True, help="Number of points.")
@@ -34,11 +27,11 @@ def generate_cmd(process: str, n: int, seed: int, out: str, terms: str | None, c
 
     key = "/".join(process.split("/")[:2])
     proc = plugin_manager.get("processes", key)
-    with _progress() as bar:
-        task = bar.add_task(f"generating {key}", total=n)
+    from zoo.progress import task
+
+    with task(f"generating {key}", total=n) as advance:
         meta = generate(proc, out, n=n, seed=seed, chunk=chunk, sampling=sampling,
-                        terms=terms.split(",") if terms else None,
-                        on_chunk=lambda rows: bar.advance(task, rows))
+                        terms=terms.split(",") if terms else None, on_chunk=advance)
     click.echo(f"wrote {n} points of {key} to {out} (provenance {meta['provenance'][:16]}...)")
 
 
@@ -141,7 +134,7 @@ def evaluate_cmd(name, data, source, options, scale, histogram, registry_url, as
     if amp.label.base != amp.canonical.base:
         raise errors.ConfigError("evaluate a canonical label (data are stored per canonical label)")
     scale = scale or recorded.get("metric_scale", "abs")
-    table, y_pred = evaluate(amp.model, ds, scale=scale)
+    table, y_pred = evaluate(amp.model, ds, scale=scale, progress=True)
     if as_json:
         click.echo(json.dumps(table, indent=2))
     else:
@@ -155,42 +148,20 @@ def evaluate_cmd(name, data, source, options, scale, histogram, registry_url, as
         click.echo(f"wrote {histogram}")
 
 
-DEMO_CONFIG = {
-    "label": "qqbar-zz-4l/8d/f11/sum",
-    "regressor": "xgboost",
-    "params": {"n_estimators": 300, "max_depth": 8, "learning_rate": 0.1, "seed": 0},
-    "transforms": [{"name": "f00-normalise", "params": {"source": "process"}},
-                   {"name": "symmetry", "params": {"mode": "fold"}}],
-    "n": 20_000,
-    "seed": 0,
-}
-
-
 @click.command("demo")
 @click.option("--registry", "registry_url", default=None, help="Registry (default: ZOO_HOME).")
-def demo_cmd(registry_url: str | None) -> None:
-    """The main job on the embedded default: generate, train, publish, load, verify, predict."""
-    import numpy as np
+@click.option("--json", "as_json", is_flag=True, help="Also print the measured figures as JSON.")
+def demo_cmd(registry_url: str | None, as_json: bool) -> None:
+    """What the zoo is for, in under a minute: fetch a pretrained amplitude by label, compare
+    it with the exact code on fresh points, export it to ONNX, train and publish your own."""
     from rich.console import Console
 
-    import zoo
-    from zoo.metrics import format_table
-    from zoo.training import TrainConfig, train
+    from zoo.demo import run
 
     console = Console()
-    cfg = TrainConfig.from_dict(dict(DEMO_CONFIG))
-    console.print(f"[bold]1.[/] training {cfg.regressor} on {cfg.n} generated points of {cfg.label}")
-    model, test = train(cfg, progress=False)
-    console.print(format_table(model.card["metrics"]["test"], {
-        "parameters": model.card.get("n_parameters"),
-        "training time (s)": model.card.get("training_time_s"),
-        "points/s": model.card.get("throughput_points_per_s")}))
-    lab = zoo.publish(model, registry=registry_url, reference_x=test.x)
-    console.print(f"[bold]2.[/] published {lab}")
-    amp = zoo.load(lab, registry=registry_url)
-    console.print(f"[bold]3.[/] loaded and verified {amp!r}")
-    x = np.random.default_rng(1).random((5, amp.dimension))
-    console.print("[bold]4.[/] predictions at 5 random points:", amp.predict(x))
+    figures = run(console if console.is_terminal else Console(width=110), registry_url)
+    if as_json:
+        click.echo(json.dumps(figures, indent=2, default=str))
 
 
 def register_jobs(cli: click.Group) -> None:

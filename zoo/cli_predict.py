@@ -7,13 +7,6 @@ import click
 from zoo import errors
 
 
-def _progress():
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    return Progress("[progress.description]{task.description}", BarColumn(),
-                    MofNCompleteColumn(), TimeRemainingColumn(), transient=False)
-
-
 @click.command("predict")
 @click.argument("name")
 @click.option("--input", "input_path", required=True, type=click.Path(),
@@ -47,12 +40,9 @@ def predict_cmd(name: str, input_path: str, output: str, chunk: int, registry_ur
                                          header=header)
     except errors.InputError as exc:
         raise click.BadParameter(str(exc), param_hint="--input") from exc
-    with _progress() as bar:
-        task = bar.add_task(f"predicting {name}", total=source.n)
+    from zoo.progress import task
 
-        def advance(rows: int) -> None:
-            bar.advance(task, rows)
-
+    with task(f"predicting {name}", total=source.n) as advance:
         if scheduler:
             meta = distributed.dask_predict(name, input_path, output, scheduler=scheduler,
                                             registry=registry_url, chunk=chunk,
@@ -87,12 +77,13 @@ def add_dask_generate(generate_cmd: click.Command) -> click.Command:
         from zoo.distributed import dask_generate
 
         key = "/".join(process.split("/")[:2])
-        with _progress() as bar:
-            task = bar.add_task(f"generating {key} on dask", total=n)
+        from zoo.progress import task
+
+        with task(f"generating {key} on dask", total=n) as advance:
             meta = dask_generate(key, out, n=n, seed=seed, chunk=chunk, scheduler=scheduler,
                                  sampling=sampling,
                                  terms=terms.split(",") if terms else None, n_workers=workers,
-                                 on_chunk=lambda rows: bar.advance(task, rows))
+                                 on_chunk=advance)
         click.echo(f"wrote {n} points of {key} to {out} on dask "
                    f"(provenance {meta['provenance'][:16]}...)")
 

@@ -21,7 +21,10 @@ from zoo.data import Dataset, hash_json
 from zoo.errors import ConfigError, InputError
 from zoo.labels import as_label
 from zoo.model import Model, make_context
+from zoo.progress import get_logger, task
 from zoo.transform import Batch, Chain
+
+log = get_logger(__name__)
 
 
 @dataclass
@@ -94,7 +97,7 @@ def read_data(path: str, *, source: str | None, label: str, options: dict[str, A
     return reader(path, label=label, **options)
 
 
-def generate_dataset(label: str, n: int, seed: int) -> Dataset:
+def generate_dataset(label: str, n: int, seed: int, *, progress: bool = False) -> Dataset:
     """Fresh points from the label's process: y = f_term,h(x), f00 = f00_h(x)."""
     from zoo import resolver
     from zoo.generate import chunk_points
@@ -108,7 +111,14 @@ def generate_dataset(label: str, n: int, seed: int) -> Dataset:
         )
     x = chunk_points(seed, 0, n, process.dimension)
     terms = [lab.term] + (["f00"] if lab.term != "f00" and "f00" in process.terms else [])
-    values = process.evaluate(x, terms)
+    parts: list[dict[str, np.ndarray]] = []
+    step = 4096
+    with task(f"generating {lab.process}/{lab.dimension}d", total=n, enabled=progress) as advance:
+        for lo in range(0, n, step):
+            parts.append(process.evaluate(x[lo:lo + step], terms))
+            advance(min(step, n - lo))
+    values = {t: np.concatenate([p[t] for p in parts]) if parts else np.empty((0,))
+              for t in terms}
 
     def pick(term: str) -> np.ndarray:
         v = values[term]
@@ -135,7 +145,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = False) -> 
 
     lab = as_label(cfg.label)
     if cfg.data is None:
-        data = generate_dataset(lab.key, cfg.n, cfg.seed)
+        data = generate_dataset(lab.key, cfg.n, cfg.seed, progress=progress)
     else:
         data = read_data(cfg.data, source=cfg.source, label=lab.key, options=dict(cfg.data_options))
     if cfg.test_data:
@@ -158,6 +168,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = False) -> 
     reg_cls = plugin_manager.get("regressors", cfg.regressor)
     regressor = reg_cls.from_params(dict(cfg.params))
 
+    log.info("fitting %s on %d points of %s (%d for validation)", cfg.regressor,
+             len(train_set), lab.key, len(val_set))
     t0 = time.perf_counter()
     tb = chain.fit_forward(Batch(train_set.x, train_set.y, train_set.f00), ctx)
     vb = chain.forward(Batch(val_set.x, val_set.y, val_set.f00), ctx)
@@ -180,8 +192,10 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = False) -> 
     }
     model = Model(lab.key, regressor, chain, card=card, context=ctx)
     f00_needed = _needs_data_f00(chain)
+    log.info("fitted in %.1f s; evaluating on %d test points", train_time, len(test))
     y_pred = model.predict(test.x, test.f00 if f00_needed else None)
     metrics = precision_table(test.y, y_pred, scale=metric_scale(cfg, test))
+    log.info("measuring throughput")
     rate = measure_throughput(
         lambda x: model.predict(x, np.ones(len(x)) if f00_needed else None), lab.dimension,
         n=min(100_000, max(10_000, len(test))),
@@ -202,12 +216,19 @@ def _needs_data_f00(chain: Chain) -> bool:
     return any(s.name == "f00-normalise" and getattr(s, "source", "") == "data" for s in chain.steps)
 
 
-def evaluate(model: Model, data: Dataset, *, scale: str = "abs") -> tuple[dict[str, Any], np.ndarray]:
+def evaluate(model: Model, data: Dataset, *, scale: str = "abs", progress: bool = False
+             ) -> tuple[dict[str, Any], np.ndarray]:
     """Metrics of ``model`` on ``data`` (physical quantity); returns (table, predictions)."""
     from zoo.metrics import precision_table
 
     f00 = data.f00 if _needs_data_f00(model.chain) else None
-    y_pred = model.predict(data.x, f00)
+    n, step = len(data.x), 65_536
+    y_pred = np.empty(n, dtype=np.float64)
+    with task(f"evaluating {model.label}", total=n, enabled=progress) as advance:
+        for lo in range(0, n, step):
+            hi = min(n, lo + step)
+            y_pred[lo:hi] = model.predict(data.x[lo:hi], None if f00 is None else f00[lo:hi])
+            advance(hi - lo)
     s = None
     if scale == "f00":
         if data.f00 is None:

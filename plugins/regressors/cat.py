@@ -6,12 +6,14 @@ CatBoost's own binary format (``model.cbm``, not pickle) and read with ``load_mo
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from zoo.hookspecs import hookimpl
+from zoo.progress import get_logger
 from zoo.regressor import Regressor
 
 from .common import check_fitted, check_x, check_xy, stored_file, validation_split
@@ -86,7 +88,7 @@ class CatBoostRegressor(Regressor):
             "border_count": int(self.border_count),
             "thread_count": self._threads(),
             "random_seed": int(self.random_seed),
-            "verbose": bool(progress),
+            "verbose": 100 if progress else False,
             "allow_writing_files": False,
         }
         if x_val is not None and self.early_stopping_rounds is not None:
@@ -107,7 +109,8 @@ class CatBoostRegressor(Regressor):
             )
         model = CatBoost(options)
         eval_set = Pool(x_val, y_val) if x_val is not None else None
-        model.fit(Pool(x, y), eval_set=eval_set)
+        log = _LogLines(get_logger("zoo.plugins.catboost"))  # never CatBoost's stdout
+        model.fit(Pool(x, y), eval_set=eval_set, log_cout=log, log_cerr=log)
         self.model_ = model
         self.n_features_ = int(x.shape[1])
         self.best_iteration_ = model.get_best_iteration()
@@ -156,3 +159,21 @@ class CatBoostRegressor(Regressor):
 @hookimpl
 def zoo_register_regressors(register):
     register("catboost", CatBoostRegressor)
+
+
+class _LogLines:
+    """A text stream forwarding CatBoost's training messages to the zoo's debug log."""
+
+    def __init__(self, log: logging.Logger) -> None:
+        self._log, self._buf = log, ""
+
+    def write(self, text: str) -> int:
+        self._buf += text
+        *lines, self._buf = self._buf.split("\n")
+        for line in lines:
+            if line.strip():
+                self._log.debug("catboost: %s", line.strip())
+        return len(text)
+
+    def flush(self) -> None:
+        pass

@@ -28,6 +28,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from zoo.errors import ArtifactError, ConfigError, NumericalError
+from zoo.progress import get_logger, task
 from zoo.regressor import Regressor
 
 from .common import check_fitted, check_x, stored_file, validation_split
@@ -270,11 +271,9 @@ class TorchRegressor(Regressor):
                     state, best_weights = loaded
 
         n, bs, epochs = x.shape[0], int(self.batch_size), int(self.epochs)
-        bar = _progress_bar(progress)
-        with bar as pbar:
-            task = (
-                pbar.add_task("training", total=epochs, completed=state["epoch"]) if pbar else None
-            )
+        log = get_logger(f"zoo.plugins.{type(self).__name__}")
+        with task("training (torch)", total=epochs - state["epoch"], unit="epochs",
+                  enabled=progress) as advance:
             patience = None if self.patience is None else int(self.patience)
             while state["epoch"] < epochs and (
                 patience is None or state["bad_epochs"] < patience
@@ -315,13 +314,9 @@ class TorchRegressor(Regressor):
                     or state["epoch"] == epochs
                 ):
                     self._write_checkpoint(ckpt, digest, state, model, optimizer, best_weights)
-                if pbar is not None:
-                    pbar.update(
-                        task,
-                        completed=state["epoch"],
-                        description=f"train {train_loss:.3e} val {val_loss:.3e} "
-                        f"best {state['best_val']:.3e}",
-                    )
+                advance(1)
+                log.debug("epoch %d: train %.3e val %.3e best %.3e lr %.2e", state["epoch"],
+                          train_loss, val_loss, state["best_val"], state["lr"])
                 if stop:
                     break
 
@@ -517,23 +512,3 @@ class TorchRegressor(Regressor):
         return 0 if model is None else int(sum(p.numel() for p in model.parameters()))
 
 
-def _progress_bar(enabled: bool):
-    """A rich progress context (yields the Progress) or a null context yielding None."""
-    if not enabled:
-        return contextlib.nullcontext(None)
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )

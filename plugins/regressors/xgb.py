@@ -6,6 +6,7 @@ XGBoost's own UBJSON format (``model.ubj``) and read back with ``Booster.load_mo
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from zoo.hookspecs import hookimpl
+from zoo.progress import get_logger, task
 from zoo.regressor import Regressor
 
 from .common import check_fitted, check_x, check_xy, stored_file, validation_split
@@ -119,15 +121,19 @@ class XGBoostRegressor(Regressor):
                 )
             )
         done = start_model.num_boosted_rounds() if start_model is not None else 0
-        booster = xgb.train(
-            self._booster_params(),
-            dtrain,
-            num_boost_round=max(0, int(self.n_estimators) - done),
-            evals=evals,
-            callbacks=callbacks,
-            xgb_model=start_model,
-            verbose_eval=progress,
-        )
+        rounds = max(0, int(self.n_estimators) - done)
+        with task("boosting (xgboost)", total=rounds, unit="rounds",
+                  enabled=progress) as advance:
+            callbacks.append(_progress_callback(xgb, advance))
+            booster = xgb.train(
+                self._booster_params(),
+                dtrain,
+                num_boost_round=rounds,
+                evals=evals,
+                callbacks=callbacks,
+                xgb_model=start_model,
+                verbose_eval=False,  # per-round metrics go to the debug log (zoo -v)
+            )
         best = booster.attr("best_iteration")
         if best is not None and int(best) + 1 < booster.num_boosted_rounds():
             booster = booster[: int(best) + 1]
@@ -179,6 +185,22 @@ class XGBoostRegressor(Regressor):
     @property
     def dtype(self) -> str:
         return "float32"
+
+
+def _progress_callback(xgb: Any, advance: Any, every: int = 50) -> Any:
+    """A callback advancing the progress by one per round and logging the evaluation
+    metrics every ``every`` rounds at debug level (never to stdout)."""
+    log = get_logger("zoo.plugins.xgboost")
+
+    class _Progress(xgb.callback.TrainingCallback):
+        def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+            advance(1)
+            if epoch % every == 0 and log.isEnabledFor(logging.DEBUG):
+                last = {f"{d}-{m}": v[-1] for d, ms in evals_log.items() for m, v in ms.items()}
+                log.debug("xgboost round %d: %s", epoch, last)
+            return False
+
+    return _Progress()
 
 
 def _checkpoint_callback(xgb: Any, directory: Path, every: int) -> Any:
