@@ -81,6 +81,7 @@ def test_readme_commands_run_in_order(tmp_path: Path, monkeypatch: pytest.Monkey
             line = raw.strip()
             if not line or line.startswith("#"):
                 continue
+            line = re.sub(r"\s+#.*$", "", line)  # the trailing comment (no '#' in a command)
             cmd = small(line).replace(".venv/bin/zoo", zoo_cmd)
             if "configs/paper8d" in cmd:
                 if not SHARED.is_dir():
