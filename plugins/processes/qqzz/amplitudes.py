@@ -663,19 +663,31 @@ def amplitudes_double(
     return tree, one
 
 
+def amplitudes_mp_raw(
+    k: np.ndarray, *, mu: float = MU_DEFAULT, loop: bool = True, columns=None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Tree and one-loop amplitudes (N, 8) as object arrays of ``mpmath.mpc`` at the current
+    working precision ``mpmath.mp.dps`` (call inside ``mpmath.workdps``); momenta ``k``
+    (N, 6, 4) float64 (taken exactly) or object arrays of ``mpmath.mpf`` (e.g. from
+    :func:`.kinematics.x_to_momenta_mp`). ``columns`` restricts the work (others are 0)."""
+    from zoo.plugins.processes.qqzz.spinors import spinor_products_mp
+
+    cols = None if columns is None else set(int(c) for c in columns)
+    za, zb, s = spinor_products_mp(np.asarray(k))
+    sh = _shared(s, mpmath.mpf(mu) ** 2, loop, _MP_FNS)
+    tree, one, _ = _amplitudes_core(za, zb, sh, loop, object, columns=cols)
+    return tree, (one if loop else None)
+
+
 def amplitudes_mp(
     k: np.ndarray, *, mu: float = MU_DEFAULT, loop: bool = True, dps: int = 32, columns=None
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """As :func:`amplitudes_double` in mpmath arithmetic with ``dps`` digits (slow: tens of
-    ms per point); momenta taken exactly as given, results rounded to complex128.
+    ms per point); momenta taken exactly as given (float64, or object arrays of mpmath
+    reals), results rounded to complex128.
     ``columns`` (iterable of column indices) restricts the work; other columns are 0."""
-    from zoo.plugins.processes.qqzz.spinors import spinor_products_mp
-
-    cols = None if columns is None else set(int(c) for c in columns)
     with mpmath.workdps(dps):
-        za, zb, s = spinor_products_mp(np.asarray(k))
-        sh = _shared(s, mpmath.mpf(mu) ** 2, loop, _MP_FNS)
-        tree, one, _ = _amplitudes_core(za, zb, sh, loop, object, columns=cols)
+        tree, one = amplitudes_mp_raw(k, mu=mu, loop=loop, columns=columns)
         to_c = np.vectorize(complex, otypes=[np.complex128])
         return to_c(tree), (to_c(one) if loop else None)
 
@@ -762,6 +774,149 @@ def amplitudes(
             info.n_rescued_entries += int(cols.size)
         info.n_rescued_points = int(rows.size)
         info.seconds_rescue = time.perf_counter() - t1
+    return tree, one, info
+
+
+# ----------------------------------------------------------------------------------------
+# f(x) exact: stability test in terms of x, rescue from the exact kinematics of x
+# ----------------------------------------------------------------------------------------
+
+#: threshold face: points with x1 below this are always evaluated from the exact kinematics
+X1_EXACT = 1e-4
+#: beam faces: points with min(x2, 1 - x2) below this likewise
+BEAM_EXACT = 1e-4
+#: near a zero of the tree of a column (|A_tree| / rms over the 8 columns below this) the
+#: entry is a candidate for the rotation test (its f00 is sensitive to the momenta)
+TREE_ZERO = 1e-3
+#: rotation-test threshold of the x path (the error to the exact f(x) is of the size of the
+#: change under a rotation; criterion (b) allows 1e-9)
+X_THRESHOLD = 1e-10
+#: the x path rescues entries whose estimated cancellation loss alone exceeds this (the
+#: rotation test underestimates the loss near the Gram threshold: an edges_4k entry with
+#: loss 2e-11 and a rotated change below 1e-10 was off by 1.1e-9)
+DIRECT_LOSS_X = 1e-11
+#: digits of the rescue away from the faces; ``exact_dps`` adds the losses near them
+DPS_BASE = 32
+DPS_MAX = 400
+
+
+def exact_dps(x: np.ndarray) -> np.ndarray:
+    """Working precision (decimal digits, (N,) int64) of the rescue from the exact kinematics:
+    ``32 + 2 log10(1/x1) + 2 log10(1/min(x2, 1 - x2))`` (each log clipped at 0), at most
+    :data:`DPS_MAX`. Measured loss: about 1 digit per decade of x1 (Gram determinant of
+    the triangle) and 1.5 per decade of the beam distance (``<2|(5+6)|1]^3`` in the
+    denominators), so at x1 = 1e-9, x2 = 1e-11 (68 digits) more than 30 digits remain."""
+    x = np.asarray(x, dtype=np.float64)
+    b = np.minimum(x[:, 1], 1.0 - x[:, 1])
+    with np.errstate(divide="ignore"):
+        d1 = np.clip(-np.log10(x[:, 0]), 0.0, DPS_MAX)
+        db = np.clip(-np.log10(b), 0.0, DPS_MAX)
+    return np.minimum(DPS_BASE + np.ceil(2.0 * d1 + 2.0 * db), DPS_MAX).astype(np.int64)
+
+
+def amplitudes_x_mp(
+    x: np.ndarray, *, mu: float = MU_DEFAULT, loop: bool = True, dps=None, columns=None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Amplitudes (N, 8) complex128 at the exact kinematics of the points ``x`` (N, 8): the
+    map of :func:`.kinematics.x_to_momenta_mp` and the amplitudes in mpmath at ``dps``
+    digits (an int, or (N,) ints; default :func:`exact_dps`), then rounded. ``columns``: one
+    iterable of columns for all points, or a list of N such (None = all 8); the other
+    columns are 0. A singular point (x1 = 0, a boson along the beam) gives NaN."""
+    from zoo.plugins.processes.qqzz.kinematics import x_to_momenta_mp
+
+    x = np.asarray(x, dtype=np.float64)
+    n = x.shape[0]
+    dps_arr = exact_dps(x) if dps is None else np.broadcast_to(np.asarray(dps), (n,))
+    tree = np.zeros((n, 8), dtype=np.complex128)
+    one = np.zeros((n, 8), dtype=np.complex128) if loop else None
+    to_c = np.vectorize(complex, otypes=[np.complex128])
+    for i in range(n):
+        cols = columns[i] if isinstance(columns, list) else columns
+        d = int(dps_arr[i])
+        k = x_to_momenta_mp(x[i : i + 1], d + 10)
+        try:
+            with mpmath.workdps(d):
+                t, lo = amplitudes_mp_raw(k, mu=mu, loop=loop, columns=cols)
+                tree[i] = to_c(t[0])
+                if loop:
+                    one[i] = to_c(lo[0])
+        except ZeroDivisionError:
+            tree[i] = np.nan
+            if loop:
+                one[i] = np.nan
+    return tree, one
+
+
+def _tree_zero(tree: np.ndarray) -> np.ndarray:
+    """``|A_tree| / rms over the 8 columns`` (N, 8) < :data:`TREE_ZERO`."""
+    a = np.abs(tree)
+    rms = np.sqrt(np.mean(a * a, axis=1, keepdims=True))
+    return a < TREE_ZERO * np.where(rms > 0.0, rms, 1.0)
+
+
+def amplitudes_x(
+    x: np.ndarray,
+    *,
+    mu: float = MU_DEFAULT,
+    loop: bool = True,
+    rescue: bool = True,
+    threshold: float = X_THRESHOLD,
+) -> tuple[np.ndarray, np.ndarray | None, RescueInfo]:
+    """Tree and one-loop amplitudes (N, 8) complex128 of the points ``x`` (N, 8) of [0,1]^8,
+    accurate as functions of x (criterion (b) of the reference data: 1e-9 relative on f00,
+    f11 and on f01 / sqrt(f00 f11)).
+
+    Stability test in terms of x: (1) points near the threshold (``x1 <`` :data:`X1_EXACT`)
+    or the beam (``min(x2, 1 - x2) <`` :data:`BEAM_EXACT`) are evaluated from the exact
+    kinematics of x (:func:`amplitudes_x_mp`) in all columns; (2) elsewhere the compiled
+    path runs at the float64 momenta of :func:`.kinematics.x_to_momenta` (a few ulps from the
+    exact ones), and the entries with a large estimated cancellation (as in
+    :func:`amplitudes`) or near a tree zero (:data:`TREE_ZERO`) are re-evaluated in a rotated
+    frame; where f00, f01 or f11 change by more than ``threshold`` (or the cancellation
+    alone exceeds :data:`DIRECT_LOSS_X`), the entry is recomputed from the exact kinematics.
+    ``RescueInfo.n_rescued_points`` counts the points recomputed in mpmath (both kinds)."""
+    from zoo.plugins.processes.qqzz.kinematics import x_to_momenta
+
+    x = np.asarray(x, dtype=np.float64)
+    info = RescueInfo(n_points=x.shape[0])
+    k = x_to_momenta(x)
+    tree, one, cond = _amplitudes_fast(k, mu, loop, rescue and loop)
+    if not rescue:
+        return tree, one, info
+    t0 = time.perf_counter()
+    b = np.minimum(x[:, 1], 1.0 - x[:, 1])
+    direct = (x[:, 0] < X1_EXACT) | (b < BEAM_EXACT)
+    suspect = _tree_zero(tree)
+    if loop:
+        suspect |= 1e-16 * cond > CANDIDATE_LOSS
+    cand = np.flatnonzero(suspect.any(axis=1) & ~direct)
+    info.n_candidates = int(cand.size)
+    bad = np.zeros((x.shape[0], 8), dtype=bool)
+    bad[direct] = True
+    if cand.size:
+        kr = k[cand].copy()
+        kr[..., 1:] = kr[..., 1:] @ _ROT.T
+        tr, lr_, _ = _amplitudes_fast(kr, mu, loop, False)
+        if loop:
+            ch = _rel_changes(tree[cand], one[cand], tr, lr_)
+            ch = np.where(1e-16 * cond[cand] > DIRECT_LOSS_X, np.inf, ch)
+        else:
+            a2, b2 = np.abs(tree[cand]) ** 2, np.abs(tr) ** 2
+            ch = np.abs(b2 - a2) / np.maximum(a2, 1e-300)
+        bad[cand] = ch > threshold
+    info.seconds_test = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    rows = np.flatnonzero(bad.any(axis=1))
+    if rows.size:
+        cols = [np.flatnonzero(bad[r]).tolist() for r in rows]
+        mt, ml = amplitudes_x_mp(x[rows], mu=mu, loop=loop, columns=cols)
+        for j, r in enumerate(rows):
+            tree[r, cols[j]] = mt[j, cols[j]]
+            if loop:
+                one[r, cols[j]] = ml[j, cols[j]]
+        info.n_rescued_entries = int(bad.sum())
+    info.n_rescued_points = int(rows.size)
+    info.seconds_rescue = time.perf_counter() - t1
     return tree, one, info
 
 

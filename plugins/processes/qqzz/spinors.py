@@ -53,17 +53,14 @@ def spinor_products(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return za, zb, s
 
 
-def spinor_products_mp(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """As :func:`spinor_products` in mpmath arithmetic at the current ``mpmath.mp.dps``.
-
-    ``k`` (M, n, 4) float64 (taken exactly) or object array of mpmath reals; returns object
-    arrays ``(za, zb, s)`` of shape (n, n, M) holding mpmath numbers, same conventions.
-    """
+def angle_spinors_mp(k: np.ndarray) -> np.ndarray:
+    """As :func:`angle_spinors` in mpmath at the current ``mpmath.mp.dps``: ``lambda``
+    (2, n, M) object array of ``mpmath.mpc`` for momenta ``k`` (M, n, 4) (float64, taken
+    exactly, or mpmath reals); same conventions and branch choice (``k+ >= k-``)."""
     import mpmath
 
     m, n = k.shape[0], k.shape[1]
     lam = np.empty((2, n, m), dtype=object)
-    sgn = np.empty((n, m), dtype=object)
     for a in range(m):
         for i in range(n):
             e, px, py, pz = (mpmath.mpf(v) for v in k[a, i])
@@ -79,7 +76,25 @@ def spinor_products_mp(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
                 l1, l2 = mpmath.conj(kperp) / big, mpmath.mpc(big)
             ph = mpmath.mpc(0, 1) if sg < 0 else mpmath.mpc(1)
             lam[0, i, a], lam[1, i, a] = l1 * ph, l2 * ph
-            sgn[i, a] = sg
+    return lam
+
+
+def spinor_products_mp(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`spinor_products` in mpmath arithmetic at the current ``mpmath.mp.dps``.
+
+    ``k`` (M, n, 4) float64 (taken exactly) or object array of mpmath reals; returns object
+    arrays ``(za, zb, s)`` of shape (n, n, M) holding mpmath numbers, same conventions.
+    """
+    import mpmath
+
+    m, n = k.shape[0], k.shape[1]
+    lam = angle_spinors_mp(k)
+    sgn = np.empty((n, m), dtype=object)
+    kk = np.empty((m, n, 4), dtype=object)
+    for a in range(m):
+        for i in range(n):
+            kk[a, i] = [mpmath.mpf(v) for v in k[a, i]]
+            sgn[i, a] = -1 if kk[a, i, 0] < 0 else 1
     za = np.empty((n, n, m), dtype=object)
     zb = np.empty((n, n, m), dtype=object)
     s = np.empty((n, n, m), dtype=object)
@@ -90,7 +105,6 @@ def spinor_products_mp(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
                 eta = sgn[i, a] * sgn[j, a]
                 za[i, j, a] = v
                 zb[i, j, a] = -eta * mpmath.conj(v)
-                ki = [mpmath.mpf(u) for u in k[a, i]]
-                kj = [mpmath.mpf(u) for u in k[a, j]]
+                ki, kj = kk[a, i], kk[a, j]
                 s[i, j, a] = 2 * (ki[0] * kj[0] - ki[1] * kj[1] - ki[2] * kj[2] - ki[3] * kj[3])
     return za, zb, s
