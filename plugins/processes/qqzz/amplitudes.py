@@ -135,6 +135,17 @@ _MP_FNS = {
 }
 
 
+def _gm_fns() -> dict:
+    """The gmpy2 loop functions, vectorised over object arrays (gmpy2 must be importable)."""
+    return {
+        "log_ratio": _mp_vec(lf.gm_log_ratio),
+        "i3m": _mp_vec(lf.gm_i3m),
+        "ls2mh_t": _mp_vec(lf.gm_ls2mh_t),
+        "l0": _mp_vec(lf.gm_l0),
+        "l1": _mp_vec(lf.gm_l1),
+    }
+
+
 def _flip_part(za, zb, q, sh: _Shared):
     """The L0/L1/log part of F^a ("G") for local labels q (0-based global indices) with the
     products ``za``, ``zb`` (swapped by the caller for the conjugate term)."""
@@ -679,13 +690,79 @@ def amplitudes_mp_raw(
     return tree, (one if loop else None)
 
 
+def have_gmpy2() -> bool:
+    """Whether the gmpy2 (MPFR) backend of the rescue is available."""
+    try:
+        import gmpy2  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _to_gmpy2(v):
+    """An ``mpmath.mpf`` as a ``gmpy2.mpfr``, exactly (rounded only to the context precision
+    when the mantissa is longer)."""
+    import gmpy2
+
+    sign, man, exp, bc = v._mpf_
+    if not man:
+        return gmpy2.mpfr(0)
+    r = gmpy2.mul_2exp(gmpy2.mpfr(int(man), max(int(bc), 2)), int(exp))
+    return -r if sign else r
+
+
+def amplitudes_gm_raw(
+    k: np.ndarray, *, mu: float = MU_DEFAULT, loop: bool = True, columns=None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """As :func:`amplitudes_mp_raw` with gmpy2 (MPFR) numbers at the precision of the current
+    gmpy2 context (``with gmpy2.context(precision=bits)``); momenta ``k`` (N, 6, 4) object
+    arrays of ``gmpy2.mpfr`` or ``mpmath.mpf`` (converted exactly) or float64. Results are
+    object arrays of ``gmpy2.mpc``. The same formulas as the mpmath path, ~5x faster."""
+    import gmpy2
+
+    from zoo.plugins.processes.qqzz.spinors import spinor_products_gm
+
+    k = np.asarray(k)
+    if k.dtype == object:
+        mpfr_t = type(gmpy2.mpfr(0))
+
+        def conv(v):
+            if isinstance(v, mpfr_t):
+                return v
+            if isinstance(v, mpmath.mpf):
+                return _to_gmpy2(v)  # exactly (mpmath.mpf(v) would round to mp.prec)
+            return gmpy2.mpfr(float(v))
+
+        k = np.vectorize(conv, otypes=[object])(k)
+    cols = None if columns is None else set(int(c) for c in columns)
+    za, zb, s = spinor_products_gm(k)
+    sh = _shared(s, gmpy2.mpfr(mu) ** 2, loop, _gm_fns())
+    tree, one, _ = _amplitudes_core(za, zb, sh, loop, object, columns=cols)
+    return tree, (one if loop else None)
+
+
 def amplitudes_mp(
-    k: np.ndarray, *, mu: float = MU_DEFAULT, loop: bool = True, dps: int = 32, columns=None
+    k: np.ndarray,
+    *,
+    mu: float = MU_DEFAULT,
+    loop: bool = True,
+    dps: int = 32,
+    columns=None,
+    backend: str = "mpmath",
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """As :func:`amplitudes_double` in mpmath arithmetic with ``dps`` digits (slow: tens of
     ms per point); momenta taken exactly as given (float64, or object arrays of mpmath
     reals), results rounded to complex128.
-    ``columns`` (iterable of column indices) restricts the work; other columns are 0."""
+    ``columns`` (iterable of column indices) restricts the work; other columns are 0.
+    ``backend="gmpy2"``: the same formulas in gmpy2 (MPFR) at ``dps`` digits (~3x faster),
+    :func:`amplitudes_gm_raw`."""
+    if backend == "gmpy2":
+        import gmpy2
+
+        with gmpy2.context(precision=int(np.ceil(dps * 3.3219281)) + 8):
+            tree, one = amplitudes_gm_raw(k, mu=mu, loop=loop, columns=columns)
+            to_c = np.vectorize(complex, otypes=[np.complex128])
+            return to_c(tree), (to_c(one) if loop else None)
     with mpmath.workdps(dps):
         tree, one = amplitudes_mp_raw(k, mu=mu, loop=loop, columns=columns)
         to_c = np.vectorize(complex, otypes=[np.complex128])
@@ -744,8 +821,8 @@ def amplitudes(
     Stability test (loop only): entries whose estimated cancellation loss
     ``1e-16 * cond`` exceeds :data:`CANDIDATE_LOSS` are re-evaluated in double precision in
     a rotated frame; where f00, f01 or f11 change by more than ``threshold`` the entry is
-    re-evaluated with mpmath at ``dps`` digits from the same momenta. The tree needs no
-    rescue (its cancellations are mild)."""
+    re-evaluated at ``dps`` digits from the same momenta (gmpy2 when installed, else
+    mpmath). The tree needs no rescue (its cancellations are mild)."""
     k = np.asarray(k, dtype=np.float64)
     info = RescueInfo(n_points=k.shape[0])
     track = loop and rescue
@@ -754,6 +831,7 @@ def amplitudes(
         return tree, one, info
     t0 = time.perf_counter()
     cand = np.flatnonzero((1e-16 * cond > CANDIDATE_LOSS).any(axis=1))
+    backend = "gmpy2" if have_gmpy2() else "mpmath"
     info.n_candidates = int(cand.size)
     if cand.size:
         kr = k[cand].copy()
@@ -768,7 +846,9 @@ def amplitudes(
         for r in rows:
             i = cand[r]
             cols = np.flatnonzero(bad[r])
-            mt, ml = amplitudes_mp(k[i : i + 1], mu=mu, loop=True, dps=dps, columns=cols)
+            mt, ml = amplitudes_mp(
+                k[i : i + 1], mu=mu, loop=True, dps=dps, columns=cols, backend=backend
+            )
             tree[i, cols] = mt[0, cols]
             one[i, cols] = ml[0, cols]
             info.n_rescued_entries += int(cols.size)
@@ -815,13 +895,21 @@ def exact_dps(x: np.ndarray) -> np.ndarray:
 
 
 def amplitudes_x_mp(
-    x: np.ndarray, *, mu: float = MU_DEFAULT, loop: bool = True, dps=None, columns=None
+    x: np.ndarray,
+    *,
+    mu: float = MU_DEFAULT,
+    loop: bool = True,
+    dps=None,
+    columns=None,
+    backend: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Amplitudes (N, 8) complex128 at the exact kinematics of the points ``x`` (N, 8): the
     map of :func:`.kinematics.x_to_momenta_mp` and the amplitudes in mpmath at ``dps``
     digits (an int, or (N,) ints; default :func:`exact_dps`), then rounded. ``columns``: one
     iterable of columns for all points, or a list of N such (None = all 8); the other
-    columns are 0. A singular point (x1 = 0, a boson along the beam) gives NaN."""
+    columns are 0. A singular point (x1 = 0, a boson along the beam) gives NaN (or inf).
+    ``backend``: "gmpy2" (MPFR, ~5x faster; the default when gmpy2 is installed) or
+    "mpmath"; the map itself is always evaluated in mpmath."""
     from zoo.plugins.processes.qqzz.kinematics import x_to_momenta_mp
 
     x = np.asarray(x, dtype=np.float64)
@@ -830,10 +918,20 @@ def amplitudes_x_mp(
     tree = np.zeros((n, 8), dtype=np.complex128)
     one = np.zeros((n, 8), dtype=np.complex128) if loop else None
     to_c = np.vectorize(complex, otypes=[np.complex128])
+    gm = have_gmpy2() if backend is None else backend == "gmpy2"
     for i in range(n):
         cols = columns[i] if isinstance(columns, list) else columns
         d = int(dps_arr[i])
         k = x_to_momenta_mp(x[i : i + 1], d + 10)
+        if gm:
+            import gmpy2
+
+            with gmpy2.context(precision=int(np.ceil(d * 3.3219281)) + 8):
+                t, lo = amplitudes_gm_raw(k, mu=mu, loop=loop, columns=cols)
+                tree[i] = to_c(t[0])
+                if loop:
+                    one[i] = to_c(lo[0])
+            continue
         try:
             with mpmath.workdps(d):
                 t, lo = amplitudes_mp_raw(k, mu=mu, loop=loop, columns=cols)

@@ -280,6 +280,46 @@ def _mp_pair_phase(xr, k, lam, boson: int, helicity: str):
     return z / abs(z)
 
 
+def _gm_to_mp(z):
+    """A ``gmpy2.mpc`` as an ``mpmath.mpc``, exactly."""
+    import mpmath
+
+    def re(v):
+        if not v.is_finite():
+            return mpmath.mpf(float(v))
+        m, e = v.as_mantissa_exp()
+        return mpmath.mpf((int(m), int(e)))
+
+    return mpmath.mpc(re(z.real), re(z.imag))
+
+
+def _node_amplitudes(k: np.ndarray, mu: float, loop: bool, dps: int):
+    """8D amplitudes (object arrays of mpmath.mpc) at mpmath momenta ``k``: by the gmpy2
+    backend when installed (same formulas, ~3x faster), else by mpmath at ``dps``."""
+    if not amp.have_gmpy2():
+        return amp.amplitudes_mp_raw(k, mu=mu, loop=loop)
+    import gmpy2
+
+    with gmpy2.context(precision=int(np.ceil(dps * 3.3219281)) + 8):
+        t8, l8 = amp.amplitudes_gm_raw(k, mu=mu, loop=loop)
+    conv = np.vectorize(_gm_to_mp, otypes=[object])
+    t8 = conv(t8)
+    if loop:
+        l8 = conv(l8)
+    for arr in (t8, l8) if loop else (t8,):
+        for v in arr.ravel():
+            if not _mp_isfinite(v):
+                raise ZeroDivisionError("degenerate point")
+    return t8, l8
+
+
+def _mp_isfinite(z) -> bool:
+    """Whether an mpmath number is finite."""
+    import mpmath
+
+    return bool(mpmath.isfinite(z.real) and mpmath.isfinite(z.imag))
+
+
 def project_exact(x4: np.ndarray, *, mu: float = amp.MU_DEFAULT, loop: bool = True, dps=None):
     """Production amplitudes ``(M_tree, M_loop)`` (N, 18) complex128 at 4D points ``x4``
     (N, 4), computed entirely in mpmath from the exact kinematics: exact quadrature nodes,
@@ -311,7 +351,7 @@ def project_exact(x4: np.ndarray, *, mu: float = amp.MU_DEFAULT, loop: bool = Tr
             x8 = _mp_node_points(x4[r])
             k = x_to_momenta_mp(x8, d + 10)
             try:
-                t8, l8 = amp.amplitudes_mp_raw(k, mu=mu, loop=loop)
+                t8, l8 = _node_amplitudes(k, mu, loop, d)
             except ZeroDivisionError:
                 tree[r] = np.nan
                 if loop:
