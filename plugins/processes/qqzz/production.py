@@ -62,6 +62,12 @@ identically (tree or loop), but some vanish on a line: ``(0,0)`` at ``cos(theta)
 in 4D and 2D, and in 2D (m1 = m2) also ``(+-,+-)`` = ``L--, L++, R--, R++`` at x2 = 1/2 (Bose
 symmetry); there f00 has a zero, so an f00-normalised function (f11 / f00) is ill-defined.
 
+Precision: the functions of x to 1e-9 relative (f00, f11; f01 relative to sqrt(f00 f11))
+everywhere in the open hypercube, so that columns related by a symmetry agree to 1e-9: the
+8D amplitudes of the nodes as functions of x (:meth:`QQZZ8D.amplitudes`), and near the beam,
+the threshold and the zeros of a helicity (detected by the parity partners) the whole
+projection in extended precision (:func:`project_exact`).
+
 Boundaries: the 8D code is singular at threshold (x1 = 0) and with a boson along the beam
 (x2 in {0, 1}); such points raise :class:`zoo.errors.NumericalError`.
 """
