@@ -782,6 +782,8 @@ RESCUE_THRESHOLD = 3e-10
 DIRECT_LOSS = 3e-11
 # a fixed generic rotation (no symmetry axis of the event); orthonormal to rounding
 _ROT = np.linalg.qr(np.array([[0.36, -0.48, 0.8], [0.8, 0.6, 0.0], [-0.48, 0.64, 0.6]]))[0]
+# a second one for the x path (the largest change over two frames is the estimate)
+_ROT2 = np.linalg.qr(np.array([[0.48, 0.6, -0.64], [-0.6, 0.768, 0.224], [0.64, 0.224, 0.736]]))[0]
 
 
 @dataclass
@@ -969,10 +971,11 @@ def amplitudes_x(
     kinematics of x (:func:`amplitudes_x_mp`) in all columns; (2) elsewhere the compiled
     path runs at the float64 momenta of :func:`.kinematics.x_to_momenta` (a few ulps from the
     exact ones), and the entries with a large estimated cancellation (as in
-    :func:`amplitudes`) or near a tree zero (:data:`TREE_ZERO`) are re-evaluated in a rotated
-    frame; where f00, f01 or f11 change by more than ``threshold`` (or the cancellation
-    alone exceeds :data:`DIRECT_LOSS_X`), the entry is recomputed from the exact kinematics.
-    ``RescueInfo.n_rescued_points`` counts the points recomputed in mpmath (both kinds)."""
+    :func:`amplitudes`) or near a tree zero (:data:`TREE_ZERO`) are re-evaluated in two
+    rotated frames; where f00, f01 or f11 change by more than ``threshold`` in either (or the
+    cancellation alone exceeds :data:`DIRECT_LOSS_X`), the entry is recomputed from the exact
+    kinematics. ``RescueInfo.n_rescued_points`` counts the points recomputed in extended
+    precision (both kinds)."""
     from zoo.plugins.processes.qqzz.kinematics import x_to_momenta
 
     x = np.asarray(x, dtype=np.float64)
@@ -992,15 +995,19 @@ def amplitudes_x(
     bad = np.zeros((x.shape[0], 8), dtype=bool)
     bad[direct] = True
     if cand.size:
-        kr = k[cand].copy()
-        kr[..., 1:] = kr[..., 1:] @ _ROT.T
-        tr, lr_, _ = _amplitudes_fast(kr, mu, loop, False)
+        ch = np.zeros((cand.size, 8))
+        for rot in (_ROT, _ROT2):  # two frames: one rotated change can be 20x too small
+            kr = k[cand].copy()
+            kr[..., 1:] = kr[..., 1:] @ rot.T
+            tr, lr_, _ = _amplitudes_fast(kr, mu, loop, False)
+            if loop:
+                c = _rel_changes(tree[cand], one[cand], tr, lr_)
+            else:
+                a2, b2 = np.abs(tree[cand]) ** 2, np.abs(tr) ** 2
+                c = np.abs(b2 - a2) / np.maximum(a2, 1e-300)
+            ch = np.maximum(ch, c)
         if loop:
-            ch = _rel_changes(tree[cand], one[cand], tr, lr_)
             ch = np.where(1e-16 * cond[cand] > DIRECT_LOSS_X, np.inf, ch)
-        else:
-            a2, b2 = np.abs(tree[cand]) ** 2, np.abs(tr) ** 2
-            ch = np.abs(b2 - a2) / np.maximum(a2, 1e-300)
         bad[cand] = ch > threshold
     info.seconds_test = time.perf_counter() - t0
     t1 = time.perf_counter()
