@@ -371,21 +371,27 @@ def project_exact(x4: np.ndarray, *, mu: float = amp.MU_DEFAULT, loop: bool = Tr
                     for li, lval in enumerate(LAMBDAS):
                         e = mpmath.mpc(mpmath.cospi(2 * ph * lval), -mpmath.sinpi(2 * ph * lval))
                         proj[si, a, li] = mpmath.sqrt(3) * dcol[sgm][li] * e / (2 * N_NODES)
+            # M[q, i, j] = sum A[a, b, s2, s1, q] proj[s1, a, i] proj[s2, b, j], in two steps
             for arr, dest in ((t8, tree), (l8, one)) if loop else ((t8, tree),):
                 A = (arr * w).reshape(N_NODES, N_NODES, 2, 2, 2)  # (a, b, s2, s1, q)
+                half = np.empty((N_NODES, 2, 2, 3), dtype=object)  # (b, s2, q, i)
+                for bb in range(N_NODES):
+                    for s2 in range(2):
+                        for q in range(2):
+                            for i in range(3):
+                                half[bb, s2, q, i] = mpmath.fsum(
+                                    A[a, bb, s2, s1, q] * proj[s1, a, i]
+                                    for a in range(N_NODES)
+                                    for s1 in range(2)
+                                )
                 for q in range(2):
                     for i in range(3):
                         for jj in range(3):
-                            acc = mpmath.mpc(0)
-                            for a in range(N_NODES):
-                                for bb in range(N_NODES):
-                                    for s1 in range(2):
-                                        for s2 in range(2):
-                                            acc += (
-                                                A[a, bb, s2, s1, q]
-                                                * proj[s1, a, i]
-                                                * proj[s2, bb, jj]
-                                            )
+                            acc = mpmath.fsum(
+                                half[bb, s2, q, i] * proj[s2, bb, jj]
+                                for bb in range(N_NODES)
+                                for s2 in range(2)
+                            )
                             dest[r, 9 * q + 3 * i + jj] = complex(acc)
     return tree, one
 
