@@ -165,3 +165,14 @@ def test_production_symmetric_columns_agree_near_faces(dim: int) -> None:
         worst = max(worst, float(err.max()))
         assert err.max() < 1e-9, f"{g.name}: worst {err.max():.2e} at {x[np.argmax(err.max(1))]}"
     print(f"{dim}D: worst symmetry mismatch {worst:.1e}")
+
+
+def test_gmpy2_and_mpmath_rescues_agree() -> None:
+    """The two extended-precision backends evaluate the same formulas (mpmath is the
+    fallback without gmpy2)."""
+    pytest.importorskip("gmpy2")
+    x = FACE_POINTS[[0, 4, 5]]
+    tg, lg = amp.amplitudes_x_mp(x, backend="gmpy2")
+    tm, lm = amp.amplitudes_x_mp(x, backend="mpmath")
+    err = _entry_errors(amp.squared(tg, lg), tm, lm)
+    assert err.max() < 1e-14, err.max()
