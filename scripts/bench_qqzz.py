@@ -52,7 +52,8 @@ def main() -> None:
     print(f"f00+f01+f11 with stability test + rescue: {args.n / t_all:12,.0f} points/s")
     print(
         f"stability test: {n_cand} candidates ({100 * n_cand / args.n:.2f}%), {t_test:.3f} s; "
-        f"rescued {n_resc} points / {n_ent} entries in mpmath ({100 * n_resc / args.n:.3f}%), "
+        f"rescued {n_resc} points / {n_ent} entries in extended precision "
+        f"({100 * n_resc / args.n:.3f}%), "
         f"{t_resc:.2f} s ({1e3 * t_resc / max(n_resc, 1):.1f} ms per point)"
     )
 

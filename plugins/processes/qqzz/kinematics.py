@@ -63,24 +63,37 @@ def _axes(n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return xp, yp
 
 
+def cos_sin_2pi(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(cos(2 pi u), sin(2 pi u))`` float64 with the argument reduced exactly: ``u`` is
+    split as ``j / 4 + r`` with ``|r| <= 1/8`` (the subtraction is exact), so that the result
+    keeps full relative precision near the zeros of sin and cos (u near 0, 1/4, 1/2, 1)."""
+    u = np.asarray(u, dtype=np.float64)
+    j = np.rint(4.0 * u)
+    r = u - 0.25 * j
+    c0, s0 = np.cos(2.0 * np.pi * r), np.sin(2.0 * np.pi * r)
+    q = np.mod(j, 4.0)
+    c = np.where(q == 0, c0, np.where(q == 1, -s0, np.where(q == 2, -c0, s0)))
+    s = np.where(q == 0, s0, np.where(q == 1, c0, np.where(q == 2, -s0, -c0)))
+    return c, s
+
+
 def _decay(
     mass: np.ndarray,
     n: np.ndarray,
     gamma: np.ndarray,
     gbeta: np.ndarray,
-    cos_t: np.ndarray,
-    phi: np.ndarray,
+    x_cos: np.ndarray,
+    x_phi: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Massless two-body decay of a boson of mass ``mass`` moving along ``n``; returns the
     (fermion, partner) momenta in the centre-of-mass frame; the fermion has polar angle
-    ``acos(cos_t)`` about ``n`` and azimuth ``phi`` about the axes of :func:`_axes`."""
+    theta about ``n`` with ``cos(theta) = 2 x_cos - 1``, ``sin(theta) = 2 sqrt(x_cos (1 -
+    x_cos))`` and azimuth ``phi = 2 pi x_phi`` about the axes of :func:`_axes`."""
     xp, yp = _axes(n)
-    sin_t = np.sqrt(np.clip(1.0 - cos_t * cos_t, 0.0, None))
-    d = (
-        (sin_t * np.cos(phi))[:, None] * xp
-        + (sin_t * np.sin(phi))[:, None] * yp
-        + cos_t[:, None] * n
-    )
+    cos_t = 2.0 * x_cos - 1.0
+    sin_t = 2.0 * np.sqrt(np.clip(x_cos * (1.0 - x_cos), 0.0, None))
+    cphi, sphi = cos_sin_2pi(x_phi)
+    d = (sin_t * cphi)[:, None] * xp + (sin_t * sphi)[:, None] * yp + cos_t[:, None] * n
     half = 0.5 * mass
     q = np.concatenate([half[:, None], half[:, None] * d], axis=1)
     qbar = np.concatenate([half[:, None], -half[:, None] * d], axis=1)
@@ -88,22 +101,29 @@ def _decay(
 
 
 def x_to_momenta(x: np.ndarray) -> np.ndarray:
-    """Map points ``x`` (N, 8) of [0,1]^8 to outgoing momenta (N, 6, 4) float64 (GeV)."""
+    """Map points ``x`` (N, 8) of [0,1]^8 to outgoing momenta (N, 6, 4) float64 (GeV).
+
+    Forms without cancellation near the faces (as :func:`x_to_momenta_mp`):
+    ``sqrt(s) - m1 - m2 = (1000 - m1 - m2) x1``, ``lambda = (s - (m1+m2)^2)(s - (m1-m2)^2)``,
+    ``sin(theta) = 2 sqrt(x2 (1 - x2))`` and likewise for the decay angles, azimuths via
+    :func:`cos_sin_2pi`: each component is within a few ulps of the exact map."""
     x = np.asarray(x, dtype=np.float64)
     m1 = M_MIN + M_RANGE * x[:, 2]
     m2 = M_MIN + M_RANGE * x[:, 3]
-    rs = (m1 + m2) + (SQRT_S_MAX - m1 - m2) * x[:, 0]
+    msum = m1 + m2
+    above = (SQRT_S_MAX - msum) * x[:, 0]
+    rs = msum + above
     s = rs * rs
     cos_t = 2.0 * x[:, 1] - 1.0
-    sin_t = np.sqrt(np.clip(1.0 - cos_t * cos_t, 0.0, None))
+    sin_t = 2.0 * np.sqrt(np.clip(x[:, 1] * (1.0 - x[:, 1]), 0.0, None))
     m1s, m2s = m1 * m1, m2 * m2
-    lam = np.clip((s - m1s - m2s) ** 2 - 4.0 * m1s * m2s, 0.0, None)
+    lam = np.clip(above * (rs + msum) * (s - (m1 - m2) ** 2), 0.0, None)
     p = np.sqrt(lam) / (2.0 * rs)
     e1 = (s + m1s - m2s) / (2.0 * rs)
     e2 = (s + m2s - m1s) / (2.0 * rs)
     n = np.stack([sin_t, np.zeros_like(sin_t), cos_t], axis=1)
-    k3, k4 = _decay(m1, n, e1 / m1, p / m1, 2.0 * x[:, 4] - 1.0, 2.0 * np.pi * x[:, 5])
-    k6, k5 = _decay(m2, -n, e2 / m2, p / m2, 2.0 * x[:, 6] - 1.0, 2.0 * np.pi * x[:, 7])
+    k3, k4 = _decay(m1, n, e1 / m1, p / m1, x[:, 4], x[:, 5])
+    k6, k5 = _decay(m2, -n, e2 / m2, p / m2, x[:, 6], x[:, 7])
     half = 0.5 * rs
     zero = np.zeros_like(rs)
     k1 = np.stack([-half, zero, zero, half], axis=1)
@@ -160,3 +180,87 @@ def momenta_to_x(k: np.ndarray) -> np.ndarray:
     x[:, 6] = 0.5 * (c2 + 1.0)
     x[:, 7] = u2
     return x
+
+
+# ----------------------------------------------------------------------------------------
+# the same map in mpmath: the exact kinematics of a point x (for the rescue of evaluate(x))
+# ----------------------------------------------------------------------------------------
+
+
+def _mp_decay(mass, n, xp, yp, gamma, gbeta, x_cos, x_phi):
+    """mpmath twin of :func:`_decay` for one boson: ``(fermion, partner)`` momenta (lists of
+    4 mpf) of a massless decay along the unit vector ``n`` (axes ``xp``, ``yp``), with
+    ``cos(theta) = 2 x_cos - 1`` and ``sin(theta) = 2 sqrt(x_cos (1 - x_cos))`` (no
+    cancellation near the poles) and ``phi = 2 pi x_phi``."""
+    import mpmath
+
+    cos_t = 2 * x_cos - 1
+    sin_t = 2 * mpmath.sqrt(x_cos * (1 - x_cos))
+    cphi, sphi = mpmath.cospi(2 * x_phi), mpmath.sinpi(2 * x_phi)
+    d = [sin_t * cphi * xp[i] + sin_t * sphi * yp[i] + cos_t * n[i] for i in range(3)]
+    half = mass / 2
+    out = []
+    for sg in (1, -1):
+        e = half
+        vec = [sg * half * d[i] for i in range(3)]
+        pl = sg * half * cos_t  # vec . n (n, xp, yp orthonormal)
+        e_new = gamma * e + gbeta * pl
+        pl_new = gamma * pl + gbeta * e
+        out.append([e_new] + [vec[i] + (pl_new - pl) * n[i] for i in range(3)])
+    return out[0], out[1]
+
+
+def x_to_momenta_mp(x: np.ndarray, dps: int = 50) -> np.ndarray:
+    """The map of :func:`x_to_momenta` evaluated in mpmath at ``dps`` digits: outgoing
+    momenta (N, 6, 4) as an object array of ``mpmath.mpf`` (GeV), same conventions.
+
+    The entries of ``x`` (float64, taken exactly, or an object array of mpmath reals, e.g.
+    quadrature nodes) are the exact coordinates. Near the faces the forms without
+    cancellation are used: ``sqrt(s) - m1 - m2 = (1000 - m1 - m2) x1``, ``lambda =
+    (s - (m1+m2)^2)(s - (m1-m2)^2)``, ``1 - cos(theta) = 2 x2``, ``1 + cos(theta) =
+    2 (1 - x2)``, ``sin(theta) = 2 sqrt(x2 (1 - x2))``, ``phi = 2 pi x6`` via ``cospi`` /
+    ``sinpi``. The numbers are created at ``dps`` digits; evaluate them at the same or a
+    lower working precision."""
+    import mpmath
+
+    x = np.asarray(x)
+    if x.dtype != object:
+        x = x.astype(np.float64)
+    out = np.empty((x.shape[0], 6, 4), dtype=object)
+    with mpmath.workdps(dps):
+        zero = mpmath.mpf(0)
+        for a in range(x.shape[0]):
+            x1, x2, x3, x4, x5, x6, x7, x8 = (mpmath.mpf(v) for v in x[a])
+            m1 = M_MIN + M_RANGE * x3
+            m2 = M_MIN + M_RANGE * x4
+            msum = m1 + m2
+            above = (SQRT_S_MAX - msum) * x1  # sqrt(s) - m1 - m2
+            rs = msum + above
+            s = rs * rs
+            m1s, m2s = m1 * m1, m2 * m2
+            lam = above * (rs + msum) * (s - (m1 - m2) ** 2)
+            p = mpmath.sqrt(lam) / (2 * rs)
+            e1 = (s + m1s - m2s) / (2 * rs)
+            e2 = (s + m2s - m1s) / (2 * rs)
+            cos_t = 2 * x2 - 1
+            sin_t = 2 * mpmath.sqrt(x2 * (1 - x2))
+            n = [sin_t, zero, cos_t]
+            nm = [-sin_t, zero, -cos_t]
+            yp = [zero, mpmath.mpf(1), zero]
+            if sin_t > 0:
+                xp = [cos_t, zero, -sin_t]  # y' x n; boson 2: y'' = -y', x'' = x'
+                ypp = [zero, mpmath.mpf(-1), zero]
+                xpp = xp
+            else:  # along z (measure zero): the defaults of _axes
+                xp = [cos_t, zero, zero]
+                ypp = yp
+                xpp = [-cos_t, zero, zero]
+            k3, k4 = _mp_decay(m1, n, xp, yp, e1 / m1, p / m1, x5, x6)
+            k6, k5 = _mp_decay(m2, nm, xpp, ypp, e2 / m2, p / m2, x7, x8)
+            half = rs / 2
+            k1 = [-half, zero, zero, half]
+            k2 = [-half, zero, zero, -half]
+            for i, kk in enumerate((k1, k2, k3, k4, k5, k6)):
+                for c in range(4):
+                    out[a, i, c] = kk[c]
+    return out

@@ -49,7 +49,6 @@ import numpy as np
 
 from zoo.errors import NumericalError, UnknownLabelError
 from zoo.plugins.processes.qqzz import amplitudes as amp
-from zoo.plugins.processes.qqzz.kinematics import x_to_momenta
 from zoo.process import CoordinatePermutation, Process, Symmetry
 
 _TERMS = ("f00", "f01", "f11")
@@ -100,7 +99,9 @@ class QQZZ8D(Process):
     Spinor phases: :mod:`zoo.plugins.processes.qqzz.spinors` (only phase-free f's are
     returned). Scheme: DKS finite part, ``V_fin = -L^2/2 + 3L/2 - 7/2``,
     ``L = ln(-s12/mu^2)``, ``s12 -> s12 + i0``; ``mu`` GeV (default 91.1876). Numerically
-    unstable entries are detected and recomputed in mpmath (:func:`amplitudes.amplitudes`).
+    unstable entries are detected and recomputed in mpmath: :meth:`evaluate` from the exact
+    kinematics of x (:func:`amplitudes.amplitudes_x`), :meth:`evaluate_momenta` from the
+    given momenta (:func:`amplitudes.amplitudes`).
     """
 
     name = "qqbar-zz-4l"
@@ -121,18 +122,35 @@ class QQZZ8D(Process):
     def amplitudes_from_momenta(
         self, k: np.ndarray, *, loop: bool = True
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Complex amplitudes ``(A_tree, A_1loop)`` (N, 8) at momenta ``k`` (N, 6, 4)."""
+        """Complex amplitudes ``(A_tree, A_1loop)`` (N, 8) at momenta ``k`` (N, 6, 4), taken
+        as exact (stability test and mpmath rescue of :func:`amplitudes.amplitudes`)."""
         k = np.asarray(k, dtype=np.float64)
-        n = k.shape[0]
+        return self._chunked(
+            k, loop, lambda kc: amp.amplitudes(kc, mu=self.mu, loop=loop, rescue=self.rescue)
+        )
+
+    def amplitudes(
+        self, x: np.ndarray, *, loop: bool = True
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Complex amplitudes ``(A_tree, A_1loop)`` (N, 8) at points ``x`` (N, 8), as functions
+        of x: near the faces and where the double-precision result is unstable they are
+        computed from the exact kinematics of x (:func:`amplitudes.amplitudes_x`)."""
+        x = self.check_x(x)
+        return self._chunked(
+            x, loop, lambda xc: amp.amplitudes_x(xc, mu=self.mu, loop=loop, rescue=self.rescue)
+        )
+
+    def _chunked(self, a: np.ndarray, loop: bool, fn) -> tuple[np.ndarray, np.ndarray | None]:
+        n = a.shape[0]
         tree = np.empty((n, 8), dtype=np.complex128)
         one = np.empty((n, 8), dtype=np.complex128) if loop else None
         self.last_rescue = []
-        for a in range(0, n, self.chunk):
-            b = min(n, a + self.chunk)
-            t, l1, info = amp.amplitudes(k[a:b], mu=self.mu, loop=loop, rescue=self.rescue)
-            tree[a:b] = t
+        for lo in range(0, n, self.chunk):
+            hi = min(n, lo + self.chunk)
+            t, l1, info = fn(a[lo:hi])
+            tree[lo:hi] = t
             if loop:
-                one[a:b] = l1
+                one[lo:hi] = l1
             self.last_rescue.append(info)
         if not np.isfinite(tree).all() or (loop and not np.isfinite(one).all()):
             row = int(
@@ -147,26 +165,25 @@ class QQZZ8D(Process):
             )
         return tree, one
 
-    def amplitudes(
-        self, x: np.ndarray, *, loop: bool = True
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Complex amplitudes ``(A_tree, A_1loop)`` (N, 8) at points ``x`` (N, 8)."""
-        x = self.check_x(x)
-        return self.amplitudes_from_momenta(x_to_momenta(x), loop=loop)
-
     def evaluate_momenta(
         self, k: np.ndarray, terms: Sequence[str] | None = None
     ) -> dict[str, np.ndarray]:
-        """``{term: (N, 8) float64}`` at momenta ``k`` (N, 6, 4)."""
+        """``{term: (N, 8) float64}`` at momenta ``k`` (N, 6, 4) (taken as exact: criterion
+        (a) of the reference data)."""
         terms = self._terms(terms)
         loop = any(t != "f00" for t in terms)
         tree, one = self.amplitudes_from_momenta(k, loop=loop)
         return amp.squared(tree, one, terms)
 
     def evaluate(self, x: np.ndarray, terms: Sequence[str] | None = None) -> dict[str, np.ndarray]:
-        """``{term: (N, 8) float64}`` at points ``x`` (N, 8) of [0,1]^8."""
+        """``{term: (N, 8) float64}`` at points ``x`` (N, 8) of [0,1]^8: the functions of x
+        (criterion (b) of the reference data, 1e-9 relative, everywhere in the open
+        hypercube; see :func:`amplitudes.amplitudes_x`)."""
         x = self.check_x(x)
-        return self.evaluate_momenta(x_to_momenta(x), terms)
+        terms = self._terms(terms)
+        loop = any(t != "f00" for t in terms)
+        tree, one = self.amplitudes(x, loop=loop)
+        return amp.squared(tree, one, terms)
 
     def _terms(self, terms: Sequence[str] | None) -> tuple[str, ...]:
         if terms is None:

@@ -53,17 +53,14 @@ def spinor_products(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return za, zb, s
 
 
-def spinor_products_mp(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """As :func:`spinor_products` in mpmath arithmetic at the current ``mpmath.mp.dps``.
-
-    ``k`` (M, n, 4) float64 (taken exactly) or object array of mpmath reals; returns object
-    arrays ``(za, zb, s)`` of shape (n, n, M) holding mpmath numbers, same conventions.
-    """
+def angle_spinors_mp(k: np.ndarray) -> np.ndarray:
+    """As :func:`angle_spinors` in mpmath at the current ``mpmath.mp.dps``: ``lambda``
+    (2, n, M) object array of ``mpmath.mpc`` for momenta ``k`` (M, n, 4) (float64, taken
+    exactly, or mpmath reals); same conventions and branch choice (``k+ >= k-``)."""
     import mpmath
 
     m, n = k.shape[0], k.shape[1]
     lam = np.empty((2, n, m), dtype=object)
-    sgn = np.empty((n, m), dtype=object)
     for a in range(m):
         for i in range(n):
             e, px, py, pz = (mpmath.mpf(v) for v in k[a, i])
@@ -79,7 +76,25 @@ def spinor_products_mp(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
                 l1, l2 = mpmath.conj(kperp) / big, mpmath.mpc(big)
             ph = mpmath.mpc(0, 1) if sg < 0 else mpmath.mpc(1)
             lam[0, i, a], lam[1, i, a] = l1 * ph, l2 * ph
-            sgn[i, a] = sg
+    return lam
+
+
+def spinor_products_mp(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`spinor_products` in mpmath arithmetic at the current ``mpmath.mp.dps``.
+
+    ``k`` (M, n, 4) float64 (taken exactly) or object array of mpmath reals; returns object
+    arrays ``(za, zb, s)`` of shape (n, n, M) holding mpmath numbers, same conventions.
+    """
+    import mpmath
+
+    m, n = k.shape[0], k.shape[1]
+    lam = angle_spinors_mp(k)
+    sgn = np.empty((n, m), dtype=object)
+    kk = np.empty((m, n, 4), dtype=object)
+    for a in range(m):
+        for i in range(n):
+            kk[a, i] = [mpmath.mpf(v) for v in k[a, i]]
+            sgn[i, a] = -1 if kk[a, i, 0] < 0 else 1
     za = np.empty((n, n, m), dtype=object)
     zb = np.empty((n, n, m), dtype=object)
     s = np.empty((n, n, m), dtype=object)
@@ -90,7 +105,48 @@ def spinor_products_mp(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
                 eta = sgn[i, a] * sgn[j, a]
                 za[i, j, a] = v
                 zb[i, j, a] = -eta * mpmath.conj(v)
-                ki = [mpmath.mpf(u) for u in k[a, i]]
-                kj = [mpmath.mpf(u) for u in k[a, j]]
+                ki, kj = kk[a, i], kk[a, j]
+                s[i, j, a] = 2 * (ki[0] * kj[0] - ki[1] * kj[1] - ki[2] * kj[2] - ki[3] * kj[3])
+    return za, zb, s
+
+
+def spinor_products_gm(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`spinor_products_mp` with gmpy2 (MPFR) numbers at the precision of the current
+    gmpy2 context: ``k`` (M, n, 4) object array of ``gmpy2.mpfr`` (or float64, taken
+    exactly); same conventions and branch choice."""
+    import gmpy2
+
+    m, n = k.shape[0], k.shape[1]
+    lam = np.empty((2, n, m), dtype=object)
+    sgn = np.empty((n, m), dtype=np.int64)
+    kk = np.empty((m, n, 4), dtype=object)
+    one, iu = gmpy2.mpc(1), gmpy2.mpc(0, 1)
+    for a in range(m):
+        for i in range(n):
+            kk[a, i] = [gmpy2.mpfr(v) for v in k[a, i]]
+            e, px, py, pz = kk[a, i]
+            sg = -1 if e < 0 else 1
+            sgn[i, a] = sg
+            e, px, py, pz = sg * e, sg * px, sg * py, sg * pz
+            kp, km = e + pz, e - pz
+            kperp = gmpy2.mpc(px, py)
+            if kp >= km:
+                big = gmpy2.sqrt(kp)
+                l1, l2 = gmpy2.mpc(big), kperp / big
+            else:
+                big = gmpy2.sqrt(km)
+                l1, l2 = kperp.conjugate() / big, gmpy2.mpc(big)
+            ph = iu if sg < 0 else one
+            lam[0, i, a], lam[1, i, a] = l1 * ph, l2 * ph
+    za = np.empty((n, n, m), dtype=object)
+    zb = np.empty((n, n, m), dtype=object)
+    s = np.empty((n, n, m), dtype=object)
+    for i in range(n):
+        for j in range(n):
+            for a in range(m):
+                v = lam[0, i, a] * lam[1, j, a] - lam[1, i, a] * lam[0, j, a]
+                za[i, j, a] = v
+                zb[i, j, a] = -int(sgn[i, a] * sgn[j, a]) * v.conjugate()
+                ki, kj = kk[a, i], kk[a, j]
                 s[i, j, a] = 2 * (ki[0] * kj[0] - ki[1] * kj[1] - ki[2] * kj[2] - ki[3] * kj[3])
     return za, zb, s
