@@ -88,7 +88,7 @@ params = {{ target = "y" }}
 def run(*args):
     out = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
     assert out.exit_code == 0, out.output
-    return out.output
+    return out.stdout  # results only: progress and logs go to stderr
 
 
 def _link_data(tmp_path: Path, sample: Path) -> None:
