@@ -15,12 +15,12 @@ on points it never saw:
   misses k must not exceed :func:`max_misses`: the ``1 - ALPHA`` binomial quantile at the
   card's miss rate, taken at the upper ``1 - ALPHA`` Clopper-Pearson bound of the card's
   own count (10^6 test points), ``ALPHA = 1e-4``. :func:`caught_rate` is the miss rate
-  that fails the check with 90% probability; at these n (values of the shipped cards,
-  computed by those functions): 4D and 8D 2-3x the card's rate in the 0.1% column, 3-10x
-  in the 1% column; 2D (miss rates 1e-6 - 2e-4) 2-13x in the 0.1% column, 9-12x in the 1%
-  column where the card misses more than 3e-5, and a miss rate of ~2-4e-4 (within 1%:
-  99.96-99.98%) where it claims less (L-0 f01, L--/L00/L-+ f11): resolving 1e-6 takes
-  ~10^7 generated points (~1 h).
+  that fails the check with 90% probability; at these n (the shipped cards, computed by
+  those functions): 4D and 8D 1-3x the card's miss rate in the 0.1% column, 2-10x in the 1%
+  column; 2D (cards missing 1e-6 - 7e-4) 2-13x in the 0.1% column and 9-12x in the 1% column
+  where the card misses more than 3e-5, else a miss rate of 2-3e-4 (within 1%: 99.97-99.98%;
+  L-0 f01, L--/L00/L-+ f11, and L-0 f01 in the 0.1% column): resolving 1e-6 takes ~10^7
+  generated points (~1 h).
 * **Faces** (``face_points``): points whose x1 or x2 lies within [1e-4, 1e-3] of 0 or 1
   (and a few within [1e-6, 1e-4]; never closer than 1e-6 to the beam, where the
   generator is not yet reliable), the other coordinates uniform. The cards do not cover
