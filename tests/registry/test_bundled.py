@@ -64,8 +64,9 @@ pytestmark = pytest.mark.skipif(not LABELS, reason="registry/bundled is empty")
 #: misses (|delta| >= 1%, >= 0.1%) on the face set of the label's dimension, measured when
 #: this test was written (2026-12-03); the same points every run, so the check allows the
 #: measured count plus a margin of 2 + 25% (arithmetic at points on the thresholds may
-#: differ between platforms), not a statistical one. Nearly all at the x2 faces (at x1 ~ 0 or 1: at most 1 in 2D/4D; in 8D
-#: 2-3 misses of 1%, and 37 of 0.1% for f01, of 136 points near threshold); of the 16 points within 1e-4 of a face (2D/4D), 2D 0-4 miss 1% and 4D 5-8.
+#: differ between platforms), not a statistical one. Nearly all at the x2 faces (x1 ~ 0 or
+#: 1: at most 1 miss in 2D/4D; in 8D 2-3 of 1% and, for f01, 37 of 0.1% among 136 points
+#: near threshold); of the 16 points within 1e-4 of a face, 0-4 miss 1% in 2D, 5-8 in 4D.
 FACE_MEASURED: dict[str, tuple[int, int]] = {
     "qqbar-zz-4l/2d/f01/L-+@3": (3, 29),  # of 208; max |delta| 3.23e-02
     "qqbar-zz-4l/2d/f01/L--@2": (4, 14),  # of 208; max |delta| 3.53e-01
