@@ -34,6 +34,7 @@ point), marked ``slow``; CI runs them.
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 
 import numpy as np
@@ -145,6 +146,33 @@ def exact(dim: int, kind: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     x = (np.random.default_rng([SEED, dim]).random((N_FRESH[dim], dim)) if kind == "uniform"
          else face_points(dim))
     return x, _process(dim).evaluate(x, ["f00", "f01", "f11"])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _f00_once():
+    """The f00-normalised models compute the exact f00 (all helicities) of the points they
+    are given, ~3 s per label at 40,000 2D points: answer repeated f00-only queries on the
+    same (large) array from the first evaluation. The models' code path is unchanged."""
+    memo: dict[tuple[int, bytes], dict[str, np.ndarray]] = {}
+
+    def memoised(proc):
+        evaluate = proc.evaluate
+
+        def f00_once(x, terms=None):
+            if terms is None or list(terms) != ["f00"] or len(x) < 10_000:
+                return evaluate(x, terms)
+            x = np.ascontiguousarray(x, dtype=np.float64)
+            key = (id(proc), hashlib.blake2b(x.tobytes(), digest_size=16).digest())
+            if key not in memo:
+                memo[key] = evaluate(x, terms)
+            return {"f00": memo[key]["f00"].copy()}
+
+        return f00_once
+
+    with pytest.MonkeyPatch.context() as mp:
+        for dim in N_FRESH:
+            mp.setattr(_process(dim), "evaluate", memoised(_process(dim)))
+        yield
 
 
 def abs_delta(label: str, kind: str) -> tuple[str, np.ndarray]:
