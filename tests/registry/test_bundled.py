@@ -27,7 +27,8 @@ on points it never saw:
   them; each label must keep the misses measured when this test was written
   (``FACE_MEASURED``: 4D f01 misses 1% on ~11% of them, 8D f01 on 12%).
 
-Slow (~1-2 min in all, mostly the generator at ~3k points/s in 2D/4D and ~30 ms per face
+Slow (75 s wall, 55 s CPU on the loaded 2-core VM; mostly the generator at ~3k points/s in
+2D/4D and ~30 ms per face
 point), marked ``slow``; CI runs them.
 """
 
