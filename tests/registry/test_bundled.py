@@ -28,8 +28,7 @@ on points it never saw:
   (``FACE_MEASURED``: 4D f01 misses 1% on ~11% of them, 8D f01 on 12%).
 
 Slow (75 s wall, 55 s CPU on the loaded 2-core VM; mostly the generator at ~3k points/s in
-2D/4D and ~30 ms per face
-point), marked ``slow``; CI runs them.
+2D/4D and ~30-60 ms per face point), marked ``slow``; CI runs them.
 """
 
 from __future__ import annotations
