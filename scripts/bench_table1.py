@@ -271,7 +271,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="A generated Zarr group to train on instead (one dimension only; e.g. "
                     "from `zoo generate ... --sampling edges:20 --dask local`); its size is "
                     "the training size.")
-    ap.add_argument("--n-test", type=int, default=1_000_000)
+    ap.add_argument("--n-test", type=int, default=None,
+                    help="Independent test points per dimension (default 10^6; --quick: 20,000).")
     ap.add_argument("--budget", type=float, default=1.0, help="Scale of epochs / trees.")
     ap.add_argument("--param", action="append", default=[], metavar="REG.KEY=VALUE")
     ap.add_argument("--quick", action="store_true", help="Tiny sizes and budgets (CI smoke run).")
@@ -296,10 +297,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cs-metric", action="store_true",
                     help="With --collect: also score f01 against 2 sqrt(f00 f11) (slow in 2D/4D).")
     args = ap.parse_args(argv)
+    if args.n_test is None:
+        args.n_test = 20_000 if args.quick else 1_000_000
     if args.collect:
         return collect(args)
     if args.quick:
-        args.n_train, args.n_test, args.budget = 3000, 20_000, 0.05
+        args.n_train, args.budget = 3000, 0.05
 
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,12 @@ fast-to-train, seeded instance::
 
 The class is collected by pytest through the subclass (its name starts with ``Test``).
 The same factory must give the same predictions every time (determinism is tested).
+
+Accuracy: fitted on ``n_train`` = 1000 uniform points of :func:`smooth_function` (targets
+standardised), the RMS error on 500 new points, relative to the target's standard deviation
+(:func:`relative_rms_error`), must be at most ``max_relative_rms`` (default 0.1, i.e.
+R^2 >= 0.99). Built-in families state their measured level and set a bound ~2-3x above it
+(tests/plugins/test_regressors.py): a working model passes, one 5x worse fails.
 """
 
 from __future__ import annotations
@@ -38,6 +44,23 @@ def smooth_function(x: np.ndarray) -> np.ndarray:
     )
 
 
+def relative_rms_error(pred: np.ndarray, y_test: np.ndarray) -> float:
+    """RMS of ``pred - y_test`` over the standard deviation of ``y_test`` (0: exact; 1: no
+    better than the mean)."""
+    pred, y_test = np.asarray(pred, dtype=np.float64), np.asarray(y_test, dtype=np.float64)
+    return float(np.sqrt(np.mean((pred - y_test) ** 2)) / np.std(y_test))
+
+
+def check_accuracy(pred: np.ndarray, y_test: np.ndarray, max_relative_rms: float) -> float:
+    """Raise AssertionError unless ``relative_rms_error(pred, y_test) <= max_relative_rms``;
+    return the error."""
+    err = relative_rms_error(pred, y_test)
+    assert np.isfinite(err) and err <= max_relative_rms, (
+        f"relative RMS error {err:.4g} on the contract's reference function exceeds "
+        f"{max_relative_rms:g}: the regressor does not learn a smooth 3D function")
+    return err
+
+
 def contract_dataset(
     n_train: int = 1000, n_test: int = 500, seed: int = 1234
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -55,8 +78,8 @@ class RegressorContract:
     #: rows of training and test data
     n_train: int = 1000
     n_test: int = 500
-    #: the fitted regressor must explain at least this fraction of the test variance
-    min_r2: float = 0.5
+    #: largest RMS test error relative to the target's standard deviation (module doc)
+    max_relative_rms: float = 0.1
 
     def regressor_factory(self) -> Regressor:
         """Return a fresh, small, seeded, unfitted regressor (override this)."""
@@ -99,11 +122,8 @@ class RegressorContract:
         one = fitted["reg"].predict(data[2][:1])
         assert one.shape == (1,) and one.dtype == np.float64
 
-    def test_learns_better_than_mean(self, fitted, data) -> None:
-        y_test = data[3]
-        mse = float(np.mean((fitted["pred"] - y_test) ** 2))
-        mse_mean = float(np.mean((y_test - data[1].mean()) ** 2))
-        assert mse < (1.0 - self.min_r2) * mse_mean, (mse, mse_mean)
+    def test_accuracy_on_the_reference_function(self, fitted, data) -> None:
+        check_accuracy(fitted["pred"], data[3], self.max_relative_rms)
 
     def test_params_roundtrip_and_json(self, fitted) -> None:
         reg = fitted["reg"]

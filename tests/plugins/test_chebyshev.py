@@ -11,11 +11,15 @@ from zoo.testing import RegressorContract
 
 
 class TestChebyshev(RegressorContract):
+    max_relative_rms = 1e-3  # measured 2.2e-4 (total degree 6)
+
     def regressor_factory(self):
         return ChebyshevRegressor(degree=6)
 
 
 class TestChebyshevTensor(RegressorContract):
+    max_relative_rms = 0.08  # measured 0.0315 (tensor degree 3)
+
     def regressor_factory(self):
         return ChebyshevRegressor(degree=3, basis="tensor")
 

@@ -11,11 +11,15 @@ from zoo.testing import RegressorContract
 
 
 class TestPiecewise(RegressorContract):
+    max_relative_rms = 0.02  # measured 0.0070 (2 cells per axis, degree 3)
+
     def regressor_factory(self):
         return PiecewiseChebyshevRegressor(cells=2, degree=3)
 
 
 class TestPiecewiseAnisotropic(RegressorContract):
+    max_relative_rms = 0.05  # measured 0.0213
+
     def regressor_factory(self):
         return PiecewiseChebyshevRegressor(cells=[3, 2, 1], degree=[3, 2, 2], grading=2.0)
 

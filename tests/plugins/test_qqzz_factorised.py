@@ -99,21 +99,21 @@ def _window_fit(procs, seed: int, **params) -> tuple[FactorisedLoopRegressor, fl
 def test_without_symmetries_all_18_functions_are_fitted(procs) -> None:
     reg, rel = _window_fit(procs, 6, cells=1, degree=2, grading=1.0, symmetric=False)
     assert len(reg.parts_) == 18 and reg.n_parameters == 18 * 81
-    assert rel < 1e-2, rel
+    assert rel < 2e-4, rel  # measured 6.0e-5
 
 
 def test_angle_coordinate_fit(procs) -> None:
     """angle=True: the parts see 1 - theta/pi; the fit still reproduces f11 (a window)."""
     reg, rel = _window_fit(procs, 8, cells=1, degree=3, grading=1.0, angle=True)
     assert reg.parts_[0].edges_[1][0] > 0.45  # the angle of x2 = 0.45... is 0.468...
-    assert rel < 1e-3, rel
+    assert rel < 6e-6, rel  # measured 1.8e-6
 
 
 @pytest.mark.parametrize("helicity", ["L--", "L0+"])
 def test_4d_helicity_model(procs, helicity, tmp_path) -> None:
     """A 4D helicity: its representative only (2 parts), f11 = |M|^2 at 4D points; L0+ is
-    the image of the fitted (-,0) under exchange-CP. Median 1e-3 on a window (measured
-    ~1e-6)."""
+    the image of the fitted (-,0) under exchange-CP. Median 3e-5 on a window (measured
+    7.8e-6, 6.8e-6)."""
     p4, _ = procs
     x4 = 0.45 + 0.1 * np.random.default_rng(10).random((1500, 4))
     _, one = p4.amplitudes(x4)
@@ -123,7 +123,7 @@ def test_4d_helicity_model(procs, helicity, tmp_path) -> None:
     xt = 0.46 + 0.08 * np.random.default_rng(11).random((300, 4))
     exact = p4.function(xt, "f11", helicity)
     pred = reg.predict(xt)
-    assert np.median(np.abs(pred / exact - 1)) < 1e-3
+    assert np.median(np.abs(pred / exact - 1)) < 3e-5
     reg.save(tmp_path)
     back = FactorisedLoopRegressor.load(tmp_path, reg.get_params())
     np.testing.assert_array_equal(back.predict(xt), pred)
@@ -152,7 +152,7 @@ def test_fit_predicts_8d_f11_and_round_trips(fitted, procs, tmp_path) -> None:
     exact = p8.evaluate(x8, ["f11"])["f11"][:, 0]
     pred = fitted.predict(x8)
     rel = np.abs(pred / exact - 1)
-    assert np.median(rel) < 1e-4, np.median(rel)  # one cell, degree 4: measured ~1e-6
+    assert np.median(rel) < 1e-5, np.median(rel)  # one cell, degree 4: measured 2.7e-6
     assert fitted.n_parameters == 8 * 5 * 5 * 4 * 4  # 4 representative amplitudes
     files = fitted.save(tmp_path)
     assert len(files) == 8
@@ -207,9 +207,9 @@ def _f01_window_data(procs, seed: int, n: int = 1500):
 @pytest.mark.parametrize("helicity", ["L--", "L0+"])
 def test_4d_f01_model(procs, helicity, tmp_path) -> None:
     """A 4D f01 model fits Re M_loop of its representative only (1 part) and returns
-    2 M_tree Re M_loop; error of f01/f00 below 1e-3 at the median on a window (measured
-    1.1e-4 for L--: Re M_loop to ~2e-6 and f01/f00 ~ 35 there; 1e-6 for L0+), round trip, imaginary part
-    unknown (NaN)."""
+    2 M_tree Re M_loop; median error of f01/f00 on a window within 4x of the measured 1.1e-4
+    for L-- (Re M_loop to ~2e-6 and f01/f00 ~ 35 there) and 9.8e-7 for L0+, round trip,
+    imaginary part unknown (NaN)."""
     p4, _ = procs
     x4, y = _f01_window_data(procs, 15)
     reg = FactorisedLoopRegressor(helicity=helicity, cells=1, degree=4, grading=1.0,
@@ -220,7 +220,7 @@ def test_4d_f01_model(procs, helicity, tmp_path) -> None:
     col = p4.helicities.index(helicity)
     pred = reg.predict(xt)
     d = np.abs(pred - f["f01"][:, col]) / f["f00"][:, col]
-    assert np.median(d) < 1e-3, np.median(d)
+    assert np.median(d) < {"L--": 4e-4, "L0+": 4e-6}[helicity], np.median(d)
     m = reg.production_amplitudes(xt)[:, reg._column()]
     assert np.isnan(m.imag).all() and np.isfinite(m.real).all()
     reg.save(tmp_path)
@@ -230,7 +230,7 @@ def test_4d_f01_model(procs, helicity, tmp_path) -> None:
 
 def test_8d_f01_model(procs) -> None:
     """An 8D f01 model (all 8 parts) predicts f01 of the column at 8D
-    points: error of f01/f00 below 1e-5 at the median on a window (measured 3.7e-7)."""
+    points: error of f01/f00 below 1.5e-6 at the median on a window (measured 3.7e-7)."""
     _, p8 = procs
     x4, y = _f01_window_data(procs, 17)
     reg = FactorisedLoopRegressor(cells=1, degree=4, grading=1.0, coef_dtype="float64",
@@ -240,7 +240,7 @@ def test_8d_f01_model(procs) -> None:
     x8[:, :4] = 0.46 + 0.08 * x8[:, :4]
     f = p8.evaluate(x8, ["f00", "f01"])
     d = np.abs(reg.predict(x8) - f["f01"][:, 0]) / f["f00"][:, 0]
-    assert np.median(d) < 1e-5, np.median(d)
+    assert np.median(d) < 1.5e-6, np.median(d)
     with pytest.raises(ConfigError, match="term"):
         FactorisedLoopRegressor(term="f00").fit(x4, y)
 
@@ -283,8 +283,9 @@ def test_one_fit_serves_both_terms(procs) -> None:
 @pytest.mark.parametrize("term", ["f11", "f01"])
 def test_on_shell_model_is_the_2d_process(term, tmp_path) -> None:
     """on_shell=True: parts of (x1, x2) only, fitted on the 2D process (both bosons at MZ);
-    predicts f11 / f01 of the 2D label at 2D points (median error 1e-4 of f11, of f01/f00, on
-    a window; measured ~1e-7), round trip, 2D input only, needs a production helicity."""
+    predicts f11 / f01 of the 2D label at 2D points (median error of f11 / of f01/f00 on a
+    window below 1.5e-7 / 5e-7; measured 3.5e-8 / 1.2e-7), round trip, 2D input only, needs
+    a production helicity."""
     p2 = plugin_manager.get("processes", "qqbar-zz-4l/2d")
     x = 0.4 + 0.2 * np.random.default_rng(24).random((400, 2))
     _, one = p2.amplitudes(x)
@@ -298,7 +299,7 @@ def test_on_shell_model_is_the_2d_process(term, tmp_path) -> None:
     col = p2.helicities.index("L-0")
     pred = reg.predict(xt)
     scale = f["f00"][:, col] if term == "f01" else np.abs(f[term][:, col])
-    assert np.median(np.abs(pred - f[term][:, col]) / scale) < 1e-4
+    assert np.median(np.abs(pred - f[term][:, col]) / scale) < {"f11": 1.5e-7, "f01": 5e-7}[term]
     reg.save(tmp_path)
     back = FactorisedLoopRegressor.load(tmp_path, reg.get_params())
     np.testing.assert_array_equal(back.predict(xt), pred)
@@ -308,3 +309,105 @@ def test_on_shell_model_is_the_2d_process(term, tmp_path) -> None:
         FactorisedLoopRegressor.load(tmp_path, {**reg.get_params(), "on_shell": False})
     with pytest.raises(ConfigError, match="on_shell"):
         FactorisedLoopRegressor(helicity="LLL", on_shell=True).fit(x, y)
+
+
+# -- the shipped models: cell edges, faces, full domain -------------------------------------
+#: measured (2026-12-03) on the point sets of _shipped_sets (seeded): median and 90th
+#: percentile of |delta| (f11: relative; f01: / f00, as on the cards) at the cell edges, on
+#: uniform points and at the faces, and of the jump |pred(e + 1e-9) - pred(e - 1e-9)| across
+#: the edges (same denominator). The test allows 3x each.
+SHIPPED_MEASURED: dict[str, dict[str, tuple[float, float]]] = {
+    "qqbar-zz-4l/2d/f01/L-0": {
+        "uniform": (1.8e-10, 3.1e-09),
+        "edges": (9.9e-09, 4.4e-07),
+        "jump": (1.8e-07, 4.8e-06),
+        "faces": (1.6e-08, 8.8e-07),
+    },
+    "qqbar-zz-4l/4d/f11/L--": {
+        "uniform": (1.1e-07, 2.3e-06),
+        "edges": (4.1e-07, 1.4e-05),
+        "jump": (7.9e-07, 2.4e-05),
+        "faces": (5.7e-06, 0.003),
+    },
+    "qqbar-zz-4l/4d/f01/L-+": {
+        "uniform": (6.4e-08, 3e-07),
+        "edges": (8.7e-08, 1.1e-06),
+        "jump": (1.3e-07, 3.1e-06),
+        "faces": (1.6e-06, 0.015),
+    },
+    "qqbar-zz-4l/8d/f11/LLL": {
+        "uniform": (3e-07, 4.9e-05),
+        "edges": (3e-06, 0.00015),
+        "jump": (8.2e-06, 0.00028),
+        "faces": (4.8e-05, 0.0012),
+    },
+}
+
+
+def _edge_points(reg: FactorisedLoopRegressor, dim: int, rng, per_edge: int = 8) -> np.ndarray:
+    """Pairs of points 1e-9 either side (in the part's coordinates: x1 and, with ``angle``,
+    the polar angle) of every interior cell edge of the first part; blocks of ``per_edge``
+    points, the other coordinates shared by both sides."""
+    edges = reg.parts_[0].edges_
+    out = []
+    for axis in (0, 1):
+        for e in edges[axis][1:-1]:
+            base = rng.random((per_edge, dim))
+            for side in (-1.0, 1.0):
+                x = base.copy()
+                u = e + side * 1e-9
+                x[:, axis] = np.sin(0.5 * np.pi * u) ** 2 if axis == 1 and reg.angle else u
+                out.append(x)
+    return np.concatenate(out)
+
+
+def _face_points(dim: int, rng, n: int = 64) -> np.ndarray:
+    """x1 or x2 (alternately) within [1e-4, 1e-3] of 0 or 1."""
+    x = rng.random((n, dim))
+    d = 10.0 ** rng.uniform(-4, -3, n)
+    x[np.arange(n), np.arange(n) % 2] = np.where(rng.random(n) < 0.5, d, 1.0 - d)
+    return x
+
+
+def _shipped_sets(label: str):
+    from zoo.api import load
+    from zoo.labels import as_label
+
+    lab = as_label(label)
+    amp = load(label, verify=False)
+    reg = amp.model.regressor
+    assert isinstance(reg, FactorisedLoopRegressor)
+    rng = np.random.default_rng([20_261_204, lab.dimension])
+    proc = plugin_manager.get("processes", f"qqbar-zz-4l/{lab.dimension}d")
+    j = proc.helicity_index(lab.helicity)
+    out = {}
+    for name, x in (("edges", _edge_points(reg, lab.dimension, rng)),
+                    ("uniform", rng.random((512, lab.dimension))),
+                    ("faces", _face_points(lab.dimension, rng))):
+        f = proc.evaluate(x, ["f00", lab.term])
+        denom = np.abs(f[lab.term][:, j]) if lab.term == "f11" else f["f00"][:, j]
+        pred = amp.predict(x)
+        out[name] = np.abs(pred - f[lab.term][:, j]) / denom
+        if name == "edges":
+            p, d = pred.reshape(-1, 2, 8), denom.reshape(-1, 2, 8)
+            out["jump"] = (np.abs(p[:, 1] - p[:, 0]) / d[:, 0]).ravel()
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("label", ["qqbar-zz-4l/2d/f01/L-0", "qqbar-zz-4l/4d/f11/L--",
+                                   "qqbar-zz-4l/4d/f01/L-+", "qqbar-zz-4l/8d/f11/LLL"])
+def test_shipped_model_at_cell_edges_faces_and_on_the_domain(label) -> None:
+    """A shipped qqzz-factorised model (graded cells, polar angle) against the generator on
+    both sides of every interior cell edge of x1 and the angle, on uniform points and at the
+    faces (x1 or x2 within [1e-4, 1e-3] of 0 or 1): median and p90 of |delta| and of the
+    jump across the edges within 3x of what was measured (SHIPPED_MEASURED: the edge points, many in
+    the graded end cells, have a p90 3-140x the uniform one, the faces 4-50000x)."""
+    from zoo.registry.registry import Registry
+
+    if not Registry.bundled().list(label):
+        pytest.skip("registry/bundled is empty")
+    stats = _shipped_sets(label)
+    got = {k: (float(np.median(v)), float(np.percentile(v, 90))) for k, v in stats.items()}
+    for key, (median, p90) in SHIPPED_MEASURED[label].items():
+        assert got[key][0] <= 3 * median and got[key][1] <= 3 * p90, (key, got[key])

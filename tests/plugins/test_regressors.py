@@ -18,7 +18,7 @@ from zoo.plugins.regressors.common import NotFittedError
 from zoo.plugins.regressors.torch_models import DNNRegressor, SkDNNRegressor, SkipBlock
 from zoo.plugins.regressors.torch_training import TorchRegressor
 from zoo.plugins.regressors.xgb import XGBoostRegressor
-from zoo.testing import RegressorContract, contract_dataset
+from zoo.testing import RegressorContract, check_accuracy, contract_dataset
 
 TINY_TORCH = dict(
     width=16, depth=2, epochs=25, batch_size=64, learning_rate=3e-3, patience=None, n_threads=2
@@ -26,22 +26,38 @@ TINY_TORCH = dict(
 
 
 # -- the contract, once per plugin ----------------------------------------------------
+# max_relative_rms: the contract's accuracy bound (zoo/testing.py: RMS error over the std of
+# the target, 1000 training points of smooth_function), ~2.5x above the level measured with
+# these factories (2026-12-03, comments); the broken variants below are 4-60x worse.
+CONTRACT_TORCH = dict(
+    width=16, depth=2, epochs=80, batch_size=64, learning_rate=1e-2, patience=None, n_threads=1
+)
+
+
 class TestSkDNNFloat32(RegressorContract):
+    max_relative_rms = 0.04  # measured 0.0163
+
     def regressor_factory(self):
-        return SkDNNRegressor(**TINY_TORCH, dtype="float32", seed=3)
+        return SkDNNRegressor(**CONTRACT_TORCH, dtype="float32", seed=3)
 
 
 class TestSkDNNFloat64(RegressorContract):
+    max_relative_rms = 0.04  # measured 0.0163
+
     def regressor_factory(self):
-        return SkDNNRegressor(**TINY_TORCH, dtype="float64", seed=3)
+        return SkDNNRegressor(**CONTRACT_TORCH, dtype="float64", seed=3)
 
 
 class TestDNN(RegressorContract):
+    max_relative_rms = 0.06  # measured 0.0249
+
     def regressor_factory(self):
-        return DNNRegressor(**TINY_TORCH, seed=5)
+        return DNNRegressor(**CONTRACT_TORCH, seed=5)
 
 
 class TestXGBoost(RegressorContract):
+    max_relative_rms = 0.2  # measured 0.103 (60 trees of depth 4)
+
     def regressor_factory(self):
         return XGBoostRegressor(
             n_estimators=60, max_depth=4, learning_rate=0.2, subsample=0.8, n_jobs=2, seed=1
@@ -49,10 +65,44 @@ class TestXGBoost(RegressorContract):
 
 
 class TestCatBoost(RegressorContract):
+    max_relative_rms = 0.2  # measured 0.080 (80 trees of depth 4)
+
     def regressor_factory(self):
         return CatBoostRegressor(
             iterations=80, depth=4, learning_rate=0.2, thread_count=2, random_seed=1
         )
+
+
+def _mis_wired(self, x):
+    """A skip block whose residual branch h is never added: y = g(W x)."""
+    return self.g(self.skip(x))
+
+
+def _skip_times_ten(self, x):
+    """A skip block that adds 10 x instead of W x (a wrong skip connection)."""
+    return self.g(self.h(x) + 10.0 * x)
+
+
+@pytest.mark.parametrize("forward", [_mis_wired, _skip_times_ten])
+def test_contract_fails_an_skdnn_with_a_broken_skip_connection(monkeypatch, forward):
+    """The same factory as TestSkDNNFloat32 with a broken SkipBlock: measured 0.080 (branch
+    dropped) and 0.063 (skip x 10), against 0.0163 working; the contract's 0.04 fails both."""
+    x, y, x_test, y_test = contract_dataset()
+    monkeypatch.setattr(SkipBlock, "forward", forward)
+    reg = TestSkDNNFloat32().regressor_factory().fit(x, y)
+    with pytest.raises(AssertionError, match="relative RMS error"):
+        check_accuracy(reg.predict(x_test), y_test, TestSkDNNFloat32.max_relative_rms)
+
+
+def test_contract_fails_trees_trained_on_shuffled_targets():
+    """XGBoost and CatBoost on the contract data with the targets permuted (a broken data
+    pipeline): ~1.0 (no better than the mean), against the 0.2 bound."""
+    x, y, x_test, y_test = contract_dataset()
+    y = np.random.default_rng(0).permutation(y)
+    for case in (TestXGBoost(), TestCatBoost()):
+        reg = case.regressor_factory().fit(x, y)
+        with pytest.raises(AssertionError, match="relative RMS error"):
+            check_accuracy(reg.predict(x_test), y_test, case.max_relative_rms)
 
 
 # -- plugin registration --------------------------------------------------------------

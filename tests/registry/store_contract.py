@@ -1,17 +1,23 @@
 """The contract every store backend satisfies; each backend's test class subclasses it.
 
 Subclasses implement :meth:`StoreContract.make_store` (a store whose root already holds
-``seed``) and set ``writable``/``listable``. Write tests are skipped for read-only
-backends, which instead must refuse every write with :class:`ReadOnlyStoreError`.
+``seed``) and set ``writable``/``listable``; :meth:`StoreContract.peer` opens a second
+instance on the same root (another writer: the locking tests use several, in threads).
+Write tests are skipped for read-only backends, which instead must refuse every write with
+:class:`ReadOnlyStoreError`.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from zoo.errors import ReadOnlyStoreError, VersionExistsError
+from zoo.errors import ReadOnlyStoreError, StoreLockedError, VersionExistsError
 from zoo.registry.stores.base import Store
 
 SEED = {
@@ -27,6 +33,10 @@ class StoreContract:
 
     def make_store(self, tmp_path: Path, seed: dict[str, bytes]) -> Store:
         raise NotImplementedError
+
+    def peer(self, store: Store, **kwargs: Any) -> Store:
+        """Another instance of the backend on ``store``'s root (its own lock object)."""
+        return type(store)(store.url, **kwargs)
 
     @pytest.fixture
     def store(self, tmp_path: Path) -> Store:
@@ -123,11 +133,55 @@ class StoreContract:
         assert store.get("dir/.tmp-stale-1") is None
         assert store.get("dir/b.bin") == SEED["dir/b.bin"]
 
-    def test_lock(self, store: Store) -> None:
+    @staticmethod
+    def _count(stores: list[Store], lock: bool, rounds: int = 5) -> int:
+        """Each store increments ``counter`` ``rounds`` times in its own thread (read, pause,
+        write; under ``store.lock()`` when ``lock``); the final count."""
+        start = threading.Barrier(len(stores))
+        errors: list[BaseException] = []
+
+        def work(s: Store) -> None:
+            try:
+                start.wait()
+                for _ in range(rounds):
+                    guard: AbstractContextManager[None] = s.lock() if lock else nullcontext()
+                    with guard:
+                        n = int(s.get("counter") or b"0")
+                        time.sleep(0.003)  # widen the window another writer could use
+                        s.set("counter", str(n + 1).encode())
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(s,)) for s in stores]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        if errors:
+            raise errors[0]
+        return int(stores[0].get("counter") or b"0")
+
+    def test_lock_serialises_concurrent_writers(self, store: Store) -> None:
+        """4 writers (separate instances, threads) x 5 read-modify-write rounds under the
+        lock: no update lost. The same writers without the lock lose updates (the control
+        shows the check can fail)."""
         self.needs_write()
+        writers = [store] + [self.peer(store) for _ in range(3)]
+        assert self._count(writers, lock=True) == 20
+        store.delete("counter")
+        assert self._count(writers, lock=False) < 20
+
+    def test_lock_excludes_a_second_holder_until_released(self, store: Store) -> None:
+        self.needs_write()
+        other = self.peer(store, lock_timeout=0.2)
         for _ in range(2):
             with store.lock():
-                store.set("locked.json", b"{}")
+                with pytest.raises(StoreLockedError, match="lock"):
+                    with other.lock():
+                        pass
+            with other.lock():  # released: the other writer gets it at once
+                other.set("locked.json", b"{}")
+        assert store.get("locked.json") == b"{}"
 
     def test_writes_refused_when_readonly(self, store: Store) -> None:
         if self.writable:
@@ -139,3 +193,5 @@ class StoreContract:
         with pytest.raises(ReadOnlyStoreError):
             store.delete("a.json")
         assert store.get("a.json") == SEED["a.json"]
+        with store.lock(), self.peer(store).lock():  # nothing to serialise: never blocks
+            pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import fsspec
 
@@ -22,8 +23,12 @@ class TestLocalStore(StoreContract):
     def make_store(self, tmp_path: Path, seed: dict[str, bytes]) -> Store:
         return LocalStore(seed_dir(tmp_path / "root", seed))
 
+    def peer(self, store: Store, **kwargs: Any) -> Store:
+        assert isinstance(store, LocalStore)
+        return LocalStore(store.root, readonly=store.readonly, **kwargs)
 
-class TestLocalStoreReadOnly(StoreContract):
+
+class TestLocalStoreReadOnly(TestLocalStore):
     writable = False
 
     def make_store(self, tmp_path: Path, seed: dict[str, bytes]) -> Store:

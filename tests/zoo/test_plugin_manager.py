@@ -40,11 +40,36 @@ def test_builtins_are_found_through_entry_points():
     assert plugin_manager.owner("regressors", "skdnn").distribution == "amplitude-zoo"
 
 
-def test_loading_is_lazy_and_idempotent():
+def test_loading_is_lazy_and_idempotent(monkeypatch):
+    """Entry points load on first use only, once; the register hooks run once per kind;
+    table() hands out a copy (mutating it leaves the registry alone)."""
+    loads, calls = [], []
+    real_entry_points = plugin_manager.entry_points
+
+    def counting_entry_points(**kw):
+        loads.append(kw)
+        return real_entry_points(**kw)
+
+    monkeypatch.setattr(plugin_manager, "entry_points", counting_entry_points)
+    assert plugin_manager._state.pm is None and not loads  # nothing loaded yet
     pm1 = plugin_manager.get_plugin_manager()
     pm2 = plugin_manager.get_plugin_manager()
-    assert pm1 is pm2
-    assert plugin_manager.table("regressors") == plugin_manager.table("regressors")
+    assert pm1 is pm2 and len(loads) == 1
+    hook = pm1.hook.zoo_register_regressors
+    for impl in hook.get_hookimpls():
+        real = impl.function
+
+        def counted(register, _real=real, _name=impl.plugin_name):
+            calls.append(_name)
+            return _real(register)
+
+        monkeypatch.setattr(impl, "function", counted)
+    first = plugin_manager.table("regressors")
+    assert sorted(calls) == sorted(i.plugin_name for i in hook.get_hookimpls())
+    first.pop("skdnn")
+    second = plugin_manager.table("regressors")
+    assert "skdnn" in second and first is not second
+    assert len(calls) == len(hook.get_hookimpls()) and len(loads) == 1  # nothing ran again
 
 
 def test_env_var_restricts_plugins(monkeypatch):
