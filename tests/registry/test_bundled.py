@@ -1,6 +1,7 @@
 """The pretrained amplitudes shipped in ``registry/bundled``.
 
-For one bundled model per dimension, term and regressor, load it by a *symmetry-related*
+For one bundled version per dimension, term and regressor (defaults and the kept
+representatives of other families alike), load it by a *symmetry-related*
 (non-canonical) label, compare with freshly computed values of the process at new random points, and
 require the fraction within 1% to be at least the card's (measured on 10^6 test points)
 minus a statistical margin (4 binomial standard deviations plus 3/n). ``zoo verify
@@ -25,13 +26,13 @@ from zoo.registry.registry import Registry
 N_FRESH = {2: 400, 4: 400, 8: 2000}
 
 
-ENTRIES = Registry.bundled().list()
+ENTRIES = Registry.bundled().list(all_versions=True)
 LABELS = [e["label"] for e in ENTRIES]
 pytestmark = pytest.mark.skipif(not LABELS, reason="registry/bundled is empty")
 
 
 def _one_per_dimension_term_and_regressor() -> list[str]:
-    """The first label (sorted) of every (dimension, term, regressor) that `zoo list` shows
+    """The first version (sorted) of every (dimension, term, regressor) in the bundle
     (e.g. 2D f01: pwcheb and the on-shell qqzz-factorised)."""
     by_key: dict[tuple[int, str, str], str] = {}
     for e in sorted(ENTRIES, key=lambda e: e["label"]):
@@ -54,7 +55,7 @@ def _related(label: str) -> str:
 
 @pytest.mark.parametrize("label", _one_per_dimension_term_and_regressor())
 def test_bundled_model_matches_fresh_points(label: str) -> None:
-    requested = _related(label)
+    requested = f"{_related(label)}@{as_label(label).selector}"
     lab = as_label(requested)
     amp = load(requested, verify=False)
     assert amp.canonical.base == as_label(label).base
