@@ -67,7 +67,7 @@ from zoo.registry.safe_io import max_artifact_bytes
 from zoo.registry.stores import Store, open_store
 from zoo.registry.stores.base import check_key, tmp_name
 
-__all__ = ["Registry", "default_home", "BUILTIN_ALIASES"]
+__all__ = ["Registry", "default_home", "BUILTIN_ALIASES", "best_key"]
 
 ARTIFACTS = "artifacts"
 INDEX = "index.json"
@@ -153,22 +153,24 @@ class CardFilter:
         return compare(text, self.value)
 
 
+def best_key(card: Mapping[str, Any]) -> tuple[float, float, float]:
+    """The key by which ``@best`` ranks versions, higher is better: ``(frac_lt_0p1pct,
+    frac_lt_1pct, -disk_size_bytes)`` of ``card["metrics"]["test"]``, a missing field as
+    -inf; a card without ``frac_lt_0p1pct`` ranks below every card that has it."""
+    test = _dig(card, "metrics.test")
+    test = test if isinstance(test, Mapping) else {}
+    f01 = _number(test.get("frac_lt_0p1pct"))
+    if f01 is None:
+        return (-math.inf, -math.inf, -math.inf)
+    f1 = _number(test.get("frac_lt_1pct"))
+    size = _number(card.get("disk_size_bytes"))
+    return (f01, -math.inf if f1 is None else f1, -math.inf if size is None else -size)
+
+
 def _best_version(cards: Mapping[int, Mapping[str, Any]]) -> int:
-    """The "best" version among ``cards`` (see :meth:`Registry.resolve`)."""
-    scored = []
-    for v, card in cards.items():
-        test = _dig(card, "metrics.test")
-        test = test if isinstance(test, Mapping) else {}
-        f01 = _number(test.get("frac_lt_0p1pct"))
-        if f01 is None:
-            continue
-        f1 = _number(test.get("frac_lt_1pct"))
-        size = _number(card.get("disk_size_bytes"))
-        scored.append((f01, -math.inf if f1 is None else f1,
-                       -math.inf if size is None else -size, v))
-    if not scored:
-        return max(cards)
-    return max(scored)[3]
+    """The "best" version among ``cards`` (see :meth:`Registry.resolve`): the highest
+    :func:`best_key`, ties to the higher version (so the latest when no card is scored)."""
+    return max(cards, key=lambda v: (best_key(cards[v]), v))
 
 
 class Registry:
