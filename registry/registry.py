@@ -19,10 +19,12 @@ import contextlib
 import difflib
 import importlib.resources
 import json
+import lzma
 import math
 import os
 import re
 import shutil
+import tarfile
 import tempfile
 import time
 import warnings
@@ -46,6 +48,7 @@ from zoo.errors import (
 )
 from zoo.labels import Label, as_label, matches, parse_selector
 from zoo.registry import bundle as _bundle
+from zoo.registry import packed as _packed
 from zoo.registry.manifest import (
     CARD_NAME,
     MANIFEST_NAME,
@@ -67,7 +70,7 @@ from zoo.registry.safe_io import max_artifact_bytes
 from zoo.registry.stores import Store, open_store
 from zoo.registry.stores.base import check_key, tmp_name
 
-__all__ = ["Registry", "default_home", "BUILTIN_ALIASES", "best_key"]
+__all__ = ["Registry", "default_home", "BUILTIN_ALIASES", "best_key", "bundled_location"]
 
 ARTIFACTS = "artifacts"
 INDEX = "index.json"
@@ -192,9 +195,10 @@ class Registry:
 
     @classmethod
     def bundled(cls) -> Registry:
-        """The read-only registry of pretrained artifacts shipped inside the package."""
-        res = importlib.resources.files("zoo.registry") / "bundled"
-        return cls(Path(str(res)), readonly=True)
+        """The read-only registry of pretrained artifacts shipped inside the package
+        (:func:`bundled_location`)."""
+        return cls(bundled_location(Path(str(importlib.resources.files("zoo.registry")))),
+                   readonly=True)
 
     @property
     def url(self) -> str:
@@ -762,6 +766,24 @@ class Registry:
         origin = {"url": source.url, "version": src_lab.selector}
         return self._publish(src_dir, src_lab.key, extra={"fetched_from": origin},
                              dedupe=manifest)
+
+
+def bundled_location(package_dir: Path) -> Path:
+    """The root of the bundled registry of the package folder ``package_dir``: its folder
+    ``bundled`` (a source checkout, an editable install), else its packed form
+    ``bundled.tar.xz`` (a wheel) unpacked once under ``<ZOO_HOME>/cache/bundled``
+    (:mod:`zoo.registry.packed`)."""
+    folder, archive = package_dir / "bundled", package_dir / _packed.ARCHIVE
+    if folder.is_dir() or not archive.is_file():
+        return folder
+    cache = cache_dir() / "bundled"
+    try:
+        return _packed.unpack(archive, cache)
+    except (OSError, ValueError, EOFError, lzma.LZMAError, tarfile.TarError) as exc:
+        raise ArtifactError(
+            f"cannot unpack the bundled pretrained models {archive} into {cache}: {exc}. Set "
+            "ZOO_HOME to a writable folder with ~25 MB free, or reinstall amplitude-zoo"
+        ) from exc
 
 
 def _check_canonical(lab: Label, what: str) -> None:
