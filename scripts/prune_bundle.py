@@ -41,13 +41,13 @@ def plan(reg: Registry, keep: list[str]) -> tuple[list[str], list[str]]:
     return kept, removed
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--registry", default=str(BUNDLED), help="Registry to prune (default: the bundle).")
     ap.add_argument("--keep", action="append", default=[], metavar="LABEL@V",
                     help="Also keep this version (repeatable).")
     ap.add_argument("--dry-run", action="store_true", help="Print the plan, remove nothing.")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     reg = Registry(args.registry)
     kept, removed = plan(reg, args.keep)
     for lab in kept:
@@ -57,7 +57,8 @@ def main() -> None:
         if not args.dry_run:
             reg.remove(lab)
     print(f"{len(kept)} kept, {len(removed)} {'to remove' if args.dry_run else 'removed'}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -173,9 +173,9 @@ def verify(label: str | Label, *, registry: Any = None) -> Label:
     names; return it (``key@version``).
 
     A label stored verbatim (in ``registry``, else in the local and bundled registries as
-    :func:`resolve_across` combines them) is checked as stored, even when it is not canonical (an artifact imported before imports
-    refused such labels); any other label is checked through the canonical version that
-    answers it, as :func:`load` would use it.
+    :func:`resolve_across` combines them) is checked as stored, even when it is not
+    canonical (an artifact imported before imports refused such labels); any other label
+    is checked through the canonical version that answers it, as :func:`load` would use it.
     """
     lab = as_label(label)
     try:
