@@ -16,11 +16,12 @@ HERE = Path(__file__).resolve().parent
 
 class BuildPy(build_py):
     def run(self) -> None:
-        super().run()
-        if getattr(self, "editable_mode", False):
-            return
         folder = Path(self.build_lib) / "zoo" / "registry" / "bundled"
-        if not folder.is_dir():
+        editable = getattr(self, "editable_mode", False)
+        if not editable:
+            shutil.rmtree(folder, ignore_errors=True)  # no stale files of an earlier build
+        super().run()
+        if editable or not folder.is_dir():
             return
         spec = importlib.util.spec_from_file_location("_zoo_packed", HERE / "registry" / "packed.py")
         packed = importlib.util.module_from_spec(spec)
