@@ -19,10 +19,12 @@ import contextlib
 import difflib
 import importlib.resources
 import json
+import lzma
 import math
 import os
 import re
 import shutil
+import tarfile
 import tempfile
 import time
 import warnings
@@ -46,6 +48,7 @@ from zoo.errors import (
 )
 from zoo.labels import Label, as_label, matches, parse_selector
 from zoo.registry import bundle as _bundle
+from zoo.registry import packed as _packed
 from zoo.registry.manifest import (
     CARD_NAME,
     MANIFEST_NAME,
@@ -67,7 +70,7 @@ from zoo.registry.safe_io import max_artifact_bytes
 from zoo.registry.stores import Store, open_store
 from zoo.registry.stores.base import check_key, tmp_name
 
-__all__ = ["Registry", "default_home", "BUILTIN_ALIASES"]
+__all__ = ["Registry", "default_home", "BUILTIN_ALIASES", "best_key", "bundled_location"]
 
 ARTIFACTS = "artifacts"
 INDEX = "index.json"
@@ -153,22 +156,24 @@ class CardFilter:
         return compare(text, self.value)
 
 
+def best_key(card: Mapping[str, Any]) -> tuple[float, float, float]:
+    """The key by which ``@best`` ranks versions, higher is better: ``(frac_lt_0p1pct,
+    frac_lt_1pct, -disk_size_bytes)`` of ``card["metrics"]["test"]``, a missing field as
+    -inf; a card without ``frac_lt_0p1pct`` ranks below every card that has it."""
+    test = _dig(card, "metrics.test")
+    test = test if isinstance(test, Mapping) else {}
+    f01 = _number(test.get("frac_lt_0p1pct"))
+    if f01 is None:
+        return (-math.inf, -math.inf, -math.inf)
+    f1 = _number(test.get("frac_lt_1pct"))
+    size = _number(card.get("disk_size_bytes"))
+    return (f01, -math.inf if f1 is None else f1, -math.inf if size is None else -size)
+
+
 def _best_version(cards: Mapping[int, Mapping[str, Any]]) -> int:
-    """The "best" version among ``cards`` (see :meth:`Registry.resolve`)."""
-    scored = []
-    for v, card in cards.items():
-        test = _dig(card, "metrics.test")
-        test = test if isinstance(test, Mapping) else {}
-        f01 = _number(test.get("frac_lt_0p1pct"))
-        if f01 is None:
-            continue
-        f1 = _number(test.get("frac_lt_1pct"))
-        size = _number(card.get("disk_size_bytes"))
-        scored.append((f01, -math.inf if f1 is None else f1,
-                       -math.inf if size is None else -size, v))
-    if not scored:
-        return max(cards)
-    return max(scored)[3]
+    """The "best" version among ``cards`` (see :meth:`Registry.resolve`): the highest
+    :func:`best_key`, ties to the higher version (so the latest when no card is scored)."""
+    return max(cards, key=lambda v: (best_key(cards[v]), v))
 
 
 class Registry:
@@ -190,9 +195,10 @@ class Registry:
 
     @classmethod
     def bundled(cls) -> Registry:
-        """The read-only registry of pretrained artifacts shipped inside the package."""
-        res = importlib.resources.files("zoo.registry") / "bundled"
-        return cls(Path(str(res)), readonly=True)
+        """The read-only registry of pretrained artifacts shipped inside the package
+        (:func:`bundled_location`)."""
+        return cls(bundled_location(Path(str(importlib.resources.files("zoo.registry")))),
+                   readonly=True)
 
     @property
     def url(self) -> str:
@@ -765,6 +771,24 @@ class Registry:
         origin = {"url": source.url, "version": src_lab.selector}
         return self._publish(src_dir, src_lab.key, extra={"fetched_from": origin},
                              dedupe=manifest)
+
+
+def bundled_location(package_dir: Path) -> Path:
+    """The root of the bundled registry of the package folder ``package_dir``: its folder
+    ``bundled`` (a source checkout, an editable install), else its packed form
+    ``bundled.tar.xz`` (a wheel) unpacked once under ``<ZOO_HOME>/cache/bundled``
+    (:mod:`zoo.registry.packed`)."""
+    folder, archive = package_dir / "bundled", package_dir / _packed.ARCHIVE
+    if folder.is_dir() or not archive.is_file():
+        return folder
+    cache = cache_dir() / "bundled"
+    try:
+        return _packed.unpack(archive, cache)
+    except (OSError, ValueError, EOFError, lzma.LZMAError, tarfile.TarError) as exc:
+        raise ArtifactError(
+            f"cannot unpack the bundled pretrained models {archive} into {cache}: {exc}. Set "
+            "ZOO_HOME to a writable folder with ~25 MB free, or reinstall amplitude-zoo"
+        ) from exc
 
 
 def _check_canonical(lab: Label, what: str) -> None:

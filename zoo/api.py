@@ -13,7 +13,7 @@ import numpy as np
 
 from zoo import resolver
 from zoo.errors import LabelSyntaxError, UnknownLabelError
-from zoo.labels import Label, as_label
+from zoo.labels import Label, as_label, parse_selector
 from zoo.model import Model
 from zoo.process import validate_points
 
@@ -47,6 +47,42 @@ def search_order(registry: Any = None) -> list:
     if registry is not None:
         return [_registry(registry)]
     return [local_registry(), bundled_registry()]
+
+
+def resolve_across(registries: Sequence[Any], label: str | Label) -> tuple[Any, Label]:
+    """The registry and the exact stored version that ``label`` names in ``registries``
+    (a search order, e.g. :func:`search_order`), as ``(registry, key@version)``.
+
+    Versions and user aliases are numbered per registry, so they are not compared across
+    registries:
+
+    * an explicit version or a user alias: the first registry that has it;
+    * no selector or ``@latest``: the latest version of the first registry that stores the
+      label (a label stored locally is answered by the local registry: your newest work);
+    * ``@best``: every registry's best, compared by the same criteria as within one
+      registry (:func:`zoo.registry.registry.best_key`: most points within 0.1%, then
+      within 1%, then the smaller disk size); a tie goes to the earlier registry.
+
+    Raises :class:`UnknownLabelError` with what each registry answered.
+    """
+    from zoo.registry.registry import best_key
+
+    lab = as_label(label)
+    errors: list[Exception] = []
+    found: list[tuple[tuple[Any, int], Any, Label]] = []
+    for rank, reg in enumerate(registries):
+        try:
+            stored = reg.resolve(lab)
+        except UnknownLabelError as exc:
+            errors.append(exc)
+            continue
+        if lab.selector != "best":
+            return reg, stored
+        found.append(((best_key(reg.card(stored)), -rank), reg, stored))
+    if found:
+        _, reg, stored = max(found, key=lambda t: t[0])
+        return reg, stored
+    raise UnknownLabelError("; ".join(str(e) for e in errors) or f"no registry to search for {lab}")
 
 
 @dataclass
@@ -94,23 +130,22 @@ def resolve(label: str | Label) -> resolver.Resolution:
 def locate(label: str | Label, *, registry: Any = None) -> tuple[Any, Label, resolver.Resolution]:
     """Find the registry and the exact canonical version answering ``label``.
 
-    Looks in ``registry`` if given, else the local registry then the bundled one.
+    Looks in ``registry`` if given, else in the local registry and the bundled one, as
+    :func:`resolve_across` combines them (``@best`` compares both; no selector, ``@latest``,
+    a version or an alias: the local registry first).
     """
     lab = as_label(label)
     res = resolver.resolve(lab)
     canonical = res.canonical.with_selector(lab.selector)
-    errors: list[Exception] = []
-    for reg in search_order(registry):
-        try:
-            return reg, reg.resolve(canonical), res
-        except UnknownLabelError as exc:
-            errors.append(exc)
-    via = "" if res.is_canonical else f" (stored as its canonical label {res.canonical.key})"
-    detail = "; ".join(str(e) for e in errors)
-    raise UnknownLabelError(
-        f"no stored amplitude answers {lab}{via}: {detail}. See `zoo list`, or fetch one with "
-        "`zoo fetch LABEL --from URL`"
-    )
+    try:
+        reg, stored = resolve_across(search_order(registry), canonical)
+    except UnknownLabelError as exc:
+        via = "" if res.is_canonical else f" (stored as its canonical label {res.canonical.key})"
+        raise UnknownLabelError(
+            f"no stored amplitude answers {lab}{via}: {exc.args[0]}. See `zoo list`, or fetch "
+            "one with `zoo fetch LABEL --from URL`"
+        ) from exc
+    return reg, stored, res
 
 
 def load(label: str | Label, *, registry: Any = None, verify: bool = True,
@@ -137,19 +172,17 @@ def verify(label: str | Label, *, registry: Any = None) -> Label:
     """Check hashes and re-predict the reference points of exactly the version ``label``
     names; return it (``key@version``).
 
-    A label stored verbatim (in ``registry``, else the local then the bundled registry) is
-    checked as stored, even when it is not canonical (an artifact imported before imports
-    refused such labels); any other label is checked through the canonical version that
-    answers it, as :func:`load` would use it.
+    A label stored verbatim (in ``registry``, else in the local and bundled registries as
+    :func:`resolve_across` combines them) is checked as stored, even when it is not
+    canonical (an artifact imported before imports refused such labels); any other label
+    is checked through the canonical version that answers it, as :func:`load` would use it.
     """
     lab = as_label(label)
-    for reg in search_order(registry):
-        try:
-            stored = reg.resolve(lab)
-        except UnknownLabelError:
-            continue
-        return verify_in(reg, stored)
-    return load(lab, registry=registry, verify=True).canonical
+    try:
+        reg, stored = resolve_across(search_order(registry), lab)
+    except UnknownLabelError:
+        return load(lab, registry=registry, verify=True).canonical
+    return verify_in(reg, stored)
 
 
 def verify_in(reg: Any, stored: Label) -> Label:
@@ -166,11 +199,55 @@ def list_models(
     all_versions: bool = False,
     registry: Any = None,
 ) -> list[dict[str, Any]]:
-    """Entries of the local and bundled registries (or of ``registry``) matching pattern."""
+    """Entries of ``registry``, else of the local and bundled registries, matching
+    ``pattern``; each ``{"label", "key", "version", "aliases", "card", "registry"}``.
+
+    Local and bundled entries are combined as :func:`resolve_across` resolves labels: per
+    label, ``latest`` marks the version that no selector loads (the local registry's latest
+    when the label is stored locally) and ``best`` the single best version of both
+    registries. Without ``all_versions`` each registry's latest version is listed, plus the
+    best one when it is another; a selector in the pattern (``...@best``, ``...@3``) lists
+    the one version it resolves to. ``where`` filters (see :meth:`Registry.list`) apply to
+    the listed versions. Sorted by label, then local before bundled, then version.
+    """
+    regs = search_order(registry)
+    if len(regs) == 1:
+        return [{**e, "registry": regs[0].url}
+                for e in regs[0].list(pattern, where=where, all_versions=all_versions)]
+    from zoo.registry.registry import BUILTIN_ALIASES, CardFilter, best_key
+
+    filters = [CardFilter.parse(w) for w in ([where] if isinstance(where, str) else where)]
+    base, at, text = pattern.partition("@")
+    selector = parse_selector(text, pattern) if at else None
+    rows: dict[str, list[tuple[int, Any, dict[str, Any]]]] = {}
+    for rank, reg in enumerate(regs):
+        for e in reg.list(base, all_versions=True):
+            rows.setdefault(e["key"], []).append((rank, reg, e))
     out = []
-    for reg in search_order(registry):
-        for entry in reg.list(pattern, where=where, all_versions=all_versions):
-            out.append({**entry, "registry": reg.url})
+    for key in sorted(rows):
+        mine = rows[key]
+        first = min(r for r, _, _ in mine)
+        latest = max((t for t in mine if t[0] == first), key=lambda t: t[2]["version"])
+        best = max(mine, key=lambda t: (best_key(t[2]["card"]), -t[0], t[2]["version"]))
+        if selector == "latest":
+            chosen = [latest]
+        elif selector == "best":
+            chosen = [best]
+        elif selector is not None:
+            chosen = [t for t in mine if t[2]["version"] == selector
+                      or (isinstance(selector, str) and selector in t[2]["aliases"])][:1]
+        elif all_versions:
+            chosen = mine
+        else:
+            newest = {r: max(e["version"] for q, _, e in mine if q == r) for r, _, _ in mine}
+            chosen = [t for t in mine if t[2]["version"] == newest[t[0]] or t is best]
+        for t in sorted(chosen, key=lambda t: (t[0], t[2]["version"])):
+            rank, reg, e = t
+            if not all(f(e["card"]) for f in filters):
+                continue
+            user = [a for a in e["aliases"] if a not in BUILTIN_ALIASES]
+            names = [*(["latest"] if t is latest else []), *(["best"] if t is best else []), *user]
+            out.append({**e, "aliases": names, "registry": reg.url})
     return out
 
 

@@ -107,12 +107,18 @@ def _fmt_frac(v: Any) -> str:
 @click.option("--where", "where", multiple=True, metavar="FIELD OP VALUE",
               help="Filter on card fields, e.g. 'metrics.test.frac_lt_1pct>=0.99' or "
                    "'disk_size_bytes<=2e6'. Repeatable.")
-@click.option("--all-versions", is_flag=True, help="Every version, not only the latest.")
+@click.option("--all-versions", is_flag=True,
+              help="Every version, not only each registry's latest (and the best).")
 @click.option("--registry", "registry_url", default=None, help="Registry path or URL (default: local + bundled).")
 @click.option("--json", "as_json", is_flag=True)
 def list_cmd(pattern: str, where: tuple[str, ...], all_versions: bool, registry_url: str | None,
              as_json: bool) -> None:
-    """List stored amplitudes matching PATTERN (fnmatch wildcards per label field)."""
+    """List stored amplitudes matching PATTERN (fnmatch wildcards per label field).
+
+    Local and bundled entries are shown together: per label one `latest` mark (what a
+    label without selector loads: the local latest if stored locally) and one `best` mark
+    (what @best loads, compared across both registries).
+    """
     from zoo.api import list_models
 
     entries = list_models(pattern, where=where, all_versions=all_versions, registry=registry_url)

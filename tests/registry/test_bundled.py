@@ -260,3 +260,30 @@ def test_zoo_verify_all_passes_on_the_bundle() -> None:
     result = CliRunner().invoke(cli, ["verify", "--all"])
     assert result.exit_code == 0, result.output
     assert result.output.count("ok ") >= len(LABELS)
+
+
+#: the kept versions that are not a default: one representative of each other regressor
+#: family, bundled for comparison (docs/bundle.md)
+REPRESENTATIVES = sorted({e["label"] for e in Registry.bundled().list(all_versions=True)}
+                         - set(LABELS))
+
+
+@pytest.mark.parametrize("label", REPRESENTATIVES)
+def test_family_representatives_match_fresh_points(label: str) -> None:
+    """Through a symmetry-related label, the fraction within 1% on fresh points is at least
+    the card's (10^6 test points) minus 4 binomial standard deviations plus 3/n (these
+    models are far from the defaults, so a coarse check at small n resolves them)."""
+    lab = as_label(label)
+    requested = f"{related(label)}@{lab.selector}"
+    amp = load(requested, verify=False)
+    assert amp.canonical.base == lab.base
+    n = {2: 400, 4: 400, 8: 2000}[lab.dimension]
+    x = np.random.default_rng([SEED, 7, lab.dimension]).random((n, lab.dimension))
+    req = as_label(requested)
+    proc = _process(lab.dimension)
+    truth = proc.function(x, req.term, req.helicity)
+    denom = np.abs(truth) if req.term == "f11" else proc.function(x, "f00", req.helicity)
+    frac = float(np.mean(np.abs(amp.predict(x) - truth) / denom < 0.01))
+    p = float(amp.card["metrics"]["test"]["frac_lt_1pct"])
+    margin = 4 * math.sqrt(p * (1 - p) / n) + 3 / n
+    assert frac >= p - margin, f"{requested}: {frac:.4f} within 1%, card {p:.4f}"

@@ -14,11 +14,11 @@ from zoo.api import load
 from zoo.errors import ConfigError
 from zoo.registry.registry import Registry
 
-LABELS = {e["label"]: e for e in Registry.bundled().list()}
-NET = "qqbar-zz-4l/8d/f11/LLL@2"  # an sk-DNN (the best version, @3, is qqzz-factorised)
-TREE_OR_POLY = "qqbar-zz-4l/2d/f11/L--"  # a Chebyshev polynomial (CPU only)
+LABELS = {e["label"] for e in Registry.bundled().list(all_versions=True)}
+NET = "qqbar-zz-4l/8d/f11/LLL@1"  # the bundled sk-DNN (the default, @4, is qqzz-factorised)
+TREE_OR_POLY = "qqbar-zz-4l/2d/f11/L--@1"  # the bundled Chebyshev polynomial (CPU only)
 pytestmark = pytest.mark.skipif(
-    not any(k.startswith(NET.split("@")[0]) for k in LABELS), reason="registry/bundled has no 8D sk-DNN")
+    NET not in LABELS, reason="registry/bundled has no 8D sk-DNN")
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 
@@ -47,7 +47,7 @@ def test_auto_on_cpu_only_machine_or_gpu() -> None:
 
 
 def test_cpu_only_regressor_refuses_gpu_but_accepts_auto() -> None:
-    if not any(k.startswith(TREE_OR_POLY) for k in LABELS):
+    if TREE_OR_POLY not in LABELS:
         pytest.skip("no bundled Chebyshev model")
     assert load(TREE_OR_POLY, device="auto").predict(np.full((1, 2), 0.5)).shape == (1,)
     with pytest.raises(ConfigError, match="runs on the CPU only"):
