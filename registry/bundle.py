@@ -21,7 +21,7 @@ import io
 import os
 import tarfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -221,7 +221,8 @@ def _plan(bundle: Path, limit: int, cap: int) -> dict[str, int]:
     return plan
 
 
-def extract_bundle(path: str | os.PathLike[str], dest: str | os.PathLike[str]) -> list[str]:
+def extract_bundle(path: str | os.PathLike[str], dest: str | os.PathLike[str], *,
+                   on_bytes: Callable[[int], None] | None = None) -> list[str]:
     """Safely extract the bundle ``path`` into the existing empty directory ``dest``.
 
     Every member is validated (names, types, sizes against the bundle's manifest and the
@@ -253,4 +254,6 @@ def extract_bundle(path: str | os.PathLike[str], dest: str | os.PathLike[str]) -
                     copy_capped(src, fh, plan[rel], f"member {rel!r} of bundle {bundle}")
             except LimitExceededError as exc:
                 raise UnsafeBundleError(str(exc)) from exc
+            if on_bytes is not None:
+                on_bytes(plan[rel])
     return sorted(plan)

@@ -728,12 +728,12 @@ class Registry:
         """Write the resolved artifact (card, manifest, files) as a tar.gz at ``path``."""
         return _bundle.write_bundle(self.open(label, verify=True), path)
 
-    def import_bundle(self, path: str | os.PathLike[str], *, label: str | Label | None = None
-                      ) -> Label:
+    def import_bundle(self, path: str | os.PathLike[str], *, label: str | Label | None = None,
+                      on_bytes: Callable[[int], None] | None = None) -> Label:
         """Safely extract a bundle, verify its manifest and publish it as a new version."""
         self._store._check_writable("import a bundle")
         with tempfile.TemporaryDirectory(prefix="import-", dir=self._scratch()) as tmp:
-            _bundle.extract_bundle(path, tmp)
+            _bundle.extract_bundle(path, tmp, on_bytes=on_bytes)
             verify_dir(tmp, label=f"bundle {Path(path).name}")
             text = label if label is not None else read_card(tmp).get("label")
             if not isinstance(text, str):

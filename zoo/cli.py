@@ -293,11 +293,12 @@ def export_cmd(name: str, to: str, fmt: str, registry_url: str | None) -> None:
 @click.option("--registry", "registry_url", default=None)
 def import_cmd(path: str, registry_url: str | None) -> None:
     """Import a bundle (tar.gz) as a new version; hashes are checked, unsafe paths refused."""
-    from zoo.progress import get_logger
+    from zoo.progress import get_logger, task
 
     get_logger().info("importing %s: checking every member, then extracting and verifying",
                       path)
-    lab = _registry(registry_url).import_bundle(path)
+    with task(f"importing {Path(path).name}", unit="bytes") as advance:
+        lab = _registry(registry_url).import_bundle(path, on_bytes=advance)
     click.echo(f"imported {lab}")
 
 
