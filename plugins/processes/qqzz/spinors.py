@@ -53,6 +53,24 @@ def spinor_products(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return za, zb, s
 
 
+def _lambda(e, px, py, pz, sqrt, cplx):
+    """``(sign of E, lambda^1, lambda^2)`` of one momentum in any arbitrary-precision
+    arithmetic (``sqrt`` and the complex constructor ``cplx`` of mpmath or gmpy2), with the
+    conventions of :func:`angle_spinors`."""
+    sg = -1 if e < 0 else 1
+    e, px, py, pz = sg * e, sg * px, sg * py, sg * pz
+    kp, km = e + pz, e - pz
+    kperp = cplx(px, py)
+    if kp >= km:
+        big = sqrt(kp)
+        l1, l2 = cplx(big), kperp / big
+    else:
+        big = sqrt(km)
+        l1, l2 = kperp.conjugate() / big, cplx(big)
+    ph = cplx(0, 1) if sg < 0 else cplx(1)
+    return sg, l1 * ph, l2 * ph
+
+
 def angle_spinors_mp(k: np.ndarray) -> np.ndarray:
     """As :func:`angle_spinors` in mpmath at the current ``mpmath.mp.dps``: ``lambda``
     (2, n, M) object array of ``mpmath.mpc`` for momenta ``k`` (M, n, 4) (float64, taken
@@ -64,18 +82,7 @@ def angle_spinors_mp(k: np.ndarray) -> np.ndarray:
     for a in range(m):
         for i in range(n):
             e, px, py, pz = (mpmath.mpf(v) for v in k[a, i])
-            sg = -1 if e < 0 else 1
-            e, px, py, pz = sg * e, sg * px, sg * py, sg * pz
-            kp, km = e + pz, e - pz
-            kperp = mpmath.mpc(px, py)
-            if kp >= km:
-                big = mpmath.sqrt(kp)
-                l1, l2 = mpmath.mpc(big), kperp / big
-            else:
-                big = mpmath.sqrt(km)
-                l1, l2 = mpmath.conj(kperp) / big, mpmath.mpc(big)
-            ph = mpmath.mpc(0, 1) if sg < 0 else mpmath.mpc(1)
-            lam[0, i, a], lam[1, i, a] = l1 * ph, l2 * ph
+            _, lam[0, i, a], lam[1, i, a] = _lambda(e, px, py, pz, mpmath.sqrt, mpmath.mpc)
     return lam
 
 
@@ -120,24 +127,10 @@ def spinor_products_gm(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     lam = np.empty((2, n, m), dtype=object)
     sgn = np.empty((n, m), dtype=np.int64)
     kk = np.empty((m, n, 4), dtype=object)
-    one, iu = gmpy2.mpc(1), gmpy2.mpc(0, 1)
     for a in range(m):
         for i in range(n):
             kk[a, i] = [gmpy2.mpfr(v) for v in k[a, i]]
-            e, px, py, pz = kk[a, i]
-            sg = -1 if e < 0 else 1
-            sgn[i, a] = sg
-            e, px, py, pz = sg * e, sg * px, sg * py, sg * pz
-            kp, km = e + pz, e - pz
-            kperp = gmpy2.mpc(px, py)
-            if kp >= km:
-                big = gmpy2.sqrt(kp)
-                l1, l2 = gmpy2.mpc(big), kperp / big
-            else:
-                big = gmpy2.sqrt(km)
-                l1, l2 = kperp.conjugate() / big, gmpy2.mpc(big)
-            ph = iu if sg < 0 else one
-            lam[0, i, a], lam[1, i, a] = l1 * ph, l2 * ph
+            sgn[i, a], lam[0, i, a], lam[1, i, a] = _lambda(*kk[a, i], gmpy2.sqrt, gmpy2.mpc)
     za = np.empty((n, n, m), dtype=object)
     zb = np.empty((n, n, m), dtype=object)
     s = np.empty((n, n, m), dtype=object)
