@@ -30,7 +30,7 @@ def zoo_register_regressors(register):
 
     Call ``register(name, cls)`` once per regressor; ``cls`` subclasses
     :class:`zoo.regressor.Regressor`. ``name`` is what cards, configs and the CLI use
-    (e.g. ``"skdnn"``); it must be unique across all plugins.
+    (e.g. ``"myreg"``); it must be unique across all plugins.
     """
 
 

@@ -155,6 +155,30 @@ class CatBoostRegressor(Regressor):
         splits = np.log2(np.maximum(leaves, 1)).round().astype(np.int64)
         return int(leaves.sum() + splits.sum())
 
+    # -- ONNX form and fast path -------------------------------------------------------
+    def onnx_nodes(self, graph: Any, x: str) -> str:
+        """CatBoost's own ONNX export embedded in the graph: (N, 1) float32
+        (:func:`.tree_onnx.catboost_nodes`)."""
+        from .tree_onnx import catboost_nodes
+
+        check_fitted(self, "model_")
+        return catboost_nodes(graph, self.model_, graph.cast(x, "float32", "x32"))
+
+    def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
+                       chunk: int | None = None) -> Any:
+        """CatBoost's own predict on the configured threads: backend ``native-catboost``."""
+        if backend not in ("auto", "native"):
+            return super().fast_predictor(backend=backend)
+        from zoo.inference import native_predictor
+
+        check_fitted(self, "model_")
+        model, threads = self.model_, self._threads()
+
+        def cat_predict(x: np.ndarray) -> np.ndarray:
+            return model.predict(x, thread_count=threads)
+
+        return native_predictor(self, cat_predict, "native-catboost")
+
 
 @hookimpl
 def zoo_register_regressors(register):

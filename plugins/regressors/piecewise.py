@@ -312,6 +312,14 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
         x = check_x(x, self.n_features_)
         return self._kernel().predict(x)
 
+    def onnx_nodes(self, graph: Any, x: str) -> str:
+        """The piecewise polynomial in float64 arithmetic: (N, 1)
+        (:func:`.piecewise_onnx.pwcheb_nodes`)."""
+        from .piecewise_onnx import pwcheb_nodes
+
+        check_fitted(self, "coef_")
+        return pwcheb_nodes(graph, self, x)
+
     def _kernel(self) -> Any:
         """The learned state packed for a compiled kernel, cached in ``_packed`` (not
         learned state: it is rebuilt whenever coef_, index_, degrees_ or edges_ are replaced,

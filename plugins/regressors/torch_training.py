@@ -506,6 +506,26 @@ class TorchRegressor(Regressor):
         reg.n_features_ = n_features
         return reg
 
+    # -- ONNX form and fast path (:mod:`.network`, :mod:`.network_fast`) ------------------
+    def onnx_nodes(self, graph: Any, x: str) -> str:
+        """The network's layers (MatMul/Add/activations in the trained dtype): (N, 1)."""
+        from .network import onnx_nodes
+
+        return onnx_nodes(self, graph, x)
+
+    def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
+                       chunk: int | None = None) -> Any:
+        """ONNX Runtime / chunked torch / numba by batch size; backends ``onnxruntime``,
+        ``numpy``, ``torch`` and ``native`` on request (:func:`.network_fast.fast_predictor`)."""
+        if getattr(self, "model_", None) is None:
+            return super().fast_predictor(backend=backend, n_threads=n_threads, chunk=chunk)
+        from zoo.inference import CHUNK
+
+        from .network_fast import fast_predictor
+
+        return fast_predictor(self, backend=backend, n_threads=n_threads,
+                              chunk=CHUNK if chunk is None else chunk)
+
     @property
     def n_parameters(self) -> int:
         model = getattr(self, "model_", None)

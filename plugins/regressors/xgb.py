@@ -186,6 +186,30 @@ class XGBoostRegressor(Regressor):
     def dtype(self) -> str:
         return "float32"
 
+    # -- ONNX form and fast path -------------------------------------------------------
+    def onnx_nodes(self, graph: Any, x: str) -> str:
+        """An ``ai.onnx.ml`` TreeEnsembleRegressor from the booster's JSON dump: (N, 1)
+        float32 (:func:`.tree_onnx.xgboost_nodes`)."""
+        from .tree_onnx import xgboost_nodes
+
+        check_fitted(self, "booster_")
+        return xgboost_nodes(graph, self.booster_, graph.cast(x, "float32", "x32"))
+
+    def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
+                       chunk: int | None = None) -> Any:
+        """The booster's ``inplace_predict`` (no validation copies): backend ``native-xgboost``."""
+        if backend not in ("auto", "native"):
+            return super().fast_predictor(backend=backend)
+        from zoo.inference import native_predictor
+
+        check_fitted(self, "booster_")
+        booster = self.booster_
+
+        def xgb_predict(x: np.ndarray) -> np.ndarray:
+            return booster.inplace_predict(x)
+
+        return native_predictor(self, xgb_predict, "native-xgboost")
+
 
 def _progress_callback(xgb: Any, advance: Any, every: int = 50) -> Any:
     """A callback advancing the progress by one per round and logging the evaluation
