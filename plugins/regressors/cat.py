@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +17,10 @@ from zoo.progress import get_logger
 from zoo.regressor import Regressor
 
 from .common import check_fitted, check_x, check_xy, stored_file, validation_split
+
+if TYPE_CHECKING:
+    from zoo.inference import Predictor
+    from zoo.onnx_graph import Graph
 
 MODEL_FILE = "model.cbm"
 SNAPSHOT_FILE = "catboost.snapshot"
@@ -156,7 +160,7 @@ class CatBoostRegressor(Regressor):
         return int(leaves.sum() + splits.sum())
 
     # -- ONNX form and fast path -------------------------------------------------------
-    def onnx_nodes(self, graph: Any, x: str) -> str:
+    def onnx_nodes(self, graph: Graph, x: str) -> str:
         """CatBoost's own ONNX export embedded in the graph: (N, 1) float32
         (:func:`.tree_onnx.catboost_nodes`)."""
         from .tree_onnx import catboost_nodes
@@ -165,7 +169,7 @@ class CatBoostRegressor(Regressor):
         return catboost_nodes(graph, self.model_, graph.cast(x, "float32", "x32"))
 
     def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
-                       chunk: int | None = None) -> Any:
+                       chunk: int | None = None) -> Predictor:
         """CatBoost's own predict on the configured threads: backend ``native-catboost``."""
         if backend not in ("auto", "native"):
             return super().fast_predictor(backend=backend)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +18,10 @@ from zoo.progress import get_logger, task
 from zoo.regressor import Regressor
 
 from .common import check_fitted, check_x, check_xy, stored_file, validation_split
+
+if TYPE_CHECKING:
+    from zoo.inference import Predictor
+    from zoo.onnx_graph import Graph
 
 MODEL_FILE = "model.ubj"
 
@@ -187,7 +191,7 @@ class XGBoostRegressor(Regressor):
         return "float32"
 
     # -- ONNX form and fast path -------------------------------------------------------
-    def onnx_nodes(self, graph: Any, x: str) -> str:
+    def onnx_nodes(self, graph: Graph, x: str) -> str:
         """An ``ai.onnx.ml`` TreeEnsembleRegressor from the booster's JSON dump: (N, 1)
         float32 (:func:`.tree_onnx.xgboost_nodes`)."""
         from .tree_onnx import xgboost_nodes
@@ -196,7 +200,7 @@ class XGBoostRegressor(Regressor):
         return xgboost_nodes(graph, self.booster_, graph.cast(x, "float32", "x32"))
 
     def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
-                       chunk: int | None = None) -> Any:
+                       chunk: int | None = None) -> Predictor:
         """The booster's ``inplace_predict`` (no validation copies): backend ``native-xgboost``."""
         if backend not in ("auto", "native"):
             return super().fast_predictor(backend=backend)
