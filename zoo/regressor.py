@@ -18,7 +18,9 @@ the plugin; the core never names a regressor):
   with :class:`~zoo.errors.UnsupportedModelError` (``zoo export --format onnx`` then says
   that the regressor has no ONNX export).
 * ``fast_predictor(backend=, n_threads=, chunk=)`` returns a :class:`zoo.inference.Predictor`.
-  The default wraps the regressor's own ``predict`` (backend ``"native"``).
+  The default wraps the regressor's own ``predict`` (backend ``"native"``). A fast path
+  needs ``n_features_`` (the D seen by ``fit``, restored by ``load``); a regressor
+  without it is evaluated by its plain ``predict``.
 
 Inputs and targets here are already transformed (see :mod:`zoo.transform`): x is
 (N, D) float64, y is (N,) float64, both finite.
