@@ -67,7 +67,9 @@ def _net(dtype: str, activation: str = "gelu"):
 def bench_networks(max_batch: int) -> None:
     import torch
 
-    from zoo.inference import NumpyNet, fast_predictor, network_spec
+    from zoo.inference import fast_predictor
+    from zoo.plugins.regressors.network import network_spec
+    from zoo.plugins.regressors.network_fast import NumpyNet
 
     sizes = [s for s in (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000)
              if s <= max_batch]
@@ -117,8 +119,9 @@ def bench_networks(max_batch: int) -> None:
 def bench_latency() -> None:
     import torch
 
-    from zoo.inference import NumbaOne, NumpyNet, OrtNet, fast_predictor, network_spec
-    from zoo.onnx_export import network_model
+    from zoo.inference import fast_predictor
+    from zoo.plugins.regressors.network import network_model, network_spec
+    from zoo.plugins.regressors.network_fast import NumbaOne, NumpyNet, OrtNet
 
     print("\n### single-point latency (us per call, one point (8,) -> float)\n")
     print("| dtype | activation | zoo .one (numba) | zoo predictor(x[None]) | onnxruntime run | numpy | torch eager |")
@@ -151,7 +154,8 @@ def bench_latency() -> None:
 
 def bench_latency_widths() -> None:
     """Single-point latency of the numba kernel versus sk-DNN width (float32, gelu)."""
-    from zoo.inference import NumbaOne, network_spec
+    from zoo.plugins.regressors.network import network_spec
+    from zoo.plugins.regressors.network_fast import NumbaOne
     from zoo.plugins.regressors.torch_models import SkDNNRegressor
 
     print("\n### single-point latency versus width (float32 gelu sk-DNN, zoo .one)\n")

@@ -47,6 +47,11 @@ class ConfigError(ZooError, ValueError):
     """A configuration file or option is invalid."""
 
 
+class UnsupportedModelError(ConfigError):
+    """A regressor, transform or coordinate map has no ONNX form, or no fast path of the
+    kind asked for (its plugin does not implement that part of the contract)."""
+
+
 class ArtifactError(ZooError, OSError):
     """An artifact is unreadable, incomplete or malformed."""
 

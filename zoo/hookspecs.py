@@ -30,7 +30,12 @@ def zoo_register_regressors(register):
 
     Call ``register(name, cls)`` once per regressor; ``cls`` subclasses
     :class:`zoo.regressor.Regressor`. ``name`` is what cards, configs and the CLI use
-    (e.g. ``"skdnn"``); it must be unique across all plugins.
+    (e.g. ``"myreg"``); it must be unique across all plugins.
+
+    Everything regressor-specific comes with the class: besides ``fit``/``predict``/
+    ``save``/``load``, its ONNX subgraph (:meth:`~zoo.regressor.Regressor.onnx_nodes`,
+    default: refused) and its fast path (:meth:`~zoo.regressor.Regressor.fast_predictor`,
+    default: the plain ``predict``). The core never dispatches on ``name``.
     """
 
 
@@ -39,7 +44,10 @@ def zoo_register_transforms(register):
     """Register transform classes.
 
     Call ``register(name, cls)`` once per transform; ``cls`` subclasses
-    :class:`zoo.transform.Transform` (e.g. ``"f00-normalise"``, ``"log"``).
+    :class:`zoo.transform.Transform` (e.g. ``"f00-normalise"``, ``"log"``). Its ONNX form
+    is :meth:`~zoo.transform.Transform.onnx_forward` and
+    :meth:`~zoo.transform.Transform.onnx_inverse` (defaults: refused, resp. the identity
+    for the identity ``inverse``).
     """
 
 

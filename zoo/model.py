@@ -166,10 +166,9 @@ class Model:
         return self
 
     def _predictor(self):
-        """The fastest path for the current regressor (:mod:`zoo.inference`), cached.
-
-        Regressors without a fast path (e.g. third-party ones) use their own ``predict``.
-        """
+        """The fastest path for the current regressor (:mod:`zoo.inference`: the plugin's
+        :meth:`~zoo.regressor.Regressor.fast_predictor`), cached; its own ``predict`` when
+        that is refused (a :class:`~zoo.errors.ConfigError`)."""
         cached = getattr(self, "_fast", None)
         if cached is not None and cached[0] is self.regressor:
             return cached[1]

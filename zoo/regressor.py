@@ -10,6 +10,18 @@
   returns the relative paths written; ``load(directory, params)`` rebuilds an equal
   regressor without running code from the files (no pickle).
 
+Two optional parts of the contract, with defaults (everything regressor-specific lives in
+the plugin; the core never names a regressor):
+
+* ``onnx_nodes(graph, x)`` appends the regressor's ONNX subgraph to a
+  :class:`zoo.onnx_graph.Graph` and returns the name of its output. The default refuses
+  with :class:`~zoo.errors.UnsupportedModelError` (``zoo export --format onnx`` then says
+  that the regressor has no ONNX export).
+* ``fast_predictor(backend=, n_threads=, chunk=)`` returns a :class:`zoo.inference.Predictor`.
+  The default wraps the regressor's own ``predict`` (backend ``"native"``). A fast path
+  needs ``n_features_`` (the D seen by ``fit``, restored by ``load``); a regressor
+  without it is evaluated by its plain ``predict``.
+
 Inputs and targets here are already transformed (see :mod:`zoo.transform`): x is
 (N, D) float64, y is (N,) float64, both finite.
 """
@@ -18,11 +30,16 @@ from __future__ import annotations
 
 import abc
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from zoo.errors import UnsupportedModelError
 from zoo.params import Params
+
+if TYPE_CHECKING:
+    from zoo.inference import Predictor
+    from zoo.onnx_graph import Graph
 
 
 class Regressor(Params, abc.ABC):
@@ -64,6 +81,53 @@ class Regressor(Params, abc.ABC):
     @abc.abstractmethod
     def load(cls, directory: Path, params: dict[str, Any]) -> Regressor:
         """Rebuild a fitted regressor from ``directory`` and its hyperparameters."""
+
+    # -- optional: ONNX form and fast path (defaults: refuse, resp. the plain predict) ------
+    def onnx_nodes(self, graph: Graph, x: str) -> str:
+        """Append this fitted regressor's ONNX nodes to ``graph``; return the output's name.
+
+        ``x`` names the (N, D) float64 points the regressor sees (after the transform
+        chain); cast them when the model computes in float32 (``graph.cast(x, "float32")``).
+        The output is (N,) or (N, 1), float32 or float64: the core casts it to float64 and
+        applies the inverse transforms. Build the nodes with :class:`zoo.onnx_graph.Graph`
+        (``op``, ``const``, ``embed`` for a library's own ONNX export; the domains used, e.g.
+        ``ai.onnx.ml``, are recorded). The graph must be data only: ONNX Runtime's standard
+        operators, no custom ops.
+
+        The default raises :class:`~zoo.errors.UnsupportedModelError`: a plugin gives its
+        regressor an ONNX form by overriding this method.
+        """
+        name = self.name or type(self).__name__
+        raise UnsupportedModelError(
+            f"regressor {name!r} has no ONNX export (its plugin does not implement "
+            "Regressor.onnx_nodes); evaluate it with zoo.load(...).predict, or export another "
+            "version of the label (zoo list LABEL shows them: zoo export LABEL@N)")
+
+    def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
+                       chunk: int | None = None) -> Predictor:
+        """The fastest prediction path of this fitted regressor, as a
+        :class:`zoo.inference.Predictor` (``predict(x) -> (N,) float64`` plus ``one(x)``
+        for a single point) equal to :meth:`predict` to float rounding.
+
+        ``backend``: ``"auto"`` (the plugin's best choice) or ``"native"`` (the plain
+        ``predict``) must be accepted; a plugin may offer more names (the torch networks:
+        ``onnxruntime``, ``numpy``, ``torch``) and raises :class:`~zoo.errors.ConfigError`
+        for names it does not know. ``n_threads``: CPU threads (None: the plugin's default;
+        :func:`zoo.inference.fast_predictor` fills it from ``$ZOO_NUM_THREADS``).
+        ``chunk``: rows per pass, a hint. Call it through :func:`zoo.inference.fast_predictor`,
+        which checks the result; :meth:`zoo.model.Model.predict` uses it, cached.
+
+        The default is the plain ``predict`` (backend ``"native"``) and refuses other
+        backends with :class:`~zoo.errors.UnsupportedModelError`.
+        """
+        from zoo.inference import NATIVE_BACKENDS, native_predictor
+
+        if backend not in NATIVE_BACKENDS:
+            name = self.name or type(self).__name__
+            raise UnsupportedModelError(
+                f"backend {backend!r}: regressor {name!r} has no fast path of that kind "
+                f"(choose one of {', '.join(NATIVE_BACKENDS)})")
+        return native_predictor(self)
 
     @property
     def n_parameters(self) -> int:

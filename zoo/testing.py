@@ -18,6 +18,10 @@ standardised), the RMS error on 500 new points, relative to the target's standar
 (:func:`relative_rms_error`), must be at most ``max_relative_rms`` (default 0.1, i.e.
 R^2 >= 0.99). Built-in families state their measured level and set a bound ~2-3x above it
 (tests/plugins/test_regressors.py): a working model passes, one 5x worse fails.
+The optional parts of the contract are checked too: the fast path
+(:meth:`~zoo.regressor.Regressor.fast_predictor`) must equal ``predict``, and the ONNX form
+(:meth:`~zoo.regressor.Regressor.onnx_nodes`) must either equal ``predict`` in ONNX Runtime
+or be refused with :class:`~zoo.errors.UnsupportedModelError`.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from zoo.errors import ZooError
+from zoo.errors import UnsupportedModelError, ZooError
 from zoo.regressor import Regressor
 
 PICKLE_MAGIC = b"\x80"
@@ -80,6 +84,10 @@ class RegressorContract:
     n_test: int = 500
     #: largest RMS test error relative to the target's standard deviation (module doc)
     max_relative_rms: float = 0.1
+    #: |fast - predict| <= rtol * max(|predict|, 1), by the regressor's dtype
+    fast_rtol: dict[str, float] = {"float32": 1e-5, "float64": 1e-12}  # noqa: RUF012
+    #: the same for the ONNX form in ONNX Runtime (float32 arithmetic; ORT has no double Erf)
+    onnx_rtol: float = 1e-5
 
     def regressor_factory(self) -> Regressor:
         """Return a fresh, small, seeded, unfitted regressor (override this)."""
@@ -180,3 +188,42 @@ class RegressorContract:
             fitted["reg"].predict(data[2][:, :2])
         with pytest.raises(ZooError):
             fitted["reg"].predict(np.full((2, 3), np.nan))
+
+    def test_fast_predictor_equals_predict(self, fitted, data) -> None:
+        from zoo.inference import Predictor, fast_predictor
+
+        reg, x_test = fitted["reg"], data[2]
+        pred = fast_predictor(reg)
+        assert isinstance(pred, Predictor)
+        got, want = pred(x_test), fitted["pred"]
+        assert got.shape == want.shape and got.dtype == np.float64
+        rtol = self.fast_rtol[reg.dtype]
+        np.testing.assert_allclose(got, want, rtol=0, atol=rtol * max(1.0, np.abs(want).max()))
+        assert abs(pred.one(x_test[0]) - want[0]) <= rtol * max(1.0, abs(want[0]))
+        np.testing.assert_array_equal(fast_predictor(reg, backend="native")(x_test), want)
+
+    def test_onnx_form_equals_predict_or_is_refused(self, fitted, data) -> None:
+        from zoo.onnx_graph import Graph, build_model
+
+        reg, x_test = fitted["reg"], data[2]
+        g = Graph()
+        g.input("x", "float64", ["N", x_test.shape[1]])
+        try:
+            y = reg.onnx_nodes(g, "x")
+        except UnsupportedModelError as exc:
+            assert "onnx" in str(exc).lower()
+            return
+        import onnx
+        import onnxruntime as ort
+
+        flat = g.const(np.array([-1], dtype=np.int64), "flat")
+        y = g.op("Reshape", [g.cast(y, "float64"), flat])
+        g.nodes.append(onnx.helper.make_node("Identity", [y], ["y"]))
+
+        proto = build_model(g, [("y", "float64", ["N"])])
+        onnx.checker.check_model(proto)
+        sess = ort.InferenceSession(proto.SerializeToString(),
+                                    providers=["CPUExecutionProvider"])
+        got, want = sess.run(["y"], {"x": x_test})[0], fitted["pred"]
+        np.testing.assert_allclose(got, want, rtol=0,
+                                   atol=self.onnx_rtol * max(1.0, np.abs(want).max()))

@@ -14,6 +14,12 @@ Conventions:
   its *input* space; ``batch`` is the batch this step received in ``forward``.
 * ``augment`` transforms (``training_only = True`` for the added rows) may change the
   number of rows only in :meth:`Transform.fit_forward` on training data.
+
+ONNX form (optional; used by ``zoo export --format onnx``): ``onnx_forward(graph, x, ctx)``
+appends the point map to a :class:`zoo.onnx_graph.Graph`, ``onnx_inverse(graph, y, ctx)``
+the inverse target map. The defaults refuse (:class:`~zoo.errors.UnsupportedModelError`),
+except that ``onnx_inverse`` is the identity for a transform that keeps the default
+(identity) :meth:`Transform.inverse`.
 """
 
 from __future__ import annotations
@@ -21,11 +27,15 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from zoo.errors import UnsupportedModelError
 from zoo.params import Params
+
+if TYPE_CHECKING:
+    from zoo.onnx_graph import ExportContext, Graph
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,39 @@ class Transform(Params, abc.ABC):
     def inverse(self, y: np.ndarray, batch: Batch, ctx: Context) -> np.ndarray:
         """Map predictions of this step's output space back (default: identity on y)."""
         return y
+
+    # -- optional: the ONNX form ----------------------------------------------------------
+    def onnx_forward(self, graph: Graph, x: str, ctx: ExportContext) -> str:
+        """Append the ONNX nodes of :meth:`forward` on points; return the new points' name.
+
+        ``x`` names (N, D) float64 points; return (N, D) float64 (``x`` itself when the
+        transform acts on the target only). ``ctx`` gives the dimension, the model's
+        :class:`Context` (``ctx.context.invariances``) and :meth:`ExportContext.input` for
+        extra graph inputs. The default refuses with
+        :class:`~zoo.errors.UnsupportedModelError`: override it to give the transform an
+        ONNX form.
+        """
+        raise self._no_onnx(ctx, "onnx_forward")
+
+    def onnx_inverse(self, graph: Graph, y: str, ctx: ExportContext) -> str:
+        """Append the ONNX nodes of :meth:`inverse`; return the name of the mapped target.
+
+        ``y`` names the (N,) float64 prediction in this step's output space; return (N,)
+        float64. Inputs the inverse needs beyond ``y`` (e.g. ``f00``) are graph inputs:
+        ``ctx.input(name, doc)``. Called in reverse chain order after the regressor's nodes.
+        The default is the identity when :meth:`inverse` is the default identity, else it
+        refuses with :class:`~zoo.errors.UnsupportedModelError`.
+        """
+        if type(self).inverse is Transform.inverse:
+            return y
+        raise self._no_onnx(ctx, "onnx_inverse")
+
+    def _no_onnx(self, ctx: ExportContext, method: str) -> UnsupportedModelError:
+        label = getattr(ctx, "label", "") or "the model"
+        return UnsupportedModelError(
+            f"transform {self.name or type(self).__name__!r} of {label} has no ONNX form (its "
+            f"plugin does not implement Transform.{method}); export a model whose transforms "
+            "all have one")
 
     def get_state(self) -> dict[str, np.ndarray]:
         """Fitted state as named arrays (default: none)."""

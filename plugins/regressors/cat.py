@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +17,10 @@ from zoo.progress import get_logger
 from zoo.regressor import Regressor
 
 from .common import check_fitted, check_x, check_xy, stored_file, validation_split
+
+if TYPE_CHECKING:
+    from zoo.inference import Predictor
+    from zoo.onnx_graph import Graph
 
 MODEL_FILE = "model.cbm"
 SNAPSHOT_FILE = "catboost.snapshot"
@@ -154,6 +158,30 @@ class CatBoostRegressor(Regressor):
         leaves = np.asarray(model.get_tree_leaf_counts(), dtype=np.int64)
         splits = np.log2(np.maximum(leaves, 1)).round().astype(np.int64)
         return int(leaves.sum() + splits.sum())
+
+    # -- ONNX form and fast path -------------------------------------------------------
+    def onnx_nodes(self, graph: Graph, x: str) -> str:
+        """CatBoost's own ONNX export embedded in the graph: (N, 1) float32
+        (:func:`.tree_onnx.catboost_nodes`)."""
+        from .tree_onnx import catboost_nodes
+
+        check_fitted(self, "model_")
+        return catboost_nodes(graph, self.model_, graph.cast(x, "float32", "x32"))
+
+    def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
+                       chunk: int | None = None) -> Predictor:
+        """CatBoost's own predict on the configured threads: backend ``native-catboost``."""
+        if backend not in ("auto", "native"):
+            return super().fast_predictor(backend=backend)
+        from zoo.inference import native_predictor
+
+        check_fitted(self, "model_")
+        model, threads = self.model_, self._threads()
+
+        def cat_predict(x: np.ndarray) -> np.ndarray:
+            return model.predict(x, thread_count=threads)
+
+        return native_predictor(self, cat_predict, "native-catboost")
 
 
 @hookimpl

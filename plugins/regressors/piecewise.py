@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -65,6 +65,9 @@ from .common import (
     save_arrays,
     validation_split,
 )
+
+if TYPE_CHECKING:
+    from zoo.onnx_graph import Graph
 
 WEIGHTS_FILE = "pwcheb.safetensors"
 #: reweighting passes of the least-absolute-deviations fit that finds outliers (``robust``)
@@ -311,6 +314,14 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
         check_fitted(self, "coef_")
         x = check_x(x, self.n_features_)
         return self._kernel().predict(x)
+
+    def onnx_nodes(self, graph: Graph, x: str) -> str:
+        """The piecewise polynomial in float64 arithmetic: (N, 1)
+        (:func:`.piecewise_onnx.pwcheb_nodes`)."""
+        from .piecewise_onnx import pwcheb_nodes
+
+        check_fitted(self, "coef_")
+        return pwcheb_nodes(graph, self, x)
 
     def _kernel(self) -> Any:
         """The learned state packed for a compiled kernel, cached in ``_packed`` (not

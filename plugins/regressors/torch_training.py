@@ -19,7 +19,7 @@ import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -32,6 +32,10 @@ from zoo.progress import get_logger, task
 from zoo.regressor import Regressor
 
 from .common import check_fitted, check_x, stored_file, validation_split
+
+if TYPE_CHECKING:
+    from zoo.inference import Predictor
+    from zoo.onnx_graph import Graph
 
 WEIGHTS_FILE = "model.safetensors"
 CHECKPOINT_FORMAT = "zoo-torch-checkpoint/1"
@@ -505,6 +509,26 @@ class TorchRegressor(Regressor):
         reg.model_ = model
         reg.n_features_ = n_features
         return reg
+
+    # -- ONNX form and fast path (:mod:`.network`, :mod:`.network_fast`) ------------------
+    def onnx_nodes(self, graph: Graph, x: str) -> str:
+        """The network's layers (MatMul/Add/activations in the trained dtype): (N, 1)."""
+        from .network import onnx_nodes
+
+        return onnx_nodes(self, graph, x)
+
+    def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
+                       chunk: int | None = None) -> Predictor:
+        """ONNX Runtime / chunked torch / numba by batch size; backends ``onnxruntime``,
+        ``numpy``, ``torch`` and ``native`` on request (:func:`.network_fast.fast_predictor`)."""
+        if getattr(self, "model_", None) is None:
+            return super().fast_predictor(backend=backend, n_threads=n_threads, chunk=chunk)
+        from zoo.inference import CHUNK
+
+        from .network_fast import fast_predictor
+
+        return fast_predictor(self, backend=backend, n_threads=n_threads,
+                              chunk=CHUNK if chunk is None else chunk)
 
     @property
     def n_parameters(self) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +18,10 @@ from zoo.progress import get_logger, task
 from zoo.regressor import Regressor
 
 from .common import check_fitted, check_x, check_xy, stored_file, validation_split
+
+if TYPE_CHECKING:
+    from zoo.inference import Predictor
+    from zoo.onnx_graph import Graph
 
 MODEL_FILE = "model.ubj"
 
@@ -185,6 +189,30 @@ class XGBoostRegressor(Regressor):
     @property
     def dtype(self) -> str:
         return "float32"
+
+    # -- ONNX form and fast path -------------------------------------------------------
+    def onnx_nodes(self, graph: Graph, x: str) -> str:
+        """An ``ai.onnx.ml`` TreeEnsembleRegressor from the booster's JSON dump: (N, 1)
+        float32 (:func:`.tree_onnx.xgboost_nodes`)."""
+        from .tree_onnx import xgboost_nodes
+
+        check_fitted(self, "booster_")
+        return xgboost_nodes(graph, self.booster_, graph.cast(x, "float32", "x32"))
+
+    def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
+                       chunk: int | None = None) -> Predictor:
+        """The booster's ``inplace_predict`` (no validation copies): backend ``native-xgboost``."""
+        if backend not in ("auto", "native"):
+            return super().fast_predictor(backend=backend)
+        from zoo.inference import native_predictor
+
+        check_fitted(self, "booster_")
+        booster = self.booster_
+
+        def xgb_predict(x: np.ndarray) -> np.ndarray:
+            return booster.inplace_predict(x)
+
+        return native_predictor(self, xgb_predict, "native-xgboost")
 
 
 def _progress_callback(xgb: Any, advance: Any, every: int = 50) -> Any:

@@ -22,12 +22,15 @@ maps act on the original coordinates).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from zoo.errors import ConfigError, InputError
 from zoo.transform import Batch, Context, Transform
+
+if TYPE_CHECKING:
+    from zoo.onnx_graph import ExportContext, Graph
 
 
 def angle_coordinate(x: np.ndarray) -> np.ndarray:
@@ -67,6 +70,21 @@ class SqrtCoordinates(Transform):
     def inverse(self, y: np.ndarray, batch: Batch, ctx: Context) -> np.ndarray:
         return y
 
+    # -- ONNX: the map on the chosen columns (clipped to [0, 1]), the rest unchanged ---------
+    def _onnx_map(self, graph: Graph, x: str) -> str:
+        return graph.op("Sqrt", [x])
+
+    def onnx_forward(self, graph: Graph, x: str, ctx: ExportContext) -> str:
+        mask = np.zeros(ctx.dimension, dtype=bool)
+        mask[self._columns(ctx.dimension)] = True
+        xc = graph.op("Clip", [x, graph.const(np.array(0.0), "lo"),
+                               graph.const(np.array(1.0), "hi")])
+        return graph.op("Where", [graph.const(mask, "cmask"), self._onnx_map(graph, xc), x],
+                        "coordx")
+
+    def onnx_inverse(self, graph: Graph, y: str, ctx: ExportContext) -> str:
+        return y
+
 
 class AngleCoordinates(SqrtCoordinates):
     """``x_j -> (2 / pi) arcsin(sqrt(x_j))`` for ``j`` in ``columns`` (0-based)."""
@@ -76,3 +94,25 @@ class AngleCoordinates(SqrtCoordinates):
 
     def __init__(self, columns: list[int] = (1,)):
         self.columns = columns
+
+    def _onnx_map(self, graph: Graph, x: str) -> str:
+        return onnx_angle(graph, x)
+
+
+def onnx_angle(g: Graph, x: str) -> str:
+    """Nodes of :func:`angle_coordinate` in float64 (ONNX Runtime has Asin in float32 only):
+    with ``a = min(x, 1 - x)``, ``v = arcsin(sqrt(a))`` from the float32 Asin refined by two
+    Newton steps on ``sin(v) = sqrt(a)`` (cos v >= 1/sqrt 2 there: quadratic convergence to
+    ~1e-16), then ``v`` or ``pi / 2 - v``."""
+    from onnx import TensorProto
+
+    half = g.const(np.array(0.5), "half")
+    a = g.op("Min", [x, g.op("Sub", [g.const(np.array(1.0), "one"), x])])
+    s = g.op("Sqrt", [a])
+    v = g.op("Cast", [g.op("Asin", [g.op("Cast", [s], to=TensorProto.FLOAT)])],
+             to=TensorProto.DOUBLE)
+    for _ in range(2):
+        v = g.op("Sub", [v, g.op("Div", [g.op("Sub", [g.op("Sin", [v]), s]), g.op("Cos", [v])])])
+    upper = g.op("Sub", [g.const(np.array(np.pi / 2), "halfpi"), v])
+    v = g.op("Where", [g.op("Greater", [x, half]), upper, v])
+    return g.op("Mul", [v, g.const(np.array(2.0 / np.pi), "twopi")], "anglex")

@@ -7,13 +7,16 @@ much smoother function of ``x`` than ``y`` itself (the paper's main trick).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from zoo.errors import ConfigError, InputError
 from zoo.plugins.transforms._util import as_vector, check_choice, first_bad_row
 from zoo.transform import Batch, Context, Transform
+
+if TYPE_CHECKING:
+    from zoo.onnx_graph import ExportContext, Graph
 
 SOURCES = ("data", "process")
 HELICITY_CHOICES = ("label", "sum")
@@ -81,3 +84,15 @@ class F00Normalise(Transform):
     def inverse(self, y: np.ndarray, batch: Batch, ctx: Context) -> np.ndarray:
         f00 = self._f00(batch, ctx)
         return as_vector(y, len(batch), "prediction") * f00
+
+    # -- ONNX: f00 is a graph input (whatever the source: a generator always has it) -------
+    def onnx_forward(self, graph: Graph, x: str, ctx: ExportContext) -> str:
+        return x
+
+    def onnx_inverse(self, graph: Graph, y: str, ctx: ExportContext) -> str:
+        if getattr(self, "helicity", "label") == "sum":
+            f00 = ctx.input("f00_sum", "f00_sum (N,) leading-order term summed over all "
+                                       "helicities at x")
+        else:
+            f00 = ctx.input("f00", "f00 (N,) leading-order term of the requested label at x")
+        return graph.op("Mul", [y, f00], "times_f00")

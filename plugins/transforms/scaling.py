@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from zoo.plugins.transforms._util import (
     first_bad_row,
 )
 from zoo.transform import Batch, Context, Transform
+
+if TYPE_CHECKING:
+    from zoo.onnx_graph import ExportContext, Graph
 
 
 def _training_y(owner: Transform, batch: Batch) -> np.ndarray:
@@ -57,6 +60,12 @@ class Log(Transform):
 
     def inverse(self, y: np.ndarray, batch: Batch, ctx: Context) -> np.ndarray:
         return np.exp(np.asarray(y, dtype=np.float64))
+
+    def onnx_forward(self, graph: Graph, x: str, ctx: ExportContext) -> str:
+        return x
+
+    def onnx_inverse(self, graph: Graph, y: str, ctx: ExportContext) -> str:
+        return graph.op("Exp", [y])
 
 
 class Asinh(Transform):
@@ -104,6 +113,15 @@ class Asinh(Transform):
 
     def inverse(self, y: np.ndarray, batch: Batch, ctx: Context) -> np.ndarray:
         return self._s() * np.sinh(np.asarray(y, dtype=np.float64))
+
+    def onnx_forward(self, graph: Graph, x: str, ctx: ExportContext) -> str:
+        return x
+
+    def onnx_inverse(self, graph: Graph, y: str, ctx: ExportContext) -> str:
+        # s * sinh(v) = (s / 2) (e^v - e^-v): ONNX Runtime has no double Sinh
+        e = graph.op("Exp", [y])
+        return graph.op("Mul", [graph.op("Sub", [e, graph.op("Reciprocal", [e])]),
+                                graph.const(np.array(0.5 * self._s()), "half_scale")], "unasinh")
 
     def get_state(self) -> dict[str, np.ndarray]:
         return {"scale": np.array([self._s()], dtype=np.float64)}
@@ -161,6 +179,20 @@ class Standardise(Transform):
         mean, std = self._stats()
         y = np.asarray(y, dtype=np.float64)
         return y if self.target == "x" else y * std[0] + mean[0]
+
+    def onnx_forward(self, graph: Graph, x: str, ctx: ExportContext) -> str:
+        if self.target != "x":
+            return x
+        mean, std = self._stats()
+        return graph.op("Div", [graph.op("Sub", [x, graph.const(mean, "mean")]),
+                                graph.const(std, "std")], "stdx")
+
+    def onnx_inverse(self, graph: Graph, y: str, ctx: ExportContext) -> str:
+        if self.target == "x":
+            return y
+        mean, std = self._stats()
+        return graph.op("Add", [graph.op("Mul", [y, graph.const(np.array(float(std[0])), "ystd")]),
+                                graph.const(np.array(float(mean[0])), "ymean")], "unstd")
 
     def inverse_points(self, x: np.ndarray) -> np.ndarray:
         """Undo the map on points (``target="x"``; identity for ``target="y"``)."""

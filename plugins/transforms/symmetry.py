@@ -19,13 +19,16 @@ modes are the identity.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from zoo.errors import ConfigError, InputError
 from zoo.plugins.transforms._util import check_choice
 from zoo.transform import Batch, Context, Transform
+
+if TYPE_CHECKING:
+    from zoo.onnx_graph import ExportContext, Graph
 
 MODES = ("fold", "augment")
 
@@ -95,3 +98,46 @@ class SymmetryTransform(Transform):
 
     def inverse(self, y: np.ndarray, batch: Batch, ctx: Context) -> np.ndarray:
         return y
+
+    # -- ONNX: the fold as a lexicographic minimum over the group's images ------------------
+    def onnx_forward(self, graph: Graph, x: str, ctx: ExportContext) -> str:
+        invariances = getattr(ctx.context, "invariances", ())
+        if self.mode != "fold" or not invariances:
+            return x
+        from zoo.onnx_graph import signed_permutation
+
+        maps = [signed_permutation(m, ctx.dimension) for _, m in invariances]
+        return onnx_fold(graph, x, [m for m in maps if m is not None], self.priority)
+
+    def onnx_inverse(self, graph: Graph, y: str, ctx: ExportContext) -> str:
+        return y
+
+
+def onnx_fold(g: Graph, x: str, maps: list[tuple[np.ndarray, ...]],
+              priority: list[int] | None = None) -> str:
+    """Nodes of :func:`lexmin_fold`: the lexicographic minimum of each row over {x} and its
+    images under ``maps`` (:func:`zoo.onnx_graph.signed_permutation` triples), comparing the
+    coordinates in the order ``priority`` (default: natural), with Equal/CumSum/Less/Where."""
+    from onnx import TensorProto
+
+    from zoo.onnx_graph import apply_map
+
+    best = x
+    zero = g.const(np.array(0.0), "zero")
+    axis = g.const(np.array(1, dtype=np.int64), "axis")
+    order = None if priority is None else g.const(np.asarray(priority, dtype=np.int64), "prio")
+
+    def ordered(v: str) -> str:
+        return v if order is None else g.op("Gather", [v, order], axis=1)
+
+    for spec in maps:
+        gx = apply_map(g, x, *spec)
+        gxo, besto = ordered(gx), ordered(best)
+        differ = g.op("Not", [g.op("Equal", [gxo, besto])], "differ")
+        before = g.op("CumSum", [g.op("Cast", [differ], to=TensorProto.DOUBLE), axis], exclusive=1)
+        first = g.op("And", [differ, g.op("Equal", [before, zero])], "first")
+        hit = g.op("And", [first, g.op("Less", [gxo, besto])], "hit")
+        smaller = g.op("ReduceMax", [g.op("Cast", [hit], to=TensorProto.DOUBLE)], axes=[1],
+                       keepdims=1)
+        best = g.op("Where", [g.op("Greater", [smaller, zero]), gx, best], "fold")
+    return best

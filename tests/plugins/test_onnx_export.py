@@ -224,3 +224,34 @@ def test_export_of_a_prioritised_fold_and_sqrt_coordinates(tmp_path):
     xt[:8, 1] = xt[:8, 2]
     path = export_model(model, tmp_path / "p.onnx")
     assert _rel(_run(path, xt, ft), model.predict(xt, ft)) <= 1e-12
+
+
+def test_transform_onnx_defaults_follow_the_python_inverse():
+    """A transform with the default (identity) inverse needs only ``onnx_forward``; one that
+    overrides ``inverse`` without ``onnx_inverse`` is refused, naming the method to write."""
+    from zoo.errors import UnsupportedModelError
+    from zoo.onnx_export import build_onnx, session
+
+    class Shift(Transform):
+        name = "shift"
+
+        def forward(self, batch, ctx):
+            return batch.replace(x=batch.x - 0.5)
+
+        def onnx_forward(self, graph, x, ctx):
+            return graph.op("Sub", [x, graph.const(np.array(0.5), "half")])
+
+    class Twice(Shift):
+        name = "twice"
+
+        def inverse(self, y, batch, ctx):
+            return 2.0 * y
+
+    model = _fitted_model("pwcheb", False, "float64")
+    x, _, f00 = _data(40, seed=3)
+    shifted = Model(model.label, model.regressor, Chain([Shift()]), context=CONTEXT)
+    got = session(build_onnx(shifted).SerializeToString()).run(["y"], {"x": x})[0]
+    assert _rel(got, shifted.predict(x)) <= 1e-12
+    twice = Model(model.label, model.regressor, Chain([Twice()]), context=CONTEXT)
+    with pytest.raises(UnsupportedModelError, match=r"transform 'twice'.*onnx_inverse"):
+        build_onnx(twice)

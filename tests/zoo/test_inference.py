@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from zoo.errors import ConfigError, InputError
-from zoo.inference import NumbaOne, fast_predictor, network_spec
+from zoo.inference import fast_predictor
+from zoo.plugins.regressors.network import network_spec
+from zoo.plugins.regressors.network_fast import NumbaOne
 
 RTOL = {"float32": 1e-6, "float64": 1e-12}
 SIZES = (1, 7, 4096, 10_001, 40_000)  # 40k: the large-batch (torch) path of auto
@@ -76,7 +78,7 @@ def test_rational_erf_is_below_float32_resolution():
     (clamped at 4), far below float32 resolution (6e-8 near 1)."""
     from scipy.special import erf
 
-    from zoo.inference import rational_erf
+    from zoo.plugins.regressors.network_fast import rational_erf
 
     u = np.linspace(-4.0, 4.0, 160_001)
     assert np.max(np.abs(rational_erf(u) - erf(u))) < 4e-9

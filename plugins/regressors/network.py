@@ -1,0 +1,184 @@
+"""Feed-forward networks as plain arrays, and their ONNX graph (the torch regressors).
+
+:func:`network_spec` extracts the weights of a fitted ``skdnn``/``dnn`` regressor once
+into a :class:`NetSpec` (dense layers and residual blocks, in the trained dtype); the
+fast path (:mod:`.network_fast`) and the ONNX form (:func:`onnx_nodes`, layers as
+MatMul/Add/activations of :mod:`zoo.onnx_graph`) are built from it. torch and onnx are
+imported only when used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from zoo.errors import UnsupportedModelError
+from zoo.onnx_graph import Graph, activation, build_model, dense
+
+__all__ = ["Dense", "NetSpec", "Residual", "network_model", "network_nodes", "network_spec",
+           "onnx_nodes"]
+
+
+# -- network description ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Dense:
+    """``y = x @ weight_t + bias``, followed by the activation when ``act``."""
+
+    weight_t: np.ndarray  # (n_in, n_out), C-contiguous
+    bias: np.ndarray | None  # (n_out,)
+    act: bool
+
+
+@dataclass(frozen=True)
+class Residual:
+    """``y = act(h3(act(h2(act(h1(x))))) + x @ skip_t)``; ``skip_t`` None is the identity."""
+
+    layers: tuple[Dense, ...]
+    skip_t: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """A feed-forward network as plain arrays, in its computing dtype."""
+
+    items: tuple[Dense | Residual, ...]
+    activation: str
+    dtype: str
+    n_features: int
+
+    @property
+    def n_parameters(self) -> int:
+        n = 0
+        for item in self.items:
+            dense = item.layers if isinstance(item, Residual) else (item,)
+            for d in dense:
+                n += d.weight_t.size + (0 if d.bias is None else d.bias.size)
+            if isinstance(item, Residual) and item.skip_t is not None:
+                n += item.skip_t.size
+        return n
+
+    @property
+    def width(self) -> int:
+        return max(d.weight_t.shape[1] for d in self.dense_layers())
+
+    def dense_layers(self) -> list[Dense]:
+        out: list[Dense] = []
+        for item in self.items:
+            out.extend(item.layers if isinstance(item, Residual) else (item,))
+        return out
+
+
+def _activation_name(module: Any) -> str | None:
+    from torch import nn
+
+    if isinstance(module, nn.ReLU):
+        return "relu"
+    if isinstance(module, nn.GELU):
+        if module.approximate != "none":
+            raise UnsupportedModelError("GELU(approximate='tanh') is not supported; use 'none'")
+        return "gelu"
+    if isinstance(module, nn.SiLU):
+        return "silu"
+    if isinstance(module, nn.Tanh):
+        return "tanh"
+    return None
+
+
+def network_spec(regressor: Any) -> NetSpec:
+    """Extract the weights of a fitted torch regressor (``skdnn``/``dnn``) once."""
+    from torch import nn
+
+    from .torch_models import SkDNN
+
+    module = getattr(regressor, "model_", None)
+    if module is None or not isinstance(module, nn.Module):
+        raise UnsupportedModelError(
+            f"{type(regressor).__name__} has no fitted torch network (model_); fit or load it"
+        )
+    acts: set[str] = set()
+
+    def dense(lin: nn.Linear, act: bool) -> Dense:
+        w = lin.weight.detach().to("cpu").numpy()
+        b = None if lin.bias is None else lin.bias.detach().to("cpu").numpy().copy()
+        return Dense(np.ascontiguousarray(w.T), b, act)
+
+    def note(m: nn.Module) -> None:
+        name = _activation_name(m)
+        if name is None:
+            raise UnsupportedModelError(f"layer {type(m).__name__} has no fast path")
+        acts.add(name)
+
+    items: list[Dense | Residual] = []
+    if isinstance(module, SkDNN):
+        note(module.inp[1])
+        items.append(dense(module.inp[0], True))
+        for blk in module.blocks:
+            h = blk.h
+            note(h[1])
+            note(blk.g)
+            skip = None if isinstance(blk.skip, nn.Identity) else np.ascontiguousarray(
+                blk.skip.weight.detach().to("cpu").numpy().T)
+            items.append(Residual((dense(h[0], True), dense(h[2], True), dense(h[4], False)), skip))
+        items.append(dense(module.out, False))
+    elif isinstance(module, nn.Sequential):
+        mods = list(module)
+        i = 0
+        while i < len(mods):
+            lin = mods[i]
+            if not isinstance(lin, nn.Linear):
+                raise UnsupportedModelError(f"unexpected layer {type(lin).__name__} in the MLP")
+            act = i + 1 < len(mods) and not isinstance(mods[i + 1], nn.Linear)
+            if act:
+                note(mods[i + 1])
+            items.append(dense(lin, act))
+            i += 2 if act else 1
+    else:
+        raise UnsupportedModelError(f"network {type(module).__name__} has no fast path")
+    if len(acts) > 1:
+        raise UnsupportedModelError(f"mixed activations {sorted(acts)} are not supported")
+    first = items[0].layers[0] if isinstance(items[0], Residual) else items[0]
+    dtype = str(first.weight_t.dtype)
+    return NetSpec(tuple(items), acts.pop() if acts else "relu", dtype, first.weight_t.shape[0])
+
+
+# -- ONNX ------------------------------------------------------------------------------------
+def _dense(g: Graph, d: Dense, x: str, act: str, dtype: np.dtype) -> str:
+    return dense(g, x, d.weight_t, d.bias, act if d.act else None, dtype)
+
+
+def network_nodes(g: Graph, spec: NetSpec, x: str) -> str:
+    """Append the network's nodes reading ``x`` (N, D) in ``spec.dtype``; return (N, 1)."""
+    dtype = np.dtype(spec.dtype)
+    cur = x
+    for item in spec.items:
+        if isinstance(item, Dense):
+            cur = _dense(g, item, cur, spec.activation, dtype)
+            continue
+        h = cur
+        for layer in item.layers:
+            h = _dense(g, layer, h, spec.activation, dtype)
+        skip = cur if item.skip_t is None else g.op(
+            "MatMul", [cur, g.const(item.skip_t.astype(dtype), "skip")])
+        cur = activation(g, g.op("Add", [h, skip], "res"), spec.activation, dtype)
+    return cur
+
+
+def network_model(spec: NetSpec) -> Any:
+    """A stand-alone graph ``x (N, D) -> y (N, 1)`` of the network (used by the fast path)."""
+    g = Graph()
+    y = network_nodes(g, spec, "x")
+    g.nodes[-1].output[0] = "y"
+    if g.nodes[-1].name == y:
+        g.nodes[-1].name = "y"
+    return build_model(g, [("y", spec.dtype, ["N", 1])],
+                       inputs=[("x", spec.dtype, ["N", spec.n_features])])
+
+
+def onnx_nodes(regressor: Any, g: Graph, x: str) -> str:
+    """The network of a fitted torch regressor reading float64 points ``x``: (N, 1) in the
+    trained dtype (the points are cast to float32 for a float32 network)."""
+    spec = network_spec(regressor)
+    xin = x if spec.dtype == "float64" else g.cast(x, "float32")
+    return network_nodes(g, spec, xin)
