@@ -86,11 +86,19 @@ def _activation_name(module: Any) -> str | None:
     return None
 
 
+def _is_skip_network(module: Any) -> bool:
+    """The sk-DNN layout (``inp`` = Linear + activation, ``blocks`` of skip blocks with
+    ``h``, ``g``, ``skip``, a linear ``out``), recognised by its parts so that this module
+    does not import the torch models that import it."""
+    blocks = getattr(module, "blocks", None)
+    return (hasattr(module, "inp") and hasattr(module, "out") and blocks is not None
+            and all(hasattr(b, "h") and hasattr(b, "g") and hasattr(b, "skip")
+                    for b in blocks))
+
+
 def network_spec(regressor: Any) -> NetSpec:
     """Extract the weights of a fitted torch regressor (``skdnn``/``dnn``) once."""
     from torch import nn
-
-    from .torch_models import SkDNN
 
     module = getattr(regressor, "model_", None)
     if module is None or not isinstance(module, nn.Module):
@@ -111,7 +119,7 @@ def network_spec(regressor: Any) -> NetSpec:
         acts.add(name)
 
     items: list[Dense | Residual] = []
-    if isinstance(module, SkDNN):
+    if _is_skip_network(module):
         note(module.inp[1])
         items.append(dense(module.inp[0], True))
         for blk in module.blocks:
