@@ -53,6 +53,26 @@ def spinor_products(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return za, zb, s
 
 
+def _products(lam: np.ndarray, sgn: np.ndarray, kk: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(za, zb, s)`` (n, n, M) object arrays from the spinors ``lam`` (2, n, M), the energy
+    signs ``sgn`` (n, M) and the momenta ``kk`` (M, n, 4) in any arbitrary-precision
+    arithmetic (mpmath or gmpy2): the conventions of :func:`spinor_products`."""
+    n, m = lam.shape[1], lam.shape[2]
+    za = np.empty((n, n, m), dtype=object)
+    zb = np.empty((n, n, m), dtype=object)
+    s = np.empty((n, n, m), dtype=object)
+    for i in range(n):
+        for j in range(n):
+            for a in range(m):
+                v = lam[0, i, a] * lam[1, j, a] - lam[1, i, a] * lam[0, j, a]
+                za[i, j, a] = v
+                zb[i, j, a] = -int(sgn[i, a] * sgn[j, a]) * v.conjugate()
+                ki, kj = kk[a, i], kk[a, j]
+                s[i, j, a] = 2 * (ki[0] * kj[0] - ki[1] * kj[1] - ki[2] * kj[2] - ki[3] * kj[3])
+    return za, zb, s
+
+
 def _lambda(e, px, py, pz, sqrt, cplx):
     """``(sign of E, lambda^1, lambda^2)`` of one momentum in any arbitrary-precision
     arithmetic (``sqrt`` and the complex constructor ``cplx`` of mpmath or gmpy2), with the
@@ -102,19 +122,7 @@ def spinor_products_mp(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
         for i in range(n):
             kk[a, i] = [mpmath.mpf(v) for v in k[a, i]]
             sgn[i, a] = -1 if kk[a, i, 0] < 0 else 1
-    za = np.empty((n, n, m), dtype=object)
-    zb = np.empty((n, n, m), dtype=object)
-    s = np.empty((n, n, m), dtype=object)
-    for i in range(n):
-        for j in range(n):
-            for a in range(m):
-                v = lam[0, i, a] * lam[1, j, a] - lam[1, i, a] * lam[0, j, a]
-                eta = sgn[i, a] * sgn[j, a]
-                za[i, j, a] = v
-                zb[i, j, a] = -eta * mpmath.conj(v)
-                ki, kj = kk[a, i], kk[a, j]
-                s[i, j, a] = 2 * (ki[0] * kj[0] - ki[1] * kj[1] - ki[2] * kj[2] - ki[3] * kj[3])
-    return za, zb, s
+    return _products(lam, sgn, kk)
 
 
 def spinor_products_gm(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -131,15 +139,4 @@ def spinor_products_gm(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
         for i in range(n):
             kk[a, i] = [gmpy2.mpfr(v) for v in k[a, i]]
             sgn[i, a], lam[0, i, a], lam[1, i, a] = _lambda(*kk[a, i], gmpy2.sqrt, gmpy2.mpc)
-    za = np.empty((n, n, m), dtype=object)
-    zb = np.empty((n, n, m), dtype=object)
-    s = np.empty((n, n, m), dtype=object)
-    for i in range(n):
-        for j in range(n):
-            for a in range(m):
-                v = lam[0, i, a] * lam[1, j, a] - lam[1, i, a] * lam[0, j, a]
-                za[i, j, a] = v
-                zb[i, j, a] = -int(sgn[i, a] * sgn[j, a]) * v.conjugate()
-                ki, kj = kk[a, i], kk[a, j]
-                s[i, j, a] = 2 * (ki[0] * kj[0] - ki[1] * kj[1] - ki[2] * kj[2] - ki[3] * kj[3])
-    return za, zb, s
+    return _products(lam, sgn, kk)
