@@ -117,8 +117,10 @@ def _members(bundle: Path, limit: int) -> Iterator[tarfile.TarFile]:
             ) from exc
 
 
-def _check_member(member: tarfile.TarInfo, bundle: Path) -> str | None:
-    """The safe relative path of a regular-file member, None for a plain directory."""
+def check_member(member: tarfile.TarInfo, bundle: Path) -> str | None:
+    """The safe relative path of a regular-file member, None for a plain directory;
+    :class:`UnsafeBundleError` for links, devices, sparse members, absolute or '..' paths
+    and over-long names (shared by every tar the zoo extracts)."""
     name = member.name
 
     def bad(why: str) -> UnsafeBundleError:
@@ -163,7 +165,7 @@ def _plan(bundle: Path, limit: int, cap: int) -> dict[str, int]:
         for count, member in enumerate(tar, start=1):
             if count > MAX_MEMBERS:
                 raise UnsafeBundleError(f"bundle {bundle} has more than {MAX_MEMBERS} members")
-            rel = _check_member(member, bundle)
+            rel = check_member(member, bundle)
             if rel is None:
                 continue
             if rel in plan:
@@ -241,7 +243,7 @@ def extract_bundle(path: str | os.PathLike[str], dest: str | os.PathLike[str], *
     plan = _plan(bundle, limit, cap)
     with _members(bundle, limit) as tar:
         for member in tar:
-            rel = _check_member(member, bundle)
+            rel = check_member(member, bundle)
             if rel is None or rel not in plan:
                 continue
             target = out / rel

@@ -7,7 +7,8 @@ under 15 MB. So the wheel holds ``zoo/registry/bundled.tar.xz`` instead of the f
 use, into a folder named by the archive's digest; every file is still checked against its
 manifest whenever it is loaded. A source checkout or an editable install reads the folder.
 
-Standard library only: ``setup.py`` loads this file by path at build time.
+``setup.py`` loads this file by path at build time, so its top level and :func:`pack` use
+the standard library only; :func:`unpack` (run time) uses the zoo's shared tar checks.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import shutil
 import sys
 import tarfile
 import time
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 ARCHIVE = "bundled.tar.xz"
 #: written last into an unpacked folder: its presence means the folder is complete
@@ -90,25 +91,26 @@ def unpack(archive: str | os.PathLike[str], cache: str | os.PathLike[str]) -> Pa
     shutil.rmtree(tmp, ignore_errors=True)
     print(f"zoo: unpacking the bundled pretrained models into {target} (once)",
           file=sys.stderr)
+    from zoo.registry.bundle import check_member  # the zoo's one tar-member check
+    from zoo.registry.safe_io import copy_capped
+
     try:
         total = 0
         with tarfile.open(src, mode="r:xz") as tar:
             for member in tar:
-                name = PurePosixPath(member.name)
-                if (not member.isfile() or name.is_absolute() or ".." in name.parts
-                        or not name.parts):
-                    raise ValueError(f"{src}: unexpected member {member.name!r}; reinstall "
-                                     "amplitude-zoo")
+                rel = check_member(member, src)
+                if rel is None:
+                    continue
                 total += member.size
                 if total > MAX_UNPACKED_BYTES:
                     raise ValueError(f"{src} unpacks to more than {MAX_UNPACKED_BYTES} bytes; "
                                      "reinstall amplitude-zoo")
-                out = tmp.joinpath(*name.parts)
+                out = tmp / rel
                 out.parent.mkdir(parents=True, exist_ok=True)
                 fh = tar.extractfile(member)
                 assert fh is not None  # a regular file
                 with fh, open(out, "xb") as dst:
-                    shutil.copyfileobj(fh, dst)
+                    copy_capped(fh, dst, member.size, f"member {rel!r} of {src}")
         (tmp / DONE).write_text(digest(src) + "\n")
         if target.is_dir() and not (target / DONE).is_file():
             shutil.rmtree(target)  # not ours: a folder without the completion mark

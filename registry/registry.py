@@ -740,7 +740,10 @@ class Registry:
                 raise ArtifactError(
                     f"bundle {Path(path).name}: its card has no 'label'; pass the label explicitly"
                 )
-            _check_canonical(as_label(text), f"bundle {Path(path).name}")
+            from zoo.resolver import require_canonical
+
+            require_canonical(text, f"bundle {Path(path).name} holds",
+                              "It was not imported: export and import {canonical} instead")
             return self._publish(tmp, label)
 
     def _scratch(self) -> Path:
@@ -789,20 +792,6 @@ def bundled_location(package_dir: Path) -> Path:
             f"cannot unpack the bundled pretrained models {archive} into {cache}: {exc}. Set "
             "ZOO_HOME to a writable folder with ~25 MB free, or reinstall amplitude-zoo"
         ) from exc
-
-
-def _check_canonical(lab: Label, what: str) -> None:
-    """Refuse a label that the process's symmetries map onto another one: the registry
-    stores only canonical functions (and verifies exactly the version it names)."""
-    from zoo import resolver
-
-    res = resolver.resolve(lab)
-    if not res.is_canonical:
-        raise UnknownLabelError(
-            f"{what} holds {lab.key}, which is related by symmetry ({res.element.name}) to "
-            f"{res.canonical.key}; the registry stores only canonical labels, so it was not "
-            f"imported. Export and import {res.canonical.key} instead"
-        )
 
 
 def _serialise_entry(entry: Mapping[str, Any]) -> dict[str, Any]:

@@ -251,6 +251,10 @@ def list_models(
     return out
 
 
+_PUBLISH_INSTEAD = ("Train and publish {canonical} instead (map your points with "
+                    "zoo.resolve(label).coord_map)")
+
+
 def publish(
     model: Model | str | os.PathLike,
     *,
@@ -266,7 +270,7 @@ def publish(
     """
     reg = local_registry() if registry is None else _registry(registry)
     if isinstance(model, Model):
-        _check_canonical(model.label)
+        resolver.require_canonical(model.label, "label", _PUBLISH_INSTEAD)
         if reference_x is None:
             raise LabelSyntaxError("publish(Model) needs reference_x: a few hundred input points")
         with tempfile.TemporaryDirectory(prefix="zoo-publish-") as tmp:
@@ -275,15 +279,5 @@ def publish(
     from zoo.model import read_card
 
     card = read_card(Path(model))
-    _check_canonical(card["label"])
+    resolver.require_canonical(card["label"], "label", _PUBLISH_INSTEAD)
     return reg.publish(Path(model), card["label"], aliases=tuple(aliases))
-
-
-def _check_canonical(label: str) -> None:
-    res = resolver.resolve(label)
-    if not res.is_canonical:
-        raise UnknownLabelError(
-            f"{label} is related by symmetry ({res.element.name}) to {res.canonical.key}; the "
-            f"registry stores only canonical labels. Train and publish {res.canonical.key} "
-            "instead (map your points with zoo.resolve(label).coord_map)"
-        )

@@ -202,6 +202,20 @@ def resolve(label: str | Label) -> Resolution:
     return res.resolve(lab)
 
 
+def require_canonical(label: str | Label, what: str, instead: str) -> None:
+    """Refuse a label that the process's symmetries map onto another one: the registry
+    stores only canonical functions. ``what`` names the refused thing in the message and
+    ``instead`` says what to do with the canonical label (``{canonical}`` is filled in)."""
+    res = resolve(label)
+    if not res.is_canonical:
+        canonical = res.canonical.key
+        raise UnknownLabelError(
+            f"{what} {as_label(label).key} is related by symmetry ({res.element.name}) to "
+            f"{canonical}; the registry stores only canonical labels. "
+            + instead.format(canonical=canonical)
+        )
+
+
 def verify_symmetries(
     process: Process,
     *,
