@@ -26,7 +26,7 @@ def main() -> None:
     import zarr
 
     import zoo
-    from zoo import distributed
+    from zoo.runtime import distributed
 
     src = os.path.join(args.work, "points8m.zarr")
     if not os.path.exists(src):

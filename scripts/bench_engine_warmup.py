@@ -19,8 +19,8 @@ import onnxruntime as ort
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_inference import _net, _timeit  # noqa: E402
 
-from zoo.inference import fast_predictor  # noqa: E402
 from zoo.plugins.regressors.network import network_model, network_spec  # noqa: E402
+from zoo.runtime.inference import fast_predictor  # noqa: E402
 
 
 def _session(model_bytes: bytes, spin: bool) -> ort.InferenceSession:

@@ -49,8 +49,8 @@ def _net(dtype: str, device: str):
 def bench_infer(max_batch: int) -> None:
     import torch
 
-    from zoo.inference import fast_predictor
     from zoo.plugins.regressors.network_fast import TorchNet
+    from zoo.runtime.inference import fast_predictor
 
     sizes = [s for s in (1, 100, 10_000, 100_000, 1_000_000, 10_000_000) if s <= max_batch]
     x_all = np.random.default_rng(0).random((max(sizes), D))

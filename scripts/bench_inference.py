@@ -67,9 +67,9 @@ def _net(dtype: str, activation: str = "gelu"):
 def bench_networks(max_batch: int) -> None:
     import torch
 
-    from zoo.inference import fast_predictor
     from zoo.plugins.regressors.network import network_spec
     from zoo.plugins.regressors.network_fast import NumpyNet
+    from zoo.runtime.inference import fast_predictor
 
     sizes = [s for s in (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000)
              if s <= max_batch]
@@ -119,9 +119,9 @@ def bench_networks(max_batch: int) -> None:
 def bench_latency() -> None:
     import torch
 
-    from zoo.inference import fast_predictor
     from zoo.plugins.regressors.network import network_model, network_spec
     from zoo.plugins.regressors.network_fast import NumbaOne, NumpyNet, OrtNet
+    from zoo.runtime.inference import fast_predictor
 
     print("\n### single-point latency (us per call, one point (8,) -> float)\n")
     print("| dtype | activation | zoo .one (numba) | zoo predictor(x[None]) | onnxruntime run | numpy | torch eager |")
@@ -173,9 +173,9 @@ def bench_latency_widths() -> None:
 
 def bench_trees() -> None:
     from zoo import plugin_manager
-    from zoo.inference import fast_predictor
     from zoo.model import Model
-    from zoo.onnx_export import build_onnx, session
+    from zoo.runtime.inference import fast_predictor
+    from zoo.runtime.onnx_export import build_onnx, session
     from zoo.transform import Chain, Context
 
     rng = np.random.default_rng(0)
@@ -209,8 +209,8 @@ def bench_dask(n: int) -> None:
 
     from zoo import plugin_manager
     from zoo.api import publish
-    from zoo.distributed import dask_predict
     from zoo.model import Model
+    from zoo.runtime.distributed import dask_predict
     from zoo.transform import Chain
 
     print(f"\n### Dask: {n:g} points, Zarr in -> Zarr out (LocalCluster, 1 thread per worker)\n")

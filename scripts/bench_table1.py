@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 
 from zoo import plugin_manager, resolver
-from zoo.generate import generate
-from zoo.training import TrainConfig, train
+from zoo.training.generate import generate
+from zoo.training.loop import TrainConfig, train
 
 PROCESS = "qqbar-zz-4l"
 
@@ -162,7 +162,7 @@ def given_train_set(path: Path, key: str) -> tuple[Path, int]:
 def _quick_throughput(dim: int) -> None:
     """In 2D/4D every prediction computes the exact f00 (~5-15k points/s): time 20k
     points twice instead of 1e5 points three times (stated in the report)."""
-    import zoo.metrics as zm
+    import zoo.training.metrics as zm
 
     full = zm.measure_throughput.__wrapped__ if hasattr(zm.measure_throughput, "__wrapped__") \
         else zm.measure_throughput

@@ -81,7 +81,7 @@ def cell_points(n: int, seed: int, params: dict, dim: int) -> np.ndarray:
 
 
 def production_points(n: int, seed: int, sampling: str, params: dict, dim: int) -> np.ndarray:
-    from zoo.generate import edge_factor, warp_edges
+    from zoo.training.generate import edge_factor, warp_edges
 
     if sampling == "cells":
         x = cell_points(n, seed, params, dim)
@@ -121,10 +121,10 @@ def training_data(n: int, seed: int, sampling: str, cache: Path, workers: int, p
 
 def score(args, reg, dim: int, x: np.ndarray, y: np.ndarray, fit_s: float) -> None:
     """Score a fitted model on the test set and save its artifact (card with provenance)."""
-    from zoo.data import hash_arrays
-    from zoo.metrics import measure_throughput, precision_table
     from zoo.model import Model
-    from zoo.training import read_data
+    from zoo.training.data import hash_arrays
+    from zoo.training.loop import read_data
+    from zoo.training.metrics import measure_throughput, precision_table
     from zoo.transform import Chain
 
     term = reg.term

@@ -66,7 +66,7 @@ def zoo_register_sources(register):
     """Register data-source readers.
 
     Call ``register(name, reader)`` where ``reader(path, **options)`` returns a
-    :class:`zoo.data.Dataset` (e.g. ``"paper-csv"``, ``"npz"``, ``"zarr"``). ``reader``
+    :class:`zoo.training.data.Dataset` (e.g. ``"paper-csv"``, ``"npz"``, ``"zarr"``). ``reader``
     may expose ``sniff(path) -> bool`` so that ``--data PATH`` finds it automatically.
     """
 

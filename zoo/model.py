@@ -166,14 +166,14 @@ class Model:
         return self
 
     def _predictor(self):
-        """The fastest path for the current regressor (:mod:`zoo.inference`: the plugin's
+        """The fastest path for the current regressor (:mod:`zoo.runtime.inference`: the plugin's
         :meth:`~zoo.regressor.Regressor.fast_predictor`), cached; its own ``predict`` when
         that is refused (a :class:`~zoo.errors.ConfigError`)."""
         cached = getattr(self, "_fast", None)
         if cached is not None and cached[0] is self.regressor:
             return cached[1]
         from zoo.errors import ConfigError
-        from zoo.inference import fast_predictor
+        from zoo.runtime.inference import fast_predictor
 
         try:
             fn = fast_predictor(self.regressor)

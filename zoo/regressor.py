@@ -14,10 +14,10 @@ Two optional parts of the contract, with defaults (everything regressor-specific
 the plugin; the core never names a regressor):
 
 * ``onnx_nodes(graph, x)`` appends the regressor's ONNX subgraph to a
-  :class:`zoo.onnx_graph.Graph` and returns the name of its output. The default refuses
+  :class:`zoo.runtime.onnx_graph.Graph` and returns the name of its output. The default refuses
   with :class:`~zoo.errors.UnsupportedModelError` (``zoo export --format onnx`` then says
   that the regressor has no ONNX export).
-* ``fast_predictor(backend=, n_threads=, chunk=)`` returns a :class:`zoo.inference.Predictor`.
+* ``fast_predictor(backend=, n_threads=, chunk=)`` returns a :class:`zoo.runtime.inference.Predictor`.
   The default wraps the regressor's own ``predict`` (backend ``"native"``). A fast path
   needs ``n_features_`` (the D seen by ``fit``, restored by ``load``); a regressor
   without it is evaluated by its plain ``predict``.
@@ -38,8 +38,8 @@ from zoo.errors import UnsupportedModelError
 from zoo.params import Params
 
 if TYPE_CHECKING:
-    from zoo.inference import Predictor
-    from zoo.onnx_graph import Graph
+    from zoo.runtime.inference import Predictor
+    from zoo.runtime.onnx_graph import Graph
 
 
 class Regressor(Params, abc.ABC):
@@ -89,7 +89,7 @@ class Regressor(Params, abc.ABC):
         ``x`` names the (N, D) float64 points the regressor sees (after the transform
         chain); cast them when the model computes in float32 (``graph.cast(x, "float32")``).
         The output is (N,) or (N, 1), float32 or float64: the core casts it to float64 and
-        applies the inverse transforms. Build the nodes with :class:`zoo.onnx_graph.Graph`
+        applies the inverse transforms. Build the nodes with :class:`zoo.runtime.onnx_graph.Graph`
         (``op``, ``const``, ``embed`` for a library's own ONNX export; the domains used, e.g.
         ``ai.onnx.ml``, are recorded). The graph must be data only: ONNX Runtime's standard
         operators, no custom ops.
@@ -106,21 +106,21 @@ class Regressor(Params, abc.ABC):
     def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
                        chunk: int | None = None) -> Predictor:
         """The fastest prediction path of this fitted regressor, as a
-        :class:`zoo.inference.Predictor` (``predict(x) -> (N,) float64`` plus ``one(x)``
+        :class:`zoo.runtime.inference.Predictor` (``predict(x) -> (N,) float64`` plus ``one(x)``
         for a single point) equal to :meth:`predict` to float rounding.
 
         ``backend``: ``"auto"`` (the plugin's best choice) or ``"native"`` (the plain
         ``predict``) must be accepted; a plugin may offer more names (the torch networks:
         ``onnxruntime``, ``numpy``, ``torch``) and raises :class:`~zoo.errors.ConfigError`
         for names it does not know. ``n_threads``: CPU threads (None: the plugin's default;
-        :func:`zoo.inference.fast_predictor` fills it from ``$ZOO_NUM_THREADS``).
-        ``chunk``: rows per pass, a hint. Call it through :func:`zoo.inference.fast_predictor`,
+        :func:`zoo.runtime.inference.fast_predictor` fills it from ``$ZOO_NUM_THREADS``).
+        ``chunk``: rows per pass, a hint. Call it through :func:`zoo.runtime.inference.fast_predictor`,
         which checks the result; :meth:`zoo.model.Model.predict` uses it, cached.
 
         The default is the plain ``predict`` (backend ``"native"``) and refuses other
         backends with :class:`~zoo.errors.UnsupportedModelError`.
         """
-        from zoo.inference import NATIVE_BACKENDS, native_predictor
+        from zoo.runtime.inference import NATIVE_BACKENDS, native_predictor
 
         if backend not in NATIVE_BACKENDS:
             name = self.name or type(self).__name__

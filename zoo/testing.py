@@ -190,7 +190,7 @@ class RegressorContract:
             fitted["reg"].predict(np.full((2, 3), np.nan))
 
     def test_fast_predictor_equals_predict(self, fitted, data) -> None:
-        from zoo.inference import Predictor, fast_predictor
+        from zoo.runtime.inference import Predictor, fast_predictor
 
         reg, x_test = fitted["reg"], data[2]
         pred = fast_predictor(reg)
@@ -203,7 +203,7 @@ class RegressorContract:
         np.testing.assert_array_equal(fast_predictor(reg, backend="native")(x_test), want)
 
     def test_onnx_form_equals_predict_or_is_refused(self, fitted, data) -> None:
-        from zoo.onnx_graph import Graph, build_model
+        from zoo.runtime.onnx_graph import Graph, build_model
 
         reg, x_test = fitted["reg"], data[2]
         g = Graph()

@@ -16,7 +16,7 @@ Conventions:
   number of rows only in :meth:`Transform.fit_forward` on training data.
 
 ONNX form (optional; used by ``zoo export --format onnx``): ``onnx_forward(graph, x, ctx)``
-appends the point map to a :class:`zoo.onnx_graph.Graph`, ``onnx_inverse(graph, y, ctx)``
+appends the point map to a :class:`zoo.runtime.onnx_graph.Graph`, ``onnx_inverse(graph, y, ctx)``
 the inverse target map. The defaults refuse (:class:`~zoo.errors.UnsupportedModelError`),
 except that ``onnx_inverse`` is the identity for a transform that keeps the default
 (identity) :meth:`Transform.inverse`.
@@ -35,7 +35,7 @@ from zoo.errors import UnsupportedModelError
 from zoo.params import Params
 
 if TYPE_CHECKING:
-    from zoo.onnx_graph import ExportContext, Graph
+    from zoo.runtime.onnx_graph import ExportContext, Graph
 
 
 @dataclass(frozen=True)

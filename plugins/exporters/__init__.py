@@ -19,7 +19,7 @@ def export_onnx(amplitude: Any, path: str | os.PathLike, **options: Any) -> Path
     requested label at x; output ``y`` (N,), the physical value. Option ``io_dtype``:
     ``float64`` (default) or ``float32``.
     """
-    from zoo.onnx_export import export_amplitude
+    from zoo.runtime.onnx_export import export_amplitude
 
     return export_amplitude(amplitude, path, **options)
 

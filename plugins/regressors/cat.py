@@ -19,8 +19,8 @@ from zoo.regressor import Regressor
 from .common import check_fitted, check_x, check_xy, stored_file, validation_split
 
 if TYPE_CHECKING:
-    from zoo.inference import Predictor
-    from zoo.onnx_graph import Graph
+    from zoo.runtime.inference import Predictor
+    from zoo.runtime.onnx_graph import Graph
 
 MODEL_FILE = "model.cbm"
 SNAPSHOT_FILE = "catboost.snapshot"
@@ -173,7 +173,7 @@ class CatBoostRegressor(Regressor):
         """CatBoost's own predict on the configured threads: backend ``native-catboost``."""
         if backend not in ("auto", "native"):
             return super().fast_predictor(backend=backend)
-        from zoo.inference import native_predictor
+        from zoo.runtime.inference import native_predictor
 
         check_fitted(self, "model_")
         model, threads = self.model_, self._threads()

@@ -3,7 +3,7 @@
 :func:`network_spec` extracts the weights of a fitted ``skdnn``/``dnn`` regressor once
 into a :class:`NetSpec` (dense layers and residual blocks, in the trained dtype); the
 fast path (:mod:`.network_fast`) and the ONNX form (:func:`onnx_nodes`, layers as
-MatMul/Add/activations of :mod:`zoo.onnx_graph`) are built from it. torch and onnx are
+MatMul/Add/activations of :mod:`zoo.runtime.onnx_graph`) are built from it. torch and onnx are
 imported only when used.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import UnsupportedModelError
-from zoo.onnx_graph import Graph, activation, build_model, dense
+from zoo.runtime.onnx_graph import Graph, activation, build_model, dense
 
 __all__ = ["Dense", "NetSpec", "Residual", "network_model", "network_nodes", "network_spec",
            "onnx_nodes"]

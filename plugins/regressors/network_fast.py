@@ -2,7 +2,7 @@
 
 The weights are extracted once (:func:`.network.network_spec`) and, by default, the
 forward pass runs in ONNX Runtime on an in-memory graph built from them
-(:func:`.network.network_model`), in chunks of :data:`zoo.inference.CHUNK` rows so that
+(:func:`.network.network_model`), in chunks of :data:`zoo.runtime.inference.CHUNK` rows so that
 the intermediate activations stay in cache and memory stays flat for any N; batches of
 :data:`LARGE_BATCH` rows or more go to chunked torch (:class:`BySize`). A single point goes
 through the numba kernel (:class:`NumbaOne`) when numba is installed. Backends
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import ConfigError, UnsupportedModelError
-from zoo.inference import CHUNK, Predictor, native_predictor
+from zoo.runtime.inference import CHUNK, Predictor, native_predictor
 
 from .network import Dense, NetSpec, network_model, network_spec
 

@@ -67,7 +67,7 @@ from .common import (
 )
 
 if TYPE_CHECKING:
-    from zoo.onnx_graph import Graph
+    from zoo.runtime.onnx_graph import Graph
 
 WEIGHTS_FILE = "pwcheb.safetensors"
 #: reweighting passes of the least-absolute-deviations fit that finds outliers (``robust``)

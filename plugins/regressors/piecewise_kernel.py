@@ -64,7 +64,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from zoo.inference import THREADS_ENV
+from zoo.runtime.inference import THREADS_ENV
 
 #: batches smaller than this run on one thread: a parallel region waits for its slowest
 #: thread, and on cores busy with other work a thread can wait a scheduler tick to start

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.onnx_graph import Graph
+from zoo.runtime.onnx_graph import Graph
 
 __all__ = ["pwcheb_nodes"]
 

@@ -34,8 +34,8 @@ from zoo.regressor import Regressor
 from .common import check_fitted, check_x, stored_file, validation_split
 
 if TYPE_CHECKING:
-    from zoo.inference import Predictor
-    from zoo.onnx_graph import Graph
+    from zoo.runtime.inference import Predictor
+    from zoo.runtime.onnx_graph import Graph
 
 WEIGHTS_FILE = "model.safetensors"
 CHECKPOINT_FORMAT = "zoo-torch-checkpoint/1"
@@ -523,7 +523,7 @@ class TorchRegressor(Regressor):
         ``numpy``, ``torch`` and ``native`` on request (:func:`.network_fast.fast_predictor`)."""
         if getattr(self, "model_", None) is None:
             return super().fast_predictor(backend=backend, n_threads=n_threads, chunk=chunk)
-        from zoo.inference import CHUNK
+        from zoo.runtime.inference import CHUNK
 
         from .network_fast import fast_predictor
 

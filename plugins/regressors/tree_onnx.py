@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import UnsupportedModelError
-from zoo.onnx_graph import Graph
+from zoo.runtime.onnx_graph import Graph
 
 __all__ = ["catboost_nodes", "xgboost_nodes"]
 

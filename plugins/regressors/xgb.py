@@ -20,8 +20,8 @@ from zoo.regressor import Regressor
 from .common import check_fitted, check_x, check_xy, stored_file, validation_split
 
 if TYPE_CHECKING:
-    from zoo.inference import Predictor
-    from zoo.onnx_graph import Graph
+    from zoo.runtime.inference import Predictor
+    from zoo.runtime.onnx_graph import Graph
 
 MODEL_FILE = "model.ubj"
 
@@ -204,7 +204,7 @@ class XGBoostRegressor(Regressor):
         """The booster's ``inplace_predict`` (no validation copies): backend ``native-xgboost``."""
         if backend not in ("auto", "native"):
             return super().fast_predictor(backend=backend)
-        from zoo.inference import native_predictor
+        from zoo.runtime.inference import native_predictor
 
         check_fitted(self, "booster_")
         booster = self.booster_

@@ -2,7 +2,7 @@
 
 This module only implements hooks; the readers live in the sibling modules and are
 imported when the hook runs. Every reader is ``reader(path, *, target=None,
-label=None, limit=None, **options) -> zoo.data.Dataset`` with ``reader.sniff(path)``.
+label=None, limit=None, **options) -> zoo.training.data.Dataset`` with ``reader.sniff(path)``.
 """
 
 from __future__ import annotations

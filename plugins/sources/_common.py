@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from zoo.data import Dataset, hash_arrays, hash_json
 from zoo.errors import ConfigError, InputError
 from zoo.labels import parse
+from zoo.training.data import Dataset, hash_arrays, hash_json
 
 # bump when a reader changes how it turns files into arrays
 READER_VERSION = "1"

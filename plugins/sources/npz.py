@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data import Dataset
 from zoo.errors import InputError
 from zoo.plugins.sources._common import (
     check_block,
@@ -21,6 +20,7 @@ from zoo.plugins.sources._common import (
     existing_path,
     make_dataset,
 )
+from zoo.training.data import Dataset
 
 NAME = "npz"
 

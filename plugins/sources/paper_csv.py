@@ -22,7 +22,7 @@ x + y + f00 = 80 bytes per row):
   growth 103-109 MB = 1.29-1.36x.
 
 The 0.21x above the arrays is the N x D boolean temporaries of the point validation
-in :class:`zoo.data.Dataset`; the reader itself adds only per-block buffers.
+in :class:`zoo.training.data.Dataset`; the reader itself adds only per-block buffers.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data import Dataset
 from zoo.errors import ConfigError, InputError
 from zoo.plugins.sources._common import (
     check_block,
@@ -45,6 +44,7 @@ from zoo.plugins.sources._common import (
     existing_path,
     make_dataset,
 )
+from zoo.training.data import Dataset
 
 NAME = "paper-csv"
 PATTERN = "part-*.csv.gz"

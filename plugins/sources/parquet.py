@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data import Dataset
 from zoo.errors import InputError
 from zoo.plugins.sources._common import (
     check_block,
@@ -22,6 +21,7 @@ from zoo.plugins.sources._common import (
     existing_path,
     make_dataset,
 )
+from zoo.training.data import Dataset
 
 NAME = "parquet"
 _X = re.compile(r"x([1-9][0-9]*)")

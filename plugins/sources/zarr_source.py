@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data import Dataset
 from zoo.errors import InputError, UnknownLabelError
 from zoo.labels import parse
 from zoo.plugins.sources._common import (
@@ -30,6 +29,7 @@ from zoo.plugins.sources._common import (
     existing_path,
     make_dataset,
 )
+from zoo.training.data import Dataset
 
 NAME = "zarr"
 GENERATE_ATTR = "zoo_generate"

@@ -30,7 +30,7 @@ from zoo.errors import ConfigError, InputError
 from zoo.transform import Batch, Context, Transform
 
 if TYPE_CHECKING:
-    from zoo.onnx_graph import ExportContext, Graph
+    from zoo.runtime.onnx_graph import ExportContext, Graph
 
 
 def angle_coordinate(x: np.ndarray) -> np.ndarray:

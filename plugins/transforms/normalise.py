@@ -16,7 +16,7 @@ from zoo.plugins.transforms._util import as_vector, check_choice, first_bad_row
 from zoo.transform import Batch, Context, Transform
 
 if TYPE_CHECKING:
-    from zoo.onnx_graph import ExportContext, Graph
+    from zoo.runtime.onnx_graph import ExportContext, Graph
 
 SOURCES = ("data", "process")
 HELICITY_CHOICES = ("label", "sum")

@@ -25,7 +25,7 @@ from zoo.plugins.transforms._util import (
 from zoo.transform import Batch, Context, Transform
 
 if TYPE_CHECKING:
-    from zoo.onnx_graph import ExportContext, Graph
+    from zoo.runtime.onnx_graph import ExportContext, Graph
 
 
 def _training_y(owner: Transform, batch: Batch) -> np.ndarray:

@@ -28,7 +28,7 @@ from zoo.plugins.transforms._util import check_choice
 from zoo.transform import Batch, Context, Transform
 
 if TYPE_CHECKING:
-    from zoo.onnx_graph import ExportContext, Graph
+    from zoo.runtime.onnx_graph import ExportContext, Graph
 
 MODES = ("fold", "augment")
 
@@ -104,7 +104,7 @@ class SymmetryTransform(Transform):
         invariances = getattr(ctx.context, "invariances", ())
         if self.mode != "fold" or not invariances:
             return x
-        from zoo.onnx_graph import signed_permutation
+        from zoo.runtime.onnx_graph import signed_permutation
 
         maps = [signed_permutation(m, ctx.dimension) for _, m in invariances]
         return onnx_fold(graph, x, [m for m in maps if m is not None], self.priority)
@@ -116,11 +116,11 @@ class SymmetryTransform(Transform):
 def onnx_fold(g: Graph, x: str, maps: list[tuple[np.ndarray, ...]],
               priority: list[int] | None = None) -> str:
     """Nodes of :func:`lexmin_fold`: the lexicographic minimum of each row over {x} and its
-    images under ``maps`` (:func:`zoo.onnx_graph.signed_permutation` triples), comparing the
+    images under ``maps`` (:func:`zoo.runtime.onnx_graph.signed_permutation` triples), comparing the
     coordinates in the order ``priority`` (default: natural), with Equal/CumSum/Less/Where."""
     from onnx import TensorProto
 
-    from zoo.onnx_graph import apply_map
+    from zoo.runtime.onnx_graph import apply_map
 
     best = x
     zero = g.const(np.array(0.0), "zero")

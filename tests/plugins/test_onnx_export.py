@@ -77,7 +77,7 @@ def _fitted_model(kind: str, fold: bool, dtype: str = "float32") -> Model:
 
 
 def _run(path, x, f00=None, io_dtype="float64"):
-    from zoo.onnx_export import session
+    from zoo.runtime.onnx_export import session
 
     sess = session(path)
     feed = {"x": x.astype(io_dtype)}
@@ -99,7 +99,7 @@ def _rel(a, b):
      ("pwcheb", False, "float64", 1e-12), ("pwcheb-total", True, "float64", 1e-12)],
 )
 def test_export_matches_model_predict_behind_a_symmetry_map(tmp_path, kind, fold, dtype, tol):
-    from zoo.onnx_export import export_model
+    from zoo.runtime.onnx_export import export_model
 
     model = _fitted_model(kind, fold, dtype)
     if kind in ("skdnn", "dnn") and dtype == "float64":
@@ -118,7 +118,7 @@ def test_export_matches_model_predict_behind_a_symmetry_map(tmp_path, kind, fold
 def test_float32_io_and_metadata(tmp_path):
     import onnx
 
-    from zoo.onnx_export import export_model
+    from zoo.runtime.onnx_export import export_model
 
     model = _fitted_model("xgboost", True)
     path = export_model(model, tmp_path, io_dtype="float32")
@@ -133,7 +133,7 @@ def test_float32_io_and_metadata(tmp_path):
 
 def test_chain_without_f00_has_no_f00_input(tmp_path):
     from zoo import plugin_manager
-    from zoo.onnx_export import build_onnx
+    from zoo.runtime.onnx_export import build_onnx
 
     x, y, _ = _data()
     chain = Chain([plugin_manager.get("transforms", "standardise")(target="x"),
@@ -144,15 +144,15 @@ def test_chain_without_f00_has_no_f00_input(tmp_path):
     model = Model("toy/3d/f11/LL", reg, chain, context=CONTEXT)
     proto = build_onnx(model)
     assert [i.name for i in proto.graph.input] == ["x"]
-    from zoo.onnx_export import session
+    from zoo.runtime.onnx_export import session
 
     got = session(proto.SerializeToString()).run(["y"], {"x": x[:40]})[0]
     assert _rel(got, model.predict(x[:40])) <= 2e-5
 
 
 def test_unsupported_transform_and_map_are_refused():
-    from zoo.inference import UnsupportedModelError
-    from zoo.onnx_export import build_onnx
+    from zoo.runtime.inference import UnsupportedModelError
+    from zoo.runtime.onnx_export import build_onnx
 
     class Odd(Transform):
         name = "odd"
@@ -206,7 +206,7 @@ def test_export_of_a_prioritised_fold_and_sqrt_coordinates(tmp_path):
     """symmetry(fold, priority), sqrt-x and angle-x in the exported graph: equal to Model.predict
     to 1e-12 (pwcheb, float64), ties in the fold included."""
     from zoo import plugin_manager
-    from zoo.onnx_export import export_model
+    from zoo.runtime.onnx_export import export_model
 
     get = plugin_manager.get
     chain = Chain([get("transforms", "f00-normalise")(source="data"),
@@ -230,7 +230,7 @@ def test_transform_onnx_defaults_follow_the_python_inverse():
     """A transform with the default (identity) inverse needs only ``onnx_forward``; one that
     overrides ``inverse`` without ``onnx_inverse`` is refused, naming the method to write."""
     from zoo.errors import UnsupportedModelError
-    from zoo.onnx_export import build_onnx, session
+    from zoo.runtime.onnx_export import build_onnx, session
 
     class Shift(Transform):
         name = "shift"

@@ -11,12 +11,12 @@ import pytest
 
 import zoo.hookspecs
 import zoo.plugins.sources as sources_plugin
-from zoo.data import Dataset
 from zoo.errors import ConfigError, InputError, UnknownLabelError
 from zoo.plugins.sources.npz import read_npz
 from zoo.plugins.sources.paper_csv import read_paper_csv
 from zoo.plugins.sources.parquet import read_parquet
 from zoo.plugins.sources.zarr_source import read_zarr
+from zoo.training.data import Dataset
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 SAMPLE = SHARED / "paper_format_sample" / "8D"

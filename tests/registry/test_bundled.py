@@ -10,7 +10,7 @@ on points it never saw:
   (training) and 10_000 + D (test, scripts/bench_table1.py); scripts/fit_factorised_8d.py
   draws ``default_rng(seed)``, seeds 1, 11, 21, 31). The generator evaluates all terms and
   helicities once per set; every label of the dimension is scored on it. delta as on the
-  cards (zoo/metrics.py, scripts/bench_table1.py): f11 ``(pred - true) / |true|``, f01
+  cards (zoo/training/metrics.py, scripts/bench_table1.py): f11 ``(pred - true) / |true|``, f01
   ``(pred - true) / f00``. In both columns (``|delta| < 1%`` and ``< 0.1%``) the number of
   misses k must not exceed :func:`max_misses`: the ``1 - ALPHA`` binomial quantile at the
   card's miss rate, taken at the upper ``1 - ALPHA`` Clopper-Pearson bound of the card's

@@ -73,7 +73,7 @@ def test_predict_cli_device_option(tmp_path) -> None:
     import zarr
     from click.testing import CliRunner
 
-    from zoo.cli_predict import register_commands
+    from zoo.cli.predict import register_commands
 
     cli = click.Group("zoo")
     register_commands(cli)  # as zoo.cli.main does

@@ -12,7 +12,7 @@ import pytest
 import zarr
 
 from zoo.api import load
-from zoo.metrics import precision_table
+from zoo.training.metrics import precision_table
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench_table1.py"
 pytestmark = pytest.mark.skipif(not SCRIPT.exists(), reason="scripts/ not in this checkout")

@@ -7,7 +7,7 @@ import pytest
 
 import zoo
 from zoo.errors import InputError, IntegrityError, UnknownLabelError, VerificationError
-from zoo.training import TrainConfig, train
+from zoo.training.loop import TrainConfig, train
 
 CONFIG = {
     "label": "toy/3d/f11/LL",

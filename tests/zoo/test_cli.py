@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 import zoo
 from zoo.cli import cli
-from zoo.cli_jobs import register_jobs
+from zoo.cli.jobs import register_jobs
 from zoo.model import Model
 from zoo.transform import Chain
 

@@ -76,7 +76,7 @@ def test_patterns_match_or_refuse(pattern: str) -> None:
        st.sampled_from([None, True, False]))
 def test_point_files_load_or_refuse(tmp_path: Path, data: bytes, suffix: str,
                                     header: bool | None) -> None:
-    from zoo.distributed import open_points
+    from zoo.runtime.distributed import open_points
 
     path = tmp_path / f"p{suffix}"
     path.write_bytes(data)

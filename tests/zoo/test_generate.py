@@ -3,7 +3,7 @@ import pytest
 import zarr
 
 from zoo.errors import ConfigError
-from zoo.generate import generate
+from zoo.training.generate import generate
 
 
 def _arrays(path):
@@ -44,7 +44,7 @@ def test_other_seed_gives_other_points_and_conflicts_are_refused(toy_process, tm
 
 
 def test_edge_sampling_warp_is_monotone_and_has_the_stated_density():
-    from zoo.generate import warp_edges
+    from zoo.training.generate import warp_edges
 
     u = np.linspace(0.0, 1.0, 100_001)
     x = warp_edges(u, 20.0)
@@ -59,7 +59,7 @@ def test_edge_sampled_points_follow_the_warp(tmp_path):
     """The fraction of points below t equals the warp's inverse at t (4 sigma of binomial)."""
     from scipy.optimize import brentq
 
-    from zoo.generate import chunk_points, warp_edges
+    from zoo.training.generate import chunk_points, warp_edges
 
     x = chunk_points(7, 0, 200_000, 2, "edges:20")
     for t in (1e-3, 1e-2, 0.1, 0.3):
@@ -72,7 +72,7 @@ def test_edge_sampled_points_follow_the_warp(tmp_path):
 
 
 def test_sampling_is_recorded_and_conflicts_are_refused(toy_process, tmp_path):
-    from zoo.generate import provenance
+    from zoo.training.generate import provenance
 
     uni = generate(toy_process, tmp_path / "u.zarr", n=300, seed=1, chunk=128)
     edg = generate(toy_process, tmp_path / "e.zarr", n=300, seed=1, chunk=128, sampling="edges:8")

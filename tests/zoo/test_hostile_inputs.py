@@ -18,8 +18,8 @@ from click.testing import CliRunner
 import zoo
 from zoo import errors
 from zoo.cli import cli
-from zoo.cli_jobs import register_jobs
-from zoo.cli_predict import register_commands
+from zoo.cli.jobs import register_jobs
+from zoo.cli.predict import register_commands
 from zoo.model import Model
 from zoo.registry.manifest import build_manifest, dumps
 from zoo.registry.registry import Registry

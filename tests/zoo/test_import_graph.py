@@ -81,4 +81,4 @@ def test_the_core_has_no_import_cycle():
     for v in sorted(graph):
         if v not in state:
             assert visit(v) is None, f"import cycle: {' -> '.join(stack)}"
-    assert "zoo.onnx_export" not in graph["zoo.inference"]
+    assert "zoo.runtime.onnx_export" not in graph["zoo.runtime.inference"]

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from zoo.errors import ConfigError, InputError
-from zoo.inference import fast_predictor
 from zoo.plugins.regressors.network import network_spec
 from zoo.plugins.regressors.network_fast import NumbaOne
+from zoo.runtime.inference import fast_predictor
 
 RTOL = {"float32": 1e-6, "float64": 1e-12}
 SIZES = (1, 7, 4096, 10_001, 40_000)  # 40k: the large-batch (torch) path of auto

@@ -1,4 +1,4 @@
-"""Tests of zoo.metrics with hand-computed numbers."""
+"""Tests of zoo.training.metrics with hand-computed numbers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 
 from zoo.errors import InputError
-from zoo.metrics import (
+from zoo.training.metrics import (
     KEYS,
     delta_histogram_png,
     format_table,
@@ -130,7 +130,7 @@ def test_format_table_single_and_compare():
     assert "sk-DNN" in text and "XGBoost" in text and "100.000%" in text
     assert len(table.columns) == 3 and table.row_count == 10
     # three decimals: a fraction of 0.99995 is not shown as 100%
-    from zoo.metrics import _fmt
+    from zoo.training.metrics import _fmt
 
     assert _fmt(0.99995, "frac") == "99.995%"
 

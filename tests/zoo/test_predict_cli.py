@@ -33,8 +33,8 @@ def published(tmp_path_factory):
 
 @pytest.fixture
 def cli():
-    from zoo.cli_jobs import generate_cmd
-    from zoo.cli_predict import register_commands
+    from zoo.cli.jobs import generate_cmd
+    from zoo.cli.predict import register_commands
 
     group = click.Group("zoo")
     group.add_command(generate_cmd)
@@ -123,8 +123,8 @@ def test_dask_predict_and_generate_on_a_local_cluster(tmp_path, cli, published):
     import zarr
 
     from zoo import plugin_manager
-    from zoo.distributed import dask_generate, dask_predict
-    from zoo.generate import generate
+    from zoo.runtime.distributed import dask_generate, dask_predict
+    from zoo.training.generate import generate
 
     reg, model = published
     gen = tmp_path / "gen.zarr"

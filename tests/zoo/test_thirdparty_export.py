@@ -43,7 +43,7 @@ def _truth(x):
 
 def _cli():
     from zoo.cli import ZooGroup, cli
-    from zoo.cli_predict import register_commands
+    from zoo.cli.predict import register_commands
 
     group = ZooGroup("zoo")
     group.add_command(cli.commands["export"])
@@ -56,8 +56,8 @@ def test_thirdparty_onnx_form_and_fast_path_end_to_end(tmp_path, polyfit):
     import zarr
 
     import zoo
-    from zoo.inference import fast_predictor
     from zoo.model import Model
+    from zoo.runtime.inference import fast_predictor
     from zoo.transform import Batch, Chain
 
     cls, module = polyfit

@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from zoo.cli import cli
-from zoo.cli_jobs import register_jobs
+from zoo.cli.jobs import register_jobs
 from zoo.errors import ConfigError
-from zoo.training import TrainConfig
+from zoo.training.loop import TrainConfig
 
 register_jobs(cli)
 
@@ -212,7 +212,7 @@ def test_real_paper_sample_xgboost(tmp_path):
     folder = SHARED_DATA / "paper_format_sample" / "8D"
     if not (folder / "train").is_dir():
         pytest.skip("../shared/data/paper_format_sample/8D is absent")
-    from zoo.training import train
+    from zoo.training.loop import train
 
     cfg = TrainConfig.from_dict({
         "label": "qqbar-zz-4l/8d/f11/sum", "regressor": "xgboost", "source": "paper-csv",

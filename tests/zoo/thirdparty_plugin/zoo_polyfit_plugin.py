@@ -89,7 +89,7 @@ class PolyFit(Regressor):
         ``polyfit-chunked``); ``native`` is the plain predict."""
         if backend != "auto":
             return super().fast_predictor(backend=backend)
-        from zoo.inference import CHUNK, Predictor
+        from zoo.runtime.inference import CHUNK, Predictor
 
         rows = int(chunk or CHUNK)
         coef, degree = np.asarray(self.coef_, dtype=np.float64), self.degree

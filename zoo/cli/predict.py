@@ -33,7 +33,7 @@ def predict_cmd(name: str, input_path: str, output: str, chunk: int, registry_ur
     interrupted run resumes where it stopped. With --dask the workers load NAME from the
     same registry (ZOO_HOME is passed along).
     """
-    from zoo import distributed
+    from zoo.runtime import distributed
 
     try:
         source = distributed.open_points(input_path, distributed.label_helicity(name),
@@ -74,7 +74,7 @@ def add_dask_generate(generate_cmd: click.Command) -> click.Command:
         if not scheduler:
             return original(process=process, n=n, seed=seed, out=out, terms=terms, chunk=chunk,
                             sampling=sampling)
-        from zoo.distributed import dask_generate
+        from zoo.runtime.distributed import dask_generate
 
         key = "/".join(process.split("/")[:2])
         from zoo.progress import task

@@ -23,7 +23,7 @@ def generate_cmd(process: str, n: int, seed: int, out: str, terms: str | None, c
                  sampling: str = "uniform") -> None:
     """Generate N points of PROCESS (e.g. qqbar-zz-4l/8d) into a Zarr group; resumable."""
     from zoo import plugin_manager
-    from zoo.generate import generate
+    from zoo.training.generate import generate
 
     key = "/".join(process.split("/")[:2])
     proc = plugin_manager.get("processes", key)
@@ -36,7 +36,7 @@ def generate_cmd(process: str, n: int, seed: int, out: str, terms: str | None, c
 
 
 def _apply_overrides(cfg, regressor, params, transforms):
-    from zoo.training import TrainConfig
+    from zoo.training.loop import TrainConfig
 
     raw = cfg.__dict__.copy() if cfg else {}
     if regressor:
@@ -76,8 +76,8 @@ def _parse_value(text: str):
 def train_cmd(config, label, data, test_data, source, regressor, params, transforms, n, seed,
               checkpoint_dir, resume, publish, registry_url, aliases, save_dir) -> None:
     """Train a regressor for a label, print its test metrics, optionally publish it."""
-    from zoo.metrics import format_table
-    from zoo.training import TrainConfig, train
+    from zoo.training.loop import TrainConfig, train
+    from zoo.training.metrics import format_table
 
     overrides = {"label": label, "data": data, "test_data": test_data, "source": source, "n": n,
                  "seed": seed, "checkpoint_dir": checkpoint_dir}
@@ -123,8 +123,8 @@ def train_cmd(config, label, data, test_data, source, regressor, params, transfo
 def evaluate_cmd(name, data, source, options, scale, histogram, registry_url, as_json) -> None:
     """Evaluate NAME on data: the precision table on the physical quantity."""
     from zoo.api import load
-    from zoo.metrics import delta_histogram_png, format_table
-    from zoo.training import evaluate, read_data
+    from zoo.training.loop import evaluate, read_data
+    from zoo.training.metrics import delta_histogram_png, format_table
 
     amp = load(name, registry=registry_url)
     opts = {k: _parse_value(v) for k, v in (o.split("=", 1) for o in options)}
@@ -156,7 +156,7 @@ def demo_cmd(registry_url: str | None, as_json: bool) -> None:
     it with the exact code on fresh points, export it to ONNX, train and publish your own."""
     from rich.console import Console
 
-    from zoo.demo import run
+    from zoo.cli.demo import run
 
     console = Console()
     figures = run(console if console.is_terminal else Console(width=110), registry_url)

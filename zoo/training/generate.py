@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from zoo.data import hash_json
 from zoo.errors import ConfigError
 from zoo.process import Process
+from zoo.training.data import hash_json
 
 DEFAULT_CHUNK = 65_536
 UNIFORM = "uniform"

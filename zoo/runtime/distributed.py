@@ -14,7 +14,7 @@ Zarr inputs are read chunk by chunk (bounded memory); npz and csv are read whole
 With Dask, the driver creates the output, then each task loads the amplitude by label
 from the registry it is given (``ZOO_HOME`` passed along) and writes whole output
 chunks, so concurrent workers never touch the same chunk. Data generation is
-distributed the same way through :func:`zoo.generate.generate` (``chunks=``).
+distributed the same way through :func:`zoo.training.generate.generate` (``chunks=``).
 """
 
 from __future__ import annotations
@@ -357,7 +357,7 @@ def dask_predict(label: str, input_path: str | os.PathLike, out: str | os.PathLi
 def _worker_generate(process_key: str, out: str, n: int, seed: int, terms: list[str] | None,
                      chunk: int, indices: list[int], sampling: str = "uniform") -> int:
     from zoo import plugin_manager
-    from zoo.generate import generate
+    from zoo.training.generate import generate
 
     proc = plugin_manager.get("processes", process_key)
     generate(proc, out, n=n, seed=seed, terms=terms, chunk=chunk, chunks=indices,
@@ -370,11 +370,11 @@ def dask_generate(process_key: str, out: str | os.PathLike, *, n: int, seed: int
                   scheduler: str = "local", n_workers: int = 2, tasks_per_worker: int = 4,
                   on_chunk: Callable[[int], None] | None = None,
                   sampling: str = "uniform") -> dict[str, Any]:
-    """:func:`zoo.generate.generate` with its chunks computed on Dask workers."""
+    """:func:`zoo.training.generate.generate` with its chunks computed on Dask workers."""
     from distributed import as_completed
 
     from zoo import plugin_manager
-    from zoo.generate import generate
+    from zoo.training.generate import generate
 
     out = os.path.abspath(os.fspath(out))
     proc = plugin_manager.get("processes", process_key)

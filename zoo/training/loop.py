@@ -2,7 +2,7 @@
 
 A training run is described by a :class:`TrainConfig` (from a TOML file and/or CLI
 options). Metrics are computed on the physical quantity of the test split, after every
-inverse transform, with ``zoo.metrics.precision_table``.
+inverse transform, with ``zoo.training.metrics.precision_table``.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 
 from zoo import plugin_manager
-from zoo.data import Dataset, hash_json
 from zoo.errors import ConfigError, InputError
 from zoo.labels import as_label
 from zoo.model import Model, make_context
 from zoo.progress import get_logger, task
+from zoo.training.data import Dataset, hash_json
 from zoo.transform import Batch, Chain
 
 log = get_logger(__name__)
@@ -100,7 +100,7 @@ def read_data(path: str, *, source: str | None, label: str, options: dict[str, A
 def generate_dataset(label: str, n: int, seed: int, *, progress: bool = False) -> Dataset:
     """Fresh points from the label's process: y = f_term,h(x), f00 = f00_h(x)."""
     from zoo import resolver
-    from zoo.generate import chunk_points
+    from zoo.training.generate import chunk_points
 
     lab = as_label(label)
     process = resolver.find_process(lab)
@@ -141,7 +141,7 @@ def metric_scale(cfg: TrainConfig, data: Dataset) -> np.ndarray | None:
 
 def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = False) -> tuple[Model, Dataset]:
     """Run a training; return the fitted model (card filled) and the test split."""
-    from zoo.metrics import measure_throughput, precision_table
+    from zoo.training.metrics import measure_throughput, precision_table
 
     lab = as_label(cfg.label)
     if cfg.data is None:
@@ -219,7 +219,7 @@ def _needs_data_f00(chain: Chain) -> bool:
 def evaluate(model: Model, data: Dataset, *, scale: str = "abs", progress: bool = False
              ) -> tuple[dict[str, Any], np.ndarray]:
     """Metrics of ``model`` on ``data`` (physical quantity); returns (table, predictions)."""
-    from zoo.metrics import precision_table
+    from zoo.training.metrics import precision_table
 
     f00 = data.f00 if _needs_data_f00(model.chain) else None
     n, step = len(data.x), 65_536

@@ -170,7 +170,7 @@ def show_cmd(name: str, registry_url: str | None, as_json: bool) -> None:
         return
     from rich.table import Table
 
-    from zoo.metrics import format_table
+    from zoo.training.metrics import format_table
 
     console = _console()
     head = Table(show_header=False, title=f"{amp.label}")
@@ -395,8 +395,8 @@ def resolve_cmd(name: str, as_json: bool) -> None:
 
 def main() -> None:
     from zoo import plugin_manager
-    from zoo.cli_jobs import register_jobs
-    from zoo.cli_predict import register_commands
+    from zoo.cli.jobs import register_jobs
+    from zoo.cli.predict import register_commands
 
     register_jobs(cli)
     register_commands(cli)

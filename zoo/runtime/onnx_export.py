@@ -11,13 +11,13 @@ The exported graph answers the physical question for the requested label:
 
 The core only composes; every piece comes from its plugin through the plugin interface:
 the label's coordinate map onto the canonical function (an axis permutation with
-reflections and half shifts, :func:`zoo.onnx_graph.signed_permutation`), the chain's point
+reflections and half shifts, :func:`zoo.runtime.onnx_graph.signed_permutation`), the chain's point
 maps in order (:meth:`zoo.transform.Transform.onnx_forward`), the regressor
 (:meth:`zoo.regressor.Regressor.onnx_nodes`), then the inverse target maps in reverse order
 (:meth:`zoo.transform.Transform.onnx_inverse`), in float64. Pieces without an ONNX form
 are refused with :class:`~zoo.errors.UnsupportedModelError` naming them. ONNX files are
 data: no code runs when they are loaded. The shared graph-building helpers are in
-:mod:`zoo.onnx_graph`.
+:mod:`zoo.runtime.onnx_graph`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import ConfigError, UnsupportedModelError
-from zoo.onnx_graph import ExportContext, Graph, apply_map, build_model, signed_permutation
+from zoo.runtime.onnx_graph import ExportContext, Graph, apply_map, build_model, signed_permutation
 
 IO_DTYPES = ("float64", "float32")
 X_DOC = "x (N, D) points of [0,1]^D"

@@ -56,8 +56,8 @@ def run(console: Any, registry: str | None = None, *, n_fresh: int = N_FRESH,
     import zoo
     from zoo import resolver
     from zoo.api import bundled_registry, local_registry
-    from zoo.metrics import format_table, precision_table
-    from zoo.training import TrainConfig, train
+    from zoo.training.loop import TrainConfig, train
+    from zoo.training.metrics import format_table, precision_table
 
     out: dict[str, Any] = {}
     start = time.perf_counter()

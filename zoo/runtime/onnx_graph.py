@@ -3,7 +3,7 @@
 Plugins give their regressors and transforms an ONNX form by appending nodes to a
 :class:`Graph` (see :meth:`zoo.regressor.Regressor.onnx_nodes`,
 :meth:`zoo.transform.Transform.onnx_forward` and :meth:`~zoo.transform.Transform.onnx_inverse`);
-:mod:`zoo.onnx_export` composes them into one model. This module holds only the pieces
+:mod:`zoo.runtime.onnx_export` composes them into one model. This module holds only the pieces
 they share:
 
 * :class:`Graph`: nodes and initializers with unique names, the opsets they use, casts,

@@ -107,7 +107,7 @@ def fast_predictor(regressor: Any, *, backend: str = "auto", n_threads: int | No
     if not isinstance(pred, Predictor):
         raise PluginSpecError(
             f"{type(regressor).__name__}.fast_predictor returned {type(pred).__name__}, not a "
-            "zoo.inference.Predictor")
+            "zoo.runtime.inference.Predictor")
     return pred
 
 
