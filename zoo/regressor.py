@@ -21,6 +21,14 @@ the plugin; the core never names a regressor):
   The default wraps the regressor's own ``predict`` (backend ``"native"``). A fast path
   needs ``n_features_`` (the D seen by ``fit``, restored by ``load``); a regressor
   without it is evaluated by its plain ``predict``.
+* ``predict_uncertainty(x) -> (y, s)``: the prediction and a one-standard-deviation
+  estimate ``s >= 0`` of ``|y - target|`` in the same (transformed) space, with
+  ``has_uncertainty`` saying whether this fitted regressor has one and
+  ``onnx_uncertainty_nodes(graph, x)`` its ONNX form. The defaults refuse with
+  :class:`~zoo.errors.UnsupportedModelError` (and ``has_uncertainty`` is False); the core
+  propagates ``s`` through the inverse transform chain and calibrates it
+  (:mod:`zoo.runtime.uncertainty`). The state behind ``s`` is saved with the regressor's own
+  files; an artifact saved without it loads and reports ``has_uncertainty`` False.
 
 Inputs and targets here are already transformed (see :mod:`zoo.transform`): x is
 (N, D) float64, y is (N,) float64, both finite.
@@ -128,6 +136,37 @@ class Regressor(Params, abc.ABC):
                 f"backend {backend!r}: regressor {name!r} has no fast path of that kind "
                 f"(choose one of {', '.join(NATIVE_BACKENDS)})")
         return native_predictor(self)
+
+    # -- optional: a per-point uncertainty (defaults: none) ---------------------------------
+    @property
+    def has_uncertainty(self) -> bool:
+        """Whether this fitted regressor can estimate its own error per point
+        (:meth:`predict_uncertainty`). The default: False."""
+        return False
+
+    def predict_uncertainty(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(y, s)``: ``y`` exactly :meth:`predict`'s (N,) float64 values and ``s`` (N,)
+        float64, ``s >= 0``, a one-standard-deviation estimate of ``|y - target|`` in the same
+        space (the regressor's output, after the transform chain), uncalibrated: the core
+        scales it on points the model never saw.
+
+        The default raises :class:`~zoo.errors.UnsupportedModelError`: a plugin gives its
+        regressor an uncertainty by overriding this method and :attr:`has_uncertainty`.
+        """
+        name = self.name or type(self).__name__
+        raise UnsupportedModelError(
+            f"regressor {name!r} has no per-point uncertainty (its plugin does not implement "
+            "Regressor.predict_uncertainty, or this artifact was saved without it); retrain "
+            "with an uncertainty-capable configuration or use another version of the label")
+
+    def onnx_uncertainty_nodes(self, graph: Graph, x: str) -> str:
+        """Append the ONNX nodes of :meth:`predict_uncertainty`'s ``s`` to ``graph`` (same
+        input and output conventions as :meth:`onnx_nodes`); return the output's name. The
+        default raises :class:`~zoo.errors.UnsupportedModelError`."""
+        name = self.name or type(self).__name__
+        raise UnsupportedModelError(
+            f"regressor {name!r} has no ONNX form of its uncertainty (its plugin does not "
+            "implement Regressor.onnx_uncertainty_nodes); export without the sigma output")
 
     @property
     def n_parameters(self) -> int:

@@ -21,7 +21,9 @@ R^2 >= 0.99). Built-in families state their measured level and set a bound ~2-3x
 The optional parts of the contract are checked too: the fast path
 (:meth:`~zoo.regressor.Regressor.fast_predictor`) must equal ``predict``, and the ONNX form
 (:meth:`~zoo.regressor.Regressor.onnx_nodes`) must either equal ``predict`` in ONNX Runtime
-or be refused with :class:`~zoo.errors.UnsupportedModelError`.
+or be refused with :class:`~zoo.errors.UnsupportedModelError`; and a per-point uncertainty
+(:meth:`~zoo.regressor.Regressor.predict_uncertainty`), where the regressor has one, must
+survive save/load and rank the errors (larger where the errors are larger).
 """
 
 from __future__ import annotations
@@ -227,3 +229,26 @@ class RegressorContract:
         got, want = sess.run(["y"], {"x": x_test})[0], fitted["pred"]
         np.testing.assert_allclose(got, want, rtol=0,
                                    atol=self.onnx_rtol * max(1.0, np.abs(want).max()))
+
+    def test_uncertainty_or_refused(self, fitted, data, tmp_path: Path) -> None:
+        """Optional: a regressor with an uncertainty returns (predict(x), s >= 0 finite),
+        keeps it through save/load, and s grows with the error more than it shrinks:
+        where the 10% largest s are, the mean error must exceed its mean where the 10%
+        smallest are. Without one it says so (has_uncertainty False, a refusal)."""
+        reg, x_test, y_test = fitted["reg"], data[2], data[3]
+        if not reg.has_uncertainty:
+            with pytest.raises(UnsupportedModelError):
+                reg.predict_uncertainty(x_test)
+            return
+        y, s = reg.predict_uncertainty(x_test)
+        assert y.shape == s.shape == (len(x_test),) and s.dtype == np.float64
+        np.testing.assert_allclose(y, fitted["pred"], rtol=1e-12, atol=0)
+        assert np.isfinite(s).all() and (s >= 0).all()
+        reg.save(tmp_path)
+        again = type(reg).load(tmp_path, reg.get_params())
+        assert again.has_uncertainty
+        np.testing.assert_allclose(again.predict_uncertainty(x_test)[1], s, rtol=1e-6)
+        err = np.abs(y - y_test)
+        order = np.argsort(s)
+        tenth = max(1, len(s) // 10)
+        assert err[order[-tenth:]].mean() > err[order[:tenth]].mean()
