@@ -52,8 +52,15 @@ and are finite on the closed hypercube (x1 = 0 and x2 in {0, 1} included).
 The core (:func:`tree_production_xp`) is generic over an array namespace ``xp``: it uses only
 ``+ - * /``, unary minus, python float constants and ``xp.sqrt`` (no comparisons, branches on
 values, indexing or in-place assignment), so it runs on numpy arrays, on python floats with
-``xp = math`` (e.g. compiled by numba for one point) and on symbolic expression objects (e.g. to
-build an ONNX graph).
+``xp = math`` and on symbolic expression objects (e.g. to build an ONNX graph). numba compiles
+it for one point when the module is bound in a closure (a module is not a valid argument type
+of a jitted call)::
+
+    core = numba.njit(tree_production_xp)
+
+    @numba.njit
+    def tree_l(x1, x2, x3, x4):
+        return core(math, x1, x2, x3, x4, "L")  # a list of 9 floats
 """
 
 from __future__ import annotations
@@ -82,7 +89,7 @@ def tree_production_xp(xp: Any, x1: Any, x2: Any, x3: Any, x4: Any, quark: str =
     inputs. ``xp``: a namespace providing ``sqrt`` (numpy, math, or an expression builder);
     only ``+ - * /``, unary minus and ``xp.sqrt`` are used. Formulas: module docstring."""
     if quark not in ("L", "R"):
-        raise ValueError(f"quark helicity must be 'L' or 'R', got {quark!r}")
+        raise ValueError("quark helicity must be 'L' or 'R'")  # plain: numba-compilable
     m1 = x3 * M_RANGE + M_MIN
     m2 = x4 * M_RANGE + M_MIN
     msum = m1 + m2
