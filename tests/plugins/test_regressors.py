@@ -447,6 +447,35 @@ def test_checkpoint_resume_matches_uninterrupted(tmp_path, monkeypatch, schedule
         assert path.read_bytes()[:1] != b"\x80"
 
 
+@pytest.mark.parametrize("extra", [{"n_members": 2}, {"uncertainty": "gaussian", "nll_warmup": 0.5}])
+def test_uncertainty_variants_resume_like_uninterrupted(tmp_path, monkeypatch, extra):
+    """Killed in epoch 6 (of member 1 for the ensemble; for the head after its switch to the
+    NLL at epoch 4), resumed from the checkpoints: the same model as an uninterrupted run."""
+    x, y, x_test, _ = contract_dataset(200, 50)
+    params = dict(TINY_TORCH, epochs=7, checkpoint_every=2, n_threads=1, seed=4, **extra)
+    full = SkDNNRegressor(**params).fit(x, y, checkpoint_dir=tmp_path / "full")
+    original = TorchRegressor._train_epoch
+    calls = {"n": 0}
+    die_at = 7 + 6 if "n_members" in extra else 6
+
+    def dying(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == die_at:
+            raise _Killed
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(TorchRegressor, "_train_epoch", dying)
+    with pytest.raises(_Killed):
+        SkDNNRegressor(**params).fit(x, y, checkpoint_dir=tmp_path / "run")
+    monkeypatch.setattr(TorchRegressor, "_train_epoch", original)
+    if "n_members" in extra:
+        assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["member-00", "member-01"]
+    resumed = SkDNNRegressor(**params).fit(x, y, checkpoint_dir=tmp_path / "run", resume=True)
+    assert resumed.history_ == full.history_
+    np.testing.assert_array_equal(resumed.predict_uncertainty(x_test)[1],
+                                  full.predict_uncertainty(x_test)[1])
+
+
 def test_resume_refuses_other_hyperparameters(tmp_path):
     x, y, _, _ = contract_dataset(100, 1)
     params = dict(TINY_TORCH, epochs=2, checkpoint_every=1)
