@@ -2,6 +2,11 @@
 
 catboost is imported only when a model is fitted or loaded. The model is stored in
 CatBoost's own binary format (``model.cbm``, not pickle) and read with ``load_model``.
+
+Uncertainty: ``n_members`` > 1 trains that many models with their own ``random_seed``
+(:func:`.common.member_seed`; CatBoost's default bootstrap and random split strength make
+them differ). The prediction is their mean and the uncertainty their standard deviation
+(Bessel's correction); member k > 0 is stored as ``model-member-0k.cbm``.
 """
 
 from __future__ import annotations
@@ -12,11 +17,23 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from zoo.errors import ConfigError
 from zoo.hookspecs import hookimpl
 from zoo.progress import get_logger
 from zoo.regressor import Regressor
 
-from .common import check_fitted, check_x, check_xy, stored_file, validation_split
+from .common import (
+    check_fitted,
+    check_x,
+    check_xy,
+    mean_and_spread,
+    member_file,
+    member_seed,
+    onnx_mean,
+    onnx_variance,
+    stored_file,
+    validation_split,
+)
 
 if TYPE_CHECKING:
     from zoo.runtime.inference import Predictor
@@ -33,6 +50,8 @@ class CatBoostRegressor(Regressor):
     the validation set (``x_val``/``y_val``, else a seeded 10% hold-out). With a
     ``checkpoint_dir``, CatBoost's own snapshot file is written every
     ``snapshot_interval`` seconds and ``resume=True`` continues from it.
+    ``n_members``: an ensemble over seeds (module docstring; the snapshot of member k > 0
+    in ``checkpoint_dir/member-k``).
     """
 
     name = "catboost"
@@ -50,6 +69,7 @@ class CatBoostRegressor(Regressor):
         snapshot_interval: int = 60,
         thread_count: int | None = None,
         random_seed: int = 0,
+        n_members: int = 1,
     ) -> None:
         self.iterations = iterations
         self.depth = depth
@@ -61,6 +81,7 @@ class CatBoostRegressor(Regressor):
         self.snapshot_interval = snapshot_interval
         self.thread_count = thread_count
         self.random_seed = random_seed
+        self.n_members = n_members
 
     def _threads(self) -> int:
         return int(self.thread_count) if self.thread_count else -1
@@ -76,13 +97,32 @@ class CatBoostRegressor(Regressor):
         resume: bool = False,
         progress: bool = False,
     ) -> CatBoostRegressor:
-        """Train ``iterations`` trees, early-stopping on the validation loss."""
-        from catboost import CatBoost, Pool
-
+        """Train ``iterations`` trees, early-stopping on the validation loss (each member
+        of an ensemble on the same split)."""
+        if int(self.n_members) < 1:
+            raise ConfigError(f"n_members must be a positive integer, got {self.n_members!r}")
         if self.early_stopping_rounds is not None or x_val is not None:
             x, y, x_val, y_val = validation_split(x, y, x_val, y_val, int(self.random_seed))
         else:
             x, y = check_xy(x, y)
+        models = []
+        for k in range(int(self.n_members)):
+            ckpt = None
+            if checkpoint_dir is not None:
+                ckpt = Path(checkpoint_dir) if k == 0 else Path(checkpoint_dir) / f"member-{k:02d}"
+            models.append(self._fit_one(x, y, x_val, y_val, ckpt, resume, progress,
+                                        member_seed(int(self.random_seed), k)))
+        self.model_ = models[0]
+        if len(models) > 1:
+            self.members_ = models
+        self.n_features_ = int(x.shape[1])
+        self.best_iteration_ = models[0].get_best_iteration()
+        return self
+
+    def _fit_one(self, x, y, x_val, y_val, ckpt: Path | None, resume: bool, progress: bool,
+                 seed: int) -> Any:
+        from catboost import CatBoost, Pool
+
         options: dict[str, Any] = {
             "iterations": int(self.iterations),
             "depth": int(self.depth),
@@ -91,15 +131,14 @@ class CatBoostRegressor(Regressor):
             "loss_function": self.loss_function,
             "border_count": int(self.border_count),
             "thread_count": self._threads(),
-            "random_seed": int(self.random_seed),
+            "random_seed": int(seed),
             "verbose": 100 if progress else False,
             "allow_writing_files": False,
         }
         if x_val is not None and self.early_stopping_rounds is not None:
             options["early_stopping_rounds"] = int(self.early_stopping_rounds)
             options["use_best_model"] = True
-        if checkpoint_dir is not None:
-            ckpt = Path(checkpoint_dir)
+        if ckpt is not None:
             ckpt.mkdir(parents=True, exist_ok=True)
             snapshot = ckpt / SNAPSHOT_FILE
             if not resume:
@@ -115,36 +154,65 @@ class CatBoostRegressor(Regressor):
         eval_set = Pool(x_val, y_val) if x_val is not None else None
         log = _LogLines(get_logger("zoo.plugins.catboost"))  # never CatBoost's stdout
         model.fit(Pool(x, y), eval_set=eval_set, log_cout=log, log_cerr=log)
-        self.model_ = model
-        self.n_features_ = int(x.shape[1])
-        self.best_iteration_ = model.get_best_iteration()
-        return self
+        return model
+
+    def _models(self) -> list[Any]:
+        check_fitted(self, "model_")
+        return getattr(self, "members_", None) or [self.model_]
+
+    @property
+    def has_uncertainty(self) -> bool:
+        """True for a fitted ensemble (``n_members`` > 1)."""
+        return getattr(self, "model_", None) is not None and len(self._models()) > 1
+
+    def predict_uncertainty(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(predict(x), s)``: the members' mean and standard deviation (Bessel)."""
+        if not self.has_uncertainty:
+            return super().predict_uncertainty(x)
+        x = check_x(x, self.n_features_)
+        return mean_and_spread(self._member_predictions(x))
+
+    def _member_predictions(self, x: np.ndarray) -> np.ndarray:
+        threads = self._threads()
+        return np.stack([np.asarray(m.predict(x, thread_count=threads), dtype=np.float64)
+                         .reshape(-1) for m in self._models()])
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Predict (N,) float64."""
         check_fitted(self, "model_")
         x = check_x(x, self.n_features_)
+        if len(self._models()) > 1:
+            return mean_and_spread(self._member_predictions(x))[0]
         pred = self.model_.predict(x, thread_count=self._threads())
         return np.asarray(pred, dtype=np.float64).reshape(-1)
 
     def save(self, directory: Path) -> list[str]:
-        """Write ``model.cbm`` (CatBoost's binary model format)."""
-        check_fitted(self, "model_")
+        """Write ``model.cbm`` (CatBoost's binary model format; one file per member)."""
+        models = self._models()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        self.model_.save_model(str(directory / MODEL_FILE), format="cbm")
-        return [MODEL_FILE]
+        written = []
+        for k, model in enumerate(models):
+            name = member_file("model", "cbm", k)
+            model.save_model(str(directory / name), format="cbm")
+            written.append(name)
+        return written
 
     @classmethod
     def load(cls, directory: Path, params: dict[str, Any]) -> CatBoostRegressor:
         """Read ``model.cbm`` with ``load_model``."""
         from catboost import CatBoost
 
-        path = stored_file(directory, MODEL_FILE)
         reg = cls(**params)
-        model = CatBoost()
-        model.load_model(str(path), format="cbm")
-        reg.model_ = model
+        models = []
+        for k in range(max(1, int(reg.n_members))):
+            path = stored_file(directory, member_file("model", "cbm", k))
+            member = CatBoost()
+            member.load_model(str(path), format="cbm")
+            models.append(member)
+        model = reg.model_ = models[0]
+        if len(models) > 1:
+            reg.members_ = models
         reg.n_features_ = len(model.feature_names_)
         reg.best_iteration_ = model.get_best_iteration()
         return reg
@@ -152,21 +220,39 @@ class CatBoostRegressor(Regressor):
     @property
     def n_parameters(self) -> int:
         """Leaf values plus split nodes (one split per level of each symmetric tree)."""
-        model = getattr(self, "model_", None)
-        if model is None:
+        if getattr(self, "model_", None) is None:
             return 0
-        leaves = np.asarray(model.get_tree_leaf_counts(), dtype=np.int64)
-        splits = np.log2(np.maximum(leaves, 1)).round().astype(np.int64)
-        return int(leaves.sum() + splits.sum())
+        total = 0
+        for model in self._models():
+            leaves = np.asarray(model.get_tree_leaf_counts(), dtype=np.int64)
+            splits = np.log2(np.maximum(leaves, 1)).round().astype(np.int64)
+            total += int(leaves.sum() + splits.sum())
+        return total
 
     # -- ONNX form and fast path -------------------------------------------------------
     def onnx_nodes(self, graph: Graph, x: str) -> str:
         """CatBoost's own ONNX export embedded in the graph: (N, 1) float32
         (:func:`.tree_onnx.catboost_nodes`)."""
-        from .tree_onnx import catboost_nodes
+        models = self._models()
+        if len(models) == 1:
+            from .tree_onnx import catboost_nodes
 
-        check_fitted(self, "model_")
-        return catboost_nodes(graph, self.model_, graph.cast(x, "float32", "x32"))
+            return catboost_nodes(graph, self.model_, graph.cast(x, "float32", "x32"))
+        return onnx_mean(graph, self._onnx_members(graph, x))
+
+    def _onnx_members(self, graph: Graph, x: str) -> list[str]:
+        from .tree_onnx import catboost_nodes, member_nodes
+
+        models = self._models()
+        return member_nodes(self, graph, x, lambda g, k, x32: catboost_nodes(
+            g, models[k], x32), len(models))
+
+    def onnx_uncertainty_nodes(self, graph: Graph, x: str) -> str:
+        """The members' standard deviation, (N, 1) float64, from the members' own ONNX."""
+        if not self.has_uncertainty:
+            return super().onnx_uncertainty_nodes(graph, x)
+        outs = self._onnx_members(graph, x)
+        return graph.op("Sqrt", [onnx_variance(graph, outs, onnx_mean(graph, outs))], "sigma")
 
     def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
                        chunk: int | None = None) -> Predictor:
@@ -177,6 +263,10 @@ class CatBoostRegressor(Regressor):
 
         check_fitted(self, "model_")
         model, threads = self.model_, self._threads()
+        if len(self._models()) > 1:
+            return native_predictor(
+                self, lambda x: mean_and_spread(self._member_predictions(x))[0],
+                "native-catboost")
 
         def cat_predict(x: np.ndarray) -> np.ndarray:
             return model.predict(x, thread_count=threads)

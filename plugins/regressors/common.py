@@ -126,3 +126,43 @@ def load_arrays(directory: str | Path, name: str) -> tuple[dict[str, np.ndarray]
         return load_file(str(path)), meta, path
     except (ValueError, OSError) as exc:
         raise ArtifactError(f"cannot read {path}: {exc}") from exc
+
+
+# -- ensembles over seeds (the uncertainty of issue 16) ---------------------------------
+def member_seed(seed: int, k: int) -> int:
+    """The seed of ensemble member ``k``: member 0 uses ``seed`` itself (so that a
+    one-member ensemble is the plain model), the others a SeedSequence of (seed, k)."""
+    if k == 0:
+        return int(seed)
+    return int(np.random.SeedSequence([int(seed), int(k)]).generate_state(1)[0] & 0x7FFFFFFF)
+
+
+def member_file(stem: str, suffix: str, k: int) -> str:
+    """The file of ensemble member ``k``: ``stem.suffix`` for member 0 (the single-model
+    file), ``stem-member-01.suffix`` ... for the others."""
+    return f"{stem}.{suffix}" if k == 0 else f"{stem}-member-{k:02d}.{suffix}"
+
+
+def mean_and_spread(outs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean, s)`` over axis 0 of the members' (K, N) float64 predictions, ``s`` the
+    standard deviation with Bessel's correction (divisor K - 1), K >= 2."""
+    mean = outs.mean(axis=0)
+    return mean, np.sqrt(((outs - mean) ** 2).sum(axis=0) / (outs.shape[0] - 1))
+
+
+def onnx_mean(g, outs: list[str]) -> str:
+    """ONNX nodes of the mean of same-shaped float64 outputs (Sum, then / K)."""
+    if len(outs) == 1:
+        return outs[0]
+    total = g.op("Sum", outs, "member_sum")
+    return g.op("Div", [total, g.const(np.array(float(len(outs))), "n_members")], "member_mean")
+
+
+def onnx_variance(g, outs: list[str], mean: str) -> str:
+    """ONNX nodes of the members' variance with Bessel's correction (float64, K >= 2)."""
+    sq = []
+    for v in outs:
+        d = g.op("Sub", [v, mean], "dev")
+        sq.append(g.op("Mul", [d, d], "dev2"))
+    total = g.op("Sum", sq, "dev2_sum")
+    return g.op("Div", [total, g.const(np.array(float(len(outs) - 1)), "bessel")], "var_members")

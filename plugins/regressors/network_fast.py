@@ -9,6 +9,10 @@ through the numba kernel (:class:`NumbaOne`) when numba is installed. Backends
 ``"numpy"`` (cached weights, preallocated buffers, ``out=`` matmuls) and ``"torch"``
 (chunked ``inference_mode``; the one used on a CUDA device) are kept for comparison and as
 fall-backs. Everything is float32 or float64 as trained; results are float64.
+
+An ensemble (``n_members`` > 1) runs its members and returns their mean (ONNX Runtime: one
+graph of all members, :func:`.network.ensemble_model`; numpy and numba: member by member);
+a gaussian head's log sigma^2 column is dropped from the value's networks.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import numpy as np
 from zoo.errors import ConfigError, UnsupportedModelError
 from zoo.runtime.inference import CHUNK, Predictor, native_predictor
 
-from .network import Dense, NetSpec, network_model, network_spec
+from .network import Dense, NetSpec, ensemble_model, network_model, network_specs
 
 #: rows per host->GPU transfer and forward pass on CUDA (measured on an H100, float32:
 #: 29 M points/s with 65,536-row chunks, 44 M with 2^20; docs/bench_gpu.md)
@@ -32,7 +36,8 @@ CUDA_CHUNK = 1 << 20
 LARGE_BATCH = 32_768
 BACKENDS = ("auto", "onnxruntime", "numpy", "torch", "native")
 
-__all__ = ["BACKENDS", "CUDA_CHUNK", "LARGE_BATCH", "BySize", "NumbaOne", "NumpyNet", "OrtNet",
+__all__ = ["BACKENDS", "CUDA_CHUNK", "LARGE_BATCH", "BySize", "MeanOf", "MeanOne", "NumbaOne",
+           "NumpyNet", "OrtNet",
            "TorchNet", "fast_predictor", "rational_erf"]
 
 
@@ -351,6 +356,26 @@ class TorchNet:
         return out
 
 
+class MeanOf:
+    """The mean of the members' batch predictors (float64, as the regressor's predict)."""
+
+    def __init__(self, members: list[Callable[[np.ndarray], np.ndarray]]):
+        self.members = members
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.stack([m(x) for m in self.members]).mean(axis=0)
+
+
+class MeanOne:
+    """The mean of the members' single-point predictors."""
+
+    def __init__(self, members: list[Callable[[np.ndarray], float]]):
+        self.members = members
+
+    def __call__(self, x: np.ndarray) -> float:
+        return float(np.mean([m(x) for m in self.members]))
+
+
 class BySize:
     """ONNX Runtime for small batches, chunked torch for large ones.
 
@@ -392,8 +417,9 @@ def fast_predictor(regressor: Any, *, backend: str = "auto", n_threads: int | No
         backend = "torch"  # CUDA: the torch module on its device, chunks of CUDA_CHUNK rows
     if backend == "native":
         return native_predictor(regressor)
-    spec = network_spec(regressor)
-    one = _single_point(spec)
+    specs = network_specs(regressor)
+    spec = specs[0]
+    one = _single_point(specs)
     auto = backend == "auto"
     if backend == "auto":
         # ONNX Runtime has no float64 Erf: float64 gelu networks run in torch
@@ -402,8 +428,10 @@ def fast_predictor(regressor: Any, *, backend: str = "auto", n_threads: int | No
     if backend == "torch":
         return Predictor(TorchNet(regressor, n_threads=n_threads), n_features, "torch", one)
     if backend == "numpy":
-        return Predictor(NumpyNet(spec, chunk), n_features, "numpy", one)
-    net = OrtNet(network_model(spec).SerializeToString(), spec.dtype, n_features,
+        nets = [NumpyNet(sp, chunk) for sp in specs]
+        return Predictor(nets[0] if len(nets) == 1 else MeanOf(nets), n_features, "numpy", one)
+    model = network_model(spec) if len(specs) == 1 else ensemble_model(specs)
+    net = OrtNet(model.SerializeToString(), spec.dtype, n_features,
                  n_threads=n_threads, chunk=chunk)
     if auto:
         both = BySize(net, TorchNet(regressor, n_threads=n_threads))
@@ -411,9 +439,11 @@ def fast_predictor(regressor: Any, *, backend: str = "auto", n_threads: int | No
     return Predictor(net, n_features, "onnxruntime", one or net.one)
 
 
-def _single_point(spec: NetSpec) -> Callable[[np.ndarray], float] | None:
-    """The numba single-point kernel when numba is installed, else None."""
+def _single_point(specs: list[NetSpec]) -> Callable[[np.ndarray], float] | None:
+    """The numba single-point kernel (the members' mean for an ensemble) when numba is
+    installed, else None."""
     try:
-        return NumbaOne(spec)
+        ones = [NumbaOne(spec) for spec in specs]
     except UnsupportedModelError:
         return None
+    return ones[0] if len(ones) == 1 else MeanOne(ones)

@@ -28,28 +28,31 @@ class SkipBlock(nn.Module):
 
 
 class SkDNN(nn.Module):
-    """Input layer to ``width``, ``depth`` skip blocks of that width, linear output."""
+    """Input layer to ``width``, ``depth`` skip blocks of that width, linear output
+    (``n_out`` columns: the value, and log sigma^2 for a gaussian head)."""
 
-    def __init__(self, n_features: int, width: int, depth: int, activation: str) -> None:
+    def __init__(self, n_features: int, width: int, depth: int, activation: str,
+                 n_out: int = 1) -> None:
         super().__init__()
         self.inp = nn.Sequential(nn.Linear(n_features, width), make_activation(activation))
         self.blocks = nn.Sequential(
             *(SkipBlock(width, width, width, activation) for _ in range(depth))
         )
-        self.out = nn.Linear(width, 1)
+        self.out = nn.Linear(width, n_out)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.out(self.blocks(self.inp(x)))
 
 
-def mlp(n_features: int, width: int, depth: int, activation: str) -> nn.Sequential:
-    """Plain MLP: ``depth`` hidden layers of ``width`` units, linear output."""
+def mlp(n_features: int, width: int, depth: int, activation: str,
+        n_out: int = 1) -> nn.Sequential:
+    """Plain MLP: ``depth`` hidden layers of ``width`` units, linear output (``n_out``)."""
     layers: list[nn.Module] = []
     n_in = n_features
     for _ in range(depth):
         layers += [nn.Linear(n_in, width), make_activation(activation)]
         n_in = width
-    layers.append(nn.Linear(n_in, 1))
+    layers.append(nn.Linear(n_in, n_out))
     return nn.Sequential(*layers)
 
 
@@ -59,7 +62,8 @@ class SkDNNRegressor(TorchRegressor):
     name = "skdnn"
 
     def _build_module(self, n_features: int) -> nn.Module:
-        return SkDNN(n_features, int(self.width), int(self.depth), self.activation)
+        return SkDNN(n_features, int(self.width), int(self.depth), self.activation,
+                     self._n_outputs)
 
 
 class DNNRegressor(TorchRegressor):
@@ -68,4 +72,5 @@ class DNNRegressor(TorchRegressor):
     name = "dnn"
 
     def _build_module(self, n_features: int) -> nn.Module:
-        return mlp(n_features, int(self.width), int(self.depth), self.activation)
+        return mlp(n_features, int(self.width), int(self.depth), self.activation,
+                   self._n_outputs)

@@ -8,6 +8,30 @@ Determinism: the weights are initialised from ``seed`` (without touching torch's
 RNG) and the batches of epoch ``e`` are shuffled by ``numpy.random.default_rng([seed,
 e])``, so the whole run is a function of (data, hyperparameters) and a resumed run
 replays exactly the epochs an uninterrupted one would have run.
+
+Uncertainty (issue 16), two hyperparameters that can be combined:
+
+* ``n_members`` > 1: a deep ensemble. Member k is the same network trained on the same
+  split with its own seed (:func:`member_seed`: member 0 uses ``seed`` itself), so the
+  initial weights and the batch order differ. The prediction is the **mean of the
+  members** (so with ``n_members > 1`` the value is the ensemble mean, not one network),
+  and the uncertainty the members' standard deviation with Bessel's correction,
+  ``sqrt(sum_k (y_k - mean)^2 / (K - 1))``. That is the spread of one member around the
+  others; the error of the mean is smaller by a factor the members' correlation sets, and
+  the remaining constant factor (with the small-``K`` bias of a standard deviation) is
+  what the core's calibration scale on held-out points absorbs.
+* ``uncertainty="gaussian"``: a heteroscedastic head, a second output ``log sigma^2``
+  trained with the Gaussian negative log-likelihood. The first ``nll_warmup`` fraction of
+  the epochs trains the mean alone with the MSE (the head's bias is then set to the log of
+  the warm-up's training MSE); the remaining epochs minimise the beta-NLL of Seitzer et al.
+  (2022), the per-point NLL weighted by ``sigma^(2 beta)`` (held constant in the gradient),
+  with ``nll_beta`` = beta (0: the plain NLL; 1: the mean gets the MSE's gradient), so that
+  the mean does not degrade where the head says "noisy". Early stopping and the best
+  weights then count from the start of the NLL phase, on the validation NLL.
+  The uncertainty is ``sigma = exp(log sigma^2 / 2)``; in an ensemble of such networks
+  ``s^2`` = the members' variance plus the mean of their ``sigma^2``.
+
+``n_members=1`` without a head is the network as before: same weights, same file.
 """
 
 from __future__ import annotations
@@ -31,7 +55,7 @@ from zoo.errors import ArtifactError, ConfigError, NumericalError
 from zoo.progress import get_logger, task
 from zoo.regressor import Regressor
 
-from .common import check_fitted, check_x, stored_file, validation_split
+from .common import check_fitted, check_x, member_seed, stored_file, validation_split
 
 if TYPE_CHECKING:
     from zoo.runtime.inference import Predictor
@@ -45,6 +69,9 @@ _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh}
 _LOSSES = {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss}
 _SCHEDULES = ("cosine", "plateau", "constant")
+_UNCERTAINTIES = (None, "gaussian")
+#: clamp of log sigma^2 inside the NLL (never in predictions): keeps exp finite in float32
+_LOGVAR_CLAMP = 40.0
 
 
 def make_activation(name: str) -> nn.Module:
@@ -87,6 +114,17 @@ def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu").contiguous().clone() for k, v in module.state_dict().items()}
 
 
+class Ensemble(nn.Module):
+    """``members`` networks of one architecture; ``forward`` is their mean output (B, C)."""
+
+    def __init__(self, members: list[nn.Module]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(x) for m in self.members]).mean(0)
+
+
 class TorchRegressor(Regressor):
     """Base of the torch MLP regressors: hyperparameters, training loop, storage.
 
@@ -98,7 +136,9 @@ class TorchRegressor(Regressor):
     improvement; constant); ``weight_decay``; ``patience`` (early stopping on the
     validation loss, best weights restored; None disables); ``checkpoint_every``
     (epochs); ``seed``; ``loss`` (mse|mae|huber); ``n_threads`` (torch threads, None
-    keeps the current setting).
+    keeps the current setting). Uncertainty (module docstring): ``n_members`` (deep
+    ensemble, 1: none), ``uncertainty`` (None | "gaussian": heteroscedastic head),
+    ``nll_beta`` and ``nll_warmup`` (fraction of ``epochs`` trained on the MSE first).
     """
 
     version = "1"
@@ -123,6 +163,10 @@ class TorchRegressor(Regressor):
         seed: int = 0,
         loss: str = "mse",
         n_threads: int | None = None,
+        n_members: int = 1,
+        uncertainty: str | None = None,
+        nll_beta: float = 0.5,
+        nll_warmup: float = 0.3,
     ) -> None:
         self.width = width
         self.depth = depth
@@ -142,6 +186,10 @@ class TorchRegressor(Regressor):
         self.seed = seed
         self.loss = loss
         self.n_threads = n_threads
+        self.n_members = n_members
+        self.uncertainty = uncertainty
+        self.nll_beta = nll_beta
+        self.nll_warmup = nll_warmup
 
     # ``dtype`` is both a hyperparameter and the base-class property (the precision the
     # model computes in), so it is a read-write property here.
@@ -176,14 +224,29 @@ class TorchRegressor(Regressor):
         return torch.device(self.device)
 
     def _new_module(self, n_features: int) -> nn.Module:
-        """Build the network with weights initialised from ``seed`` (global RNG untouched)."""
+        """Build the network (an :class:`Ensemble` when ``n_members`` > 1) with weights
+        initialised from the seeds (global RNG untouched)."""
         return self._build_module_on(n_features, self._torch_device())
 
     def _build_module_on(self, n_features: int, device: torch.device | str) -> nn.Module:
+        members = [self._member_module(n_features, device, member_seed(int(self.seed), k))
+                   for k in range(self._n_members())]
+        return members[0] if len(members) == 1 else Ensemble(members).to(device=device)
+
+    def _member_module(self, n_features: int, device: torch.device | str,
+                       seed: int) -> nn.Module:
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(self.seed))
+            torch.manual_seed(int(seed))
             module = self._build_module(n_features)
         return module.to(dtype=self._torch_dtype(), device=device)
+
+    def _n_members(self) -> int:
+        return int(self.n_members)
+
+    @property
+    def _n_outputs(self) -> int:
+        """Outputs of one network: the value, plus log sigma^2 with the gaussian head."""
+        return 2 if self.uncertainty == "gaussian" else 1
 
     def to_device(self, device: str) -> TorchRegressor:
         """Move the fitted network to ``device`` ('cpu', 'cuda', 'cuda:N'); returns self.
@@ -214,9 +277,19 @@ class TorchRegressor(Regressor):
             raise ConfigError(
                 f"unknown lr_schedule {self.lr_schedule!r}; choose one of {', '.join(_SCHEDULES)}"
             )
-        for key in ("width", "depth", "epochs", "batch_size", "checkpoint_every"):
+        for key in ("width", "depth", "epochs", "batch_size", "checkpoint_every", "n_members"):
             if int(getattr(self, key)) < 1:
                 raise ConfigError(f"{key} must be a positive integer, got {getattr(self, key)!r}")
+        if self.uncertainty not in _UNCERTAINTIES:
+            raise ConfigError(
+                f"unknown uncertainty {self.uncertainty!r}; choose None (none or, with "
+                "n_members > 1, the ensemble spread) or 'gaussian' (a heteroscedastic head)")
+        if self.uncertainty == "gaussian":
+            if not 0.0 <= float(self.nll_warmup) < 1.0:
+                raise ConfigError(
+                    f"nll_warmup must be a fraction of the epochs in [0, 1), got {self.nll_warmup!r}")
+            if not 0.0 <= float(self.nll_beta) <= 1.0:
+                raise ConfigError(f"nll_beta must be in [0, 1], got {self.nll_beta!r}")
 
     def _cosine_lr(self, epoch: int) -> float:
         f = float(self.lr_min_factor)
@@ -243,12 +316,45 @@ class TorchRegressor(Regressor):
         return self
 
     def _fit(self, x, y, x_val, y_val, checkpoint_dir, resume, progress) -> None:
+        """Train the ``n_members`` networks one after the other (member k checkpoints into
+        ``checkpoint_dir/member-k`` when there are several)."""
+        n_members = self._n_members()
+        members, states = [], []
+        for k in range(n_members):
+            ckpt = None
+            if checkpoint_dir is not None:
+                ckpt = Path(checkpoint_dir)
+                if n_members > 1:
+                    ckpt = ckpt / f"member-{k:02d}"
+            module, state = self._fit_member(x, y, x_val, y_val, ckpt, resume, progress,
+                                             member_seed(int(self.seed), k))
+            members.append(module)
+            states.append(state)
+        model = members[0] if n_members == 1 else Ensemble(members)
+        model.eval()
+        self.model_ = model
+        self.n_features_ = int(x.shape[1])
+        self.history_ = states[0]["history"]
+        self.best_epoch_ = int(states[0]["best_epoch"])
+        self.best_val_loss_ = float(states[0]["best_val"])
+        self.n_epochs_ = int(states[0]["epoch"])
+        if n_members > 1:
+            self.member_best_val_loss_ = [float(st["best_val"]) for st in states]
+            self.member_n_epochs_ = [int(st["epoch"]) for st in states]
+
+    def _warmup_epochs(self) -> int:
+        """Epochs trained on the MSE before the NLL (gaussian head only)."""
+        if self.uncertainty != "gaussian":
+            return 0
+        return int(round(float(self.nll_warmup) * int(self.epochs)))
+
+    def _fit_member(self, x, y, x_val, y_val, ckpt, resume, progress, seed):
+        """Train one network from ``seed``; returns (module with its best weights, state)."""
         device, tdtype = self._torch_device(), self._torch_dtype()
-        model = self._new_module(x.shape[1])
+        model = self._member_module(x.shape[1], device, seed)
         optimizer = torch.optim.AdamW(
             model.parameters(), lr=float(self.learning_rate), weight_decay=float(self.weight_decay)
         )
-        loss_fn = _LOSSES[self.loss]()
         xt = torch.as_tensor(x, dtype=tdtype, device=device)
         yt = torch.as_tensor(y, dtype=tdtype, device=device)
         xv = torch.as_tensor(x_val, dtype=tdtype, device=device)
@@ -265,8 +371,7 @@ class TorchRegressor(Regressor):
             "history": {"train_loss": [], "val_loss": [], "lr": []},
         }
         best_weights = _cpu_state(model)
-        digest = _data_digest(x, y, x_val, y_val) if checkpoint_dir is not None else ""
-        ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        digest = _data_digest(x, y, x_val, y_val) if ckpt is not None else ""
         if ckpt is not None:
             ckpt.mkdir(parents=True, exist_ok=True)
             if resume:
@@ -275,6 +380,7 @@ class TorchRegressor(Regressor):
                     state, best_weights = loaded
 
         n, bs, epochs = x.shape[0], int(self.batch_size), int(self.epochs)
+        n_warm = self._warmup_epochs()
         log = get_logger(f"zoo.plugins.{type(self).__name__}")
         with task("training (torch)", total=epochs - state["epoch"], unit="epochs",
                   enabled=progress) as advance:
@@ -283,12 +389,21 @@ class TorchRegressor(Regressor):
                 patience is None or state["bad_epochs"] < patience
             ):  # a resumed run that had already stopped early does not train on
                 epoch = state["epoch"]
+                nll = self.uncertainty == "gaussian" and epoch >= n_warm
+                if nll and epoch == n_warm:
+                    # the NLL phase starts: the head starts at the warm-up's training MSE,
+                    # and the best weights and early stopping count from here
+                    self._start_head(model, xt, yt)
+                    state.update(best_val=math.inf, bad_epochs=0, plateau_best=math.inf,
+                                 plateau_bad=0)
                 if self.lr_schedule == "cosine":
                     state["lr"] = self._cosine_lr(epoch)
                 for group in optimizer.param_groups:
                     group["lr"] = state["lr"]
-                train_loss = self._train_epoch(model, optimizer, loss_fn, xt, yt, epoch, n, bs)
-                val_loss = self._eval_loss(model, loss_fn, xv, yv)
+                loss_fn = self._loss_function(nll)
+                train_loss = self._train_epoch(model, optimizer, loss_fn, xt, yt, epoch, n, bs,
+                                               seed=seed)
+                val_loss = self._eval_loss(model, self._loss_function(nll, beta=0.0), xv, yv)
                 if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
                     raise NumericalError(
                         f"training diverged at epoch {epoch + 1} (loss {train_loss}); "
@@ -311,13 +426,16 @@ class TorchRegressor(Regressor):
                         state["plateau_bad"] += 1
                         if state["plateau_bad"] > int(self.lr_patience):
                             state.update(lr=state["lr"] * float(self.lr_factor), plateau_bad=0)
+                if epoch + 1 < n_warm:  # no early stop before the head has trained
+                    state["bad_epochs"] = 0
                 stop = patience is not None and state["bad_epochs"] >= patience
                 if ckpt is not None and (
                     state["epoch"] % int(self.checkpoint_every) == 0
                     or stop
                     or state["epoch"] == epochs
                 ):
-                    self._write_checkpoint(ckpt, digest, state, model, optimizer, best_weights)
+                    self._write_checkpoint(ckpt, digest, state, model, optimizer, best_weights,
+                                           seed=seed)
                 advance(1)
                 log.debug("epoch %d: train %.3e val %.3e best %.3e lr %.2e", state["epoch"],
                           train_loss, val_loss, state["best_val"], state["lr"])
@@ -326,24 +444,49 @@ class TorchRegressor(Regressor):
 
         model.load_state_dict(best_weights)
         model.eval()
-        self.model_ = model
-        self.n_features_ = int(x.shape[1])
-        self.history_ = state["history"]
-        self.best_epoch_ = int(state["best_epoch"])
-        self.best_val_loss_ = float(state["best_val"])
-        self.n_epochs_ = int(state["epoch"])
+        return model, state
 
-    def _train_epoch(self, model, optimizer, loss_fn, xt, yt, epoch, n, bs) -> float:
+    def _loss_function(self, nll: bool, beta: float | None = None):
+        """``loss(out (B, C), y (B,))``: the configured loss of the value column, or with
+        ``nll`` the beta-NLL of the gaussian head (``beta`` None: ``nll_beta``)."""
+        if not nll:
+            base = _LOSSES[self.loss]()
+            return lambda out, yb: base(out[:, 0], yb)
+        b = float(self.nll_beta if beta is None else beta)
+
+        def beta_nll(out: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+            mu = out[:, 0]
+            logvar = out[:, 1].clamp(-_LOGVAR_CLAMP, _LOGVAR_CLAMP)
+            per_point = 0.5 * (logvar + (yb - mu) ** 2 * torch.exp(-logvar))
+            if b > 0.0:
+                per_point = per_point * torch.exp(b * logvar).detach()
+            return per_point.mean()
+
+        return beta_nll
+
+    @torch.no_grad()
+    def _start_head(self, model: nn.Module, xt: torch.Tensor, yt: torch.Tensor) -> None:
+        """Set the bias of the log sigma^2 output to the log of the current training MSE."""
+        model.eval()
+        pred = torch.cat([model(xt[s : s + PREDICT_CHUNK])[:, 0]
+                          for s in range(0, xt.shape[0], PREDICT_CHUNK)])
+        mse = float(torch.mean((pred.to(torch.float64) - yt.to(torch.float64)) ** 2))
+        out = [m for m in model.modules() if isinstance(m, nn.Linear)][-1]
+        if out.bias is not None:
+            out.bias[1] = math.log(max(mse, 1e-30))
+
+    def _train_epoch(self, model, optimizer, loss_fn, xt, yt, epoch, n, bs, seed=None) -> float:
         """One pass over the shuffled training set; returns the mean training loss."""
         model.train()
-        perm = np.random.default_rng([int(self.seed), int(epoch)]).permutation(n)
+        seed = int(self.seed) if seed is None else int(seed)
+        perm = np.random.default_rng([seed, int(epoch)]).permutation(n)
         perm_t = torch.as_tensor(perm, device=xt.device)
         total = torch.zeros((), dtype=torch.float64, device=xt.device)
         for start in range(0, n, bs):
             idx = perm_t[start : start + bs]
             xb, yb = xt[idx], yt[idx]
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xb).squeeze(-1), yb)
+            loss = loss_fn(model(xb), yb)
             loss.backward()
             optimizer.step()
             total += loss.detach().to(torch.float64) * idx.shape[0]
@@ -354,16 +497,15 @@ class TorchRegressor(Regressor):
         """Mean validation loss, evaluated in float64 over prediction chunks."""
         model.eval()
         pred = torch.cat(
-            [
-                model(xv[s : s + PREDICT_CHUNK]).squeeze(-1)
-                for s in range(0, xv.shape[0], PREDICT_CHUNK)
-            ]
+            [model(xv[s : s + PREDICT_CHUNK]) for s in range(0, xv.shape[0], PREDICT_CHUNK)]
         )
         return float(loss_fn(pred.to(torch.float64), yv.to(torch.float64)).item())
 
     # -- checkpoints -------------------------------------------------------------------
-    def _write_checkpoint(self, ckpt: Path, digest, state, model, optimizer, best_weights) -> None:
+    def _write_checkpoint(self, ckpt: Path, digest, state, model, optimizer, best_weights,
+                          seed: int | None = None) -> None:
         """Write ckpt-<epoch>.safetensors then ckpt-<epoch>.json (the commit marker)."""
+        seed = int(self.seed) if seed is None else int(seed)
         stem = f"ckpt-{state['epoch']:06d}"
         tensors = {f"model/{k}": v for k, v in _cpu_state(model).items()}
         tensors.update({f"best/{k}": v.contiguous() for k, v in best_weights.items()})
@@ -389,8 +531,8 @@ class TorchRegressor(Regressor):
             "history": state["history"],
             # batches of epoch e are shuffled by numpy.random.default_rng([seed, e])
             "rng": {
-                "init_seed": int(self.seed),
-                "next_shuffle_seed": [int(self.seed), state["epoch"]],
+                "init_seed": seed,
+                "next_shuffle_seed": [seed, state["epoch"]],
             },
         }
         tmp = ckpt / f"{stem}.json.tmp"
@@ -449,20 +591,56 @@ class TorchRegressor(Regressor):
 
     # -- predict / storage -------------------------------------------------------------
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """Predict in inference mode, in chunks of 4096 rows; returns (N,) float64."""
+        """Predict in inference mode, in chunks of 4096 rows; returns (N,) float64 (with
+        ``n_members`` > 1 the members' mean)."""
+        return self._evaluate(x, sigma=False)[0]
+
+    @property
+    def has_uncertainty(self) -> bool:
+        """True for a fitted ensemble (``n_members`` > 1) or gaussian-head network."""
+        return getattr(self, "model_", None) is not None and (
+            self._n_members() > 1 or self.uncertainty == "gaussian")
+
+    def predict_uncertainty(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(predict(x), s)``: ``s^2`` = the members' variance (Bessel-corrected, with
+        ``n_members`` > 1) + the mean of the members' ``exp(log sigma^2)`` (gaussian head),
+        in the regressor's output space (module docstring)."""
+        if not self.has_uncertainty:
+            return super().predict_uncertainty(x)
+        y, s = self._evaluate(x, sigma=True)
+        return y, s
+
+    def _members(self) -> list[nn.Module]:
+        model = self.model_
+        return list(model.members) if isinstance(model, Ensemble) else [model]
+
+    def _evaluate(self, x: np.ndarray, *, sigma: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """(value, s or None), both (N,) float64, from the members' outputs in float64."""
         check_fitted(self, "model_")
         x = check_x(x, self.n_features_)
-        model = self.model_
-        param = next(model.parameters())
+        members = self._members()
+        n_members = len(members)
+        param = next(self.model_.parameters())
         out = np.empty(x.shape[0], dtype=np.float64)
-        model.eval()
+        s_out = np.empty(x.shape[0], dtype=np.float64) if sigma else None
+        self.model_.eval()
         with _torch_threads(self.n_threads), torch.inference_mode():
             for s in range(0, x.shape[0], PREDICT_CHUNK):
                 xb = torch.as_tensor(
                     x[s : s + PREDICT_CHUNK], dtype=param.dtype, device=param.device
                 )
-                out[s : s + PREDICT_CHUNK] = model(xb).squeeze(-1).to("cpu", torch.float64).numpy()
-        return out
+                outs = np.stack([m(xb).to("cpu", torch.float64).numpy() for m in members])
+                value = outs[0, :, 0] if n_members == 1 else outs[:, :, 0].mean(axis=0)
+                out[s : s + PREDICT_CHUNK] = value
+                if s_out is None:
+                    continue
+                var = np.zeros(value.shape[0], dtype=np.float64)
+                if n_members > 1:
+                    var += ((outs[:, :, 0] - value) ** 2).sum(axis=0) / (n_members - 1)
+                if outs.shape[2] > 1:
+                    var += np.exp(outs[:, :, 1]).mean(axis=0)
+                s_out[s : s + PREDICT_CHUNK] = np.sqrt(var)
+        return out, s_out
 
     def save(self, directory: Path) -> list[str]:
         """Write ``model.safetensors`` (weights in the trained dtype)."""
@@ -473,6 +651,8 @@ class TorchRegressor(Regressor):
             "regressor": self.name,
             "version": self.version,
             "n_features": str(self.n_features_),
+            "n_members": str(self._n_members()),
+            "uncertainty": str(self.uncertainty),
         }
         save_file(_cpu_state(self.model_), str(directory / WEIGHTS_FILE), metadata=meta)
         return [WEIGHTS_FILE]
@@ -516,6 +696,15 @@ class TorchRegressor(Regressor):
         from .network import onnx_nodes
 
         return onnx_nodes(self, graph, x)
+
+    def onnx_uncertainty_nodes(self, graph: Graph, x: str) -> str:
+        """sigma (N, 1) float64 from the same member subgraphs as :meth:`onnx_nodes`
+        (:func:`.network.onnx_uncertainty_nodes`)."""
+        if not self.has_uncertainty:
+            return super().onnx_uncertainty_nodes(graph, x)
+        from .network import onnx_uncertainty_nodes
+
+        return onnx_uncertainty_nodes(self, graph, x)
 
     def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
                        chunk: int | None = None) -> Predictor:

@@ -2,6 +2,8 @@
 
 XGBoost: built from the booster's JSON dump (gbtree, squared-error objectives). CatBoost:
 its own ONNX export, embedded. xgboost/catboost and onnx are imported only when used.
+An ensemble over seeds appends each member once per graph (:func:`member_nodes`), shared
+by the value (their mean) and the uncertainty (their standard deviation).
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,7 +20,27 @@ import numpy as np
 from zoo.errors import UnsupportedModelError
 from zoo.runtime.onnx_graph import Graph
 
-__all__ = ["catboost_nodes", "xgboost_nodes"]
+__all__ = ["catboost_nodes", "member_nodes", "xgboost_nodes"]
+
+#: member outputs already in a graph, per (regressor, input)
+_MEMBER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def member_nodes(regressor: Any, g: Graph, x: str,
+                 build: Callable[[Graph, int, str], str], n_members: int) -> list[str]:
+    """The (N, 1) float64 outputs of the ``n_members`` member ensembles reading float64
+    ``x``; ``build(g, k, x32)`` appends member k on the float32 points. Appended once per
+    graph and input: a second call (value, then sigma) returns the same names."""
+    cache = _MEMBER_CACHE.setdefault(g, {})
+    key = (id(regressor), x)
+    produced = {out for node in g.nodes for out in node.output}
+    hit = cache.get(key)
+    if hit is not None and all(name in produced for name in hit):
+        return hit
+    x32 = g.cast(x, "float32", "x32")
+    outs = [g.cast(build(g, k, x32), "float64") for k in range(n_members)]
+    cache[key] = outs
+    return outs
 
 
 def _parse_base_score(text: Any) -> float:

@@ -2,6 +2,11 @@
 
 xgboost is imported only when a model is fitted or loaded. The model is stored in
 XGBoost's own UBJSON format (``model.ubj``) and read back with ``Booster.load_model``.
+
+Uncertainty: ``n_members`` > 1 trains that many boosters with their own seeds
+(:func:`.common.member_seed`; row/column subsampling must be on so that they differ). The
+prediction is their mean and the uncertainty their standard deviation (Bessel's
+correction); member k > 0 is stored as ``model-member-0k.ubj``.
 """
 
 from __future__ import annotations
@@ -13,11 +18,23 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from zoo.errors import ConfigError
 from zoo.hookspecs import hookimpl
 from zoo.progress import get_logger, task
 from zoo.regressor import Regressor
 
-from .common import check_fitted, check_x, check_xy, stored_file, validation_split
+from .common import (
+    check_fitted,
+    check_x,
+    check_xy,
+    mean_and_spread,
+    member_file,
+    member_seed,
+    onnx_mean,
+    onnx_variance,
+    stored_file,
+    validation_split,
+)
 
 if TYPE_CHECKING:
     from zoo.runtime.inference import Predictor
@@ -34,6 +51,8 @@ class XGBoostRegressor(Regressor):
     validation set is ``x_val``/``y_val``, else a seeded 10% hold-out). Checkpoints are
     UBJSON models written every ``checkpoint_every`` rounds; a resumed run continues
     boosting from the newest one (exact replay only without row/column subsampling).
+    ``n_members``: an ensemble over seeds (module docstring; checkpoints of member k > 0
+    in ``checkpoint_dir/member-k``).
     """
 
     name = "xgboost"
@@ -53,6 +72,7 @@ class XGBoostRegressor(Regressor):
         checkpoint_every: int = 50,
         n_jobs: int | None = None,
         seed: int = 0,
+        n_members: int = 1,
     ) -> None:
         self.n_estimators = n_estimators
         self.max_depth = max_depth
@@ -66,8 +86,9 @@ class XGBoostRegressor(Regressor):
         self.checkpoint_every = checkpoint_every
         self.n_jobs = n_jobs
         self.seed = seed
+        self.n_members = n_members
 
-    def _booster_params(self) -> dict[str, Any]:
+    def _booster_params(self, seed: int | None = None) -> dict[str, Any]:
         params = {
             "objective": "reg:squarederror",
             "eval_metric": "rmse",
@@ -79,7 +100,7 @@ class XGBoostRegressor(Regressor):
             "min_child_weight": float(self.min_child_weight),
             "lambda": float(self.reg_lambda),
             "max_bin": int(self.max_bin),
-            "seed": int(self.seed),
+            "seed": int(self.seed if seed is None else seed),
             "verbosity": 0,
         }
         if self.n_jobs:
@@ -97,13 +118,38 @@ class XGBoostRegressor(Regressor):
         resume: bool = False,
         progress: bool = False,
     ) -> XGBoostRegressor:
-        """Boost ``n_estimators`` rounds, early-stopping on the validation RMSE."""
-        import xgboost as xgb
-
+        """Boost ``n_estimators`` rounds, early-stopping on the validation RMSE (each
+        member of an ensemble on the same split)."""
+        n_members = int(self.n_members)
+        if n_members < 1:
+            raise ConfigError(f"n_members must be a positive integer, got {self.n_members!r}")
+        if n_members > 1 and float(self.subsample) >= 1.0 and float(self.colsample_bytree) >= 1.0:
+            raise ConfigError(
+                f"n_members={n_members} with subsample=1 and colsample_bytree=1 would train "
+                "identical boosters; set subsample < 1 (e.g. 0.8) or colsample_bytree < 1")
         if self.early_stopping_rounds is not None or x_val is not None:
             x, y, x_val, y_val = validation_split(x, y, x_val, y_val, int(self.seed))
         else:
             x, y = check_xy(x, y)
+        boosters = []
+        for k in range(n_members):
+            ckpt = None
+            if checkpoint_dir is not None:
+                ckpt = Path(checkpoint_dir) if k == 0 else Path(checkpoint_dir) / f"member-{k:02d}"
+            boosters.append(self._fit_one(x, y, x_val, y_val, ckpt, resume, progress,
+                                          member_seed(int(self.seed), k)))
+        self.booster_ = boosters[0]
+        if n_members > 1:
+            self.members_ = boosters
+        self.n_features_ = int(x.shape[1])
+        self.best_iteration_ = boosters[0].num_boosted_rounds() - 1
+        return self
+
+    def _fit_one(self, x, y, x_val, y_val, ckpt: Path | None, resume: bool, progress: bool,
+                 seed: int) -> Any:
+        """One booster from ``seed``, cut back to its best round."""
+        import xgboost as xgb
+
         dtrain = xgb.DMatrix(x, label=y, nthread=self.n_jobs or -1)
         evals = [(dtrain, "train")]
         if x_val is not None:
@@ -111,8 +157,7 @@ class XGBoostRegressor(Regressor):
 
         callbacks: list[Any] = []
         start_model = None
-        if checkpoint_dir is not None:
-            ckpt = Path(checkpoint_dir)
+        if ckpt is not None:
             ckpt.mkdir(parents=True, exist_ok=True)
             existing = sorted(ckpt.glob("ckpt-*.ubj"))
             if resume and existing:
@@ -130,7 +175,7 @@ class XGBoostRegressor(Regressor):
                   enabled=progress) as advance:
             callbacks.append(_progress_callback(xgb, advance))
             booster = xgb.train(
-                self._booster_params(),
+                self._booster_params(seed),
                 dtrain,
                 num_boost_round=rounds,
                 evals=evals,
@@ -141,37 +186,65 @@ class XGBoostRegressor(Regressor):
         best = booster.attr("best_iteration")
         if best is not None and int(best) + 1 < booster.num_boosted_rounds():
             booster = booster[: int(best) + 1]
-        self.booster_ = booster
-        self.n_features_ = int(x.shape[1])
-        self.best_iteration_ = booster.num_boosted_rounds() - 1
-        return self
+        return booster
+
+    def _boosters(self) -> list[Any]:
+        check_fitted(self, "booster_")
+        return getattr(self, "members_", None) or [self.booster_]
+
+    @property
+    def has_uncertainty(self) -> bool:
+        """True for a fitted ensemble (``n_members`` > 1)."""
+        return getattr(self, "booster_", None) is not None and len(self._boosters()) > 1
+
+    def predict_uncertainty(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(predict(x), s)``: the members' mean and standard deviation (Bessel)."""
+        if not self.has_uncertainty:
+            return super().predict_uncertainty(x)
+        x = check_x(x, self.n_features_)
+        return mean_and_spread(self._member_predictions(x))
+
+    def _member_predictions(self, x: np.ndarray) -> np.ndarray:
+        return np.stack([np.asarray(b.inplace_predict(x), dtype=np.float64).reshape(-1)
+                         for b in self._boosters()])
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Predict (N,) float64 (XGBoost computes in float32)."""
         check_fitted(self, "booster_")
         x = check_x(x, self.n_features_)
+        if len(self._boosters()) > 1:
+            return mean_and_spread(self._member_predictions(x))[0]
         return np.asarray(self.booster_.inplace_predict(x), dtype=np.float64).reshape(-1)
 
     def save(self, directory: Path) -> list[str]:
-        """Write ``model.ubj`` (XGBoost's UBJSON model format)."""
-        check_fitted(self, "booster_")
+        """Write ``model.ubj`` (XGBoost's UBJSON model format; one file per member)."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        self.booster_.save_model(str(directory / MODEL_FILE))
-        return [MODEL_FILE]
+        written = []
+        for k, booster in enumerate(self._boosters()):
+            name = member_file("model", "ubj", k)
+            booster.save_model(str(directory / name))
+            written.append(name)
+        return written
 
     @classmethod
     def load(cls, directory: Path, params: dict[str, Any]) -> XGBoostRegressor:
         """Read ``model.ubj`` with ``Booster.load_model``."""
         import xgboost as xgb
 
-        path = stored_file(directory, MODEL_FILE)
         reg = cls(**params)
-        booster = xgb.Booster()
-        booster.load_model(str(path))
-        if reg.n_jobs:
-            booster.set_param({"nthread": int(reg.n_jobs)})
+        boosters = []
+        for k in range(max(1, int(reg.n_members))):
+            path = stored_file(directory, member_file("model", "ubj", k))
+            booster = xgb.Booster()
+            booster.load_model(str(path))
+            if reg.n_jobs:
+                booster.set_param({"nthread": int(reg.n_jobs)})
+            boosters.append(booster)
+        booster = boosters[0]
         reg.booster_ = booster
+        if len(boosters) > 1:
+            reg.members_ = boosters
         reg.n_features_ = int(booster.num_features())
         reg.best_iteration_ = booster.num_boosted_rounds() - 1
         return reg
@@ -179,11 +252,11 @@ class XGBoostRegressor(Regressor):
     @property
     def n_parameters(self) -> int:
         """Number of tree nodes (splits and leaves)."""
-        booster = getattr(self, "booster_", None)
-        if booster is None:
+        if getattr(self, "booster_", None) is None:
             return 0
         return sum(
-            sum(1 for line in tree.splitlines() if line.strip()) for tree in booster.get_dump()
+            sum(1 for line in tree.splitlines() if line.strip())
+            for booster in self._boosters() for tree in booster.get_dump()
         )
 
     @property
@@ -194,10 +267,25 @@ class XGBoostRegressor(Regressor):
     def onnx_nodes(self, graph: Graph, x: str) -> str:
         """An ``ai.onnx.ml`` TreeEnsembleRegressor from the booster's JSON dump: (N, 1)
         float32 (:func:`.tree_onnx.xgboost_nodes`)."""
-        from .tree_onnx import xgboost_nodes
+        boosters = self._boosters()
+        if len(boosters) == 1:
+            from .tree_onnx import xgboost_nodes
 
-        check_fitted(self, "booster_")
-        return xgboost_nodes(graph, self.booster_, graph.cast(x, "float32", "x32"))
+            return xgboost_nodes(graph, self.booster_, graph.cast(x, "float32", "x32"))
+        return onnx_mean(graph, self._onnx_members(graph, x))
+
+    def _onnx_members(self, graph: Graph, x: str) -> list[str]:
+        from .tree_onnx import member_nodes, xgboost_nodes
+
+        return member_nodes(self, graph, x, lambda g, k, x32: xgboost_nodes(
+            g, self._boosters()[k], x32), len(self._boosters()))
+
+    def onnx_uncertainty_nodes(self, graph: Graph, x: str) -> str:
+        """The members' standard deviation, (N, 1) float64, from the member trees."""
+        if not self.has_uncertainty:
+            return super().onnx_uncertainty_nodes(graph, x)
+        outs = self._onnx_members(graph, x)
+        return graph.op("Sqrt", [onnx_variance(graph, outs, onnx_mean(graph, outs))], "sigma")
 
     def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
                        chunk: int | None = None) -> Predictor:
@@ -208,11 +296,17 @@ class XGBoostRegressor(Regressor):
 
         check_fitted(self, "booster_")
         booster = self.booster_
+        if len(self._boosters()) > 1:
+            return native_predictor(self, self._member_mean, "native-xgboost")
 
         def xgb_predict(x: np.ndarray) -> np.ndarray:
             return booster.inplace_predict(x)
 
         return native_predictor(self, xgb_predict, "native-xgboost")
+
+
+    def _member_mean(self, x: np.ndarray) -> np.ndarray:
+        return mean_and_spread(self._member_predictions(x))[0]
 
 
 def _progress_callback(xgb: Any, advance: Any, every: int = 50) -> Any:
