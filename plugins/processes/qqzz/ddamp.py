@@ -35,7 +35,6 @@ from zoo.plugins.processes.qqzz.ddarith import (
     c_mul,
     c_mul_dd,
     c_mulf,
-    c_neg,
     c_sub,
     dd_abs,
     dd_add,
