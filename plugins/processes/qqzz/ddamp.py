@@ -144,10 +144,10 @@ def x_to_momenta_dd_point(xd, k):
 
 
 @njit(**_JIT)
-def spinors_dd_point(k, za, zb, s):
+def spinors_dd_point(k, za, zb, s, lam):
     """``<ij>``, ``[ij]``, ``s_ij`` into ``za``, ``zb``, ``s`` (1, 6, 6, 4) (dd complex; s real)
-    from momenta ``k`` (6, 4, 2) (dd): the conventions and branch choice of :mod:`.spinors`."""
-    lam = np.empty((6, 2, 4))
+    and the spinors ``lambda`` into ``lam`` (6, 2, 4) (particle, component, dd complex) from
+    momenta ``k`` (6, 4, 2) (dd): the conventions and branch choice of :mod:`.spinors`."""
     sgn = np.empty(6)
     for i in range(6):
         sg = -1.0 if k[i, 0, 0] < 0.0 else 1.0
@@ -321,8 +321,8 @@ def shared_dd_point(s, mu, tt, fls, fl0, fl1, flt, flsm):
 def _amplitudes_point(k, cols, mu, loop, orders, tree, one, m, work):
     """Tree and one-loop amplitudes (dd complex) of the columns ``cols[j]`` of one point with
     momenta ``k`` (6, 4, 2) into ``tree[m, j]``, ``one[m, j]`` (4,)."""
-    za, zb, s, tt, fls, fl0, fl1, flt, flsm, o = work
-    spinors_dd_point(k, za, zb, s)
+    za, zb, s, tt, fls, fl0, fl1, flt, flsm, o, lam = work
+    spinors_dd_point(k, za, zb, s, lam)
     V, I3 = shared_dd_point(s, mu, tt, fls, fl0, fl1, flt, flsm)
     for j in range(8):
         if not cols[j]:
@@ -358,6 +358,7 @@ def _work():
         np.empty((1, 4, 4)),
         np.empty((1, 2, 4)),
         np.empty((2, 3, 4)),
+        np.empty((6, 2, 4)),
     )
 
 
@@ -452,3 +453,210 @@ def dd_loss_digits(x: np.ndarray) -> np.ndarray:
     b = np.minimum(x[:, 1], 1.0 - x[:, 1])
     with np.errstate(divide="ignore"):
         return np.clip(-np.log10(x[:, 0]), 0.0, None) + 1.5 * np.clip(-np.log10(b), 0.0, None)
+
+
+# ------------------------------------------------------------------------------------------
+# the 2D/4D production projection (production.project_exact) in double-double
+# ------------------------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _lam(lam, i, c):
+    return (lam[i, c, 0], lam[i, c, 1], lam[i, c, 2], lam[i, c, 3])
+
+
+@njit(**_JIT)
+def _c(v):
+    """A dd real as a dd complex."""
+    return (v[0], v[1], 0.0, 0.0)
+
+
+@njit(**_JIT)
+def pair_phase_dd(xd, k, lam, boson, right):
+    """dd twin of :func:`.production._mp_pair_phase`: the phase ``omega`` (dd complex, |omega|
+    = 1) that makes the current of lepton pair ``boson`` (1 or 2) canonical, for the lepton
+    line chirality ``right`` (False: L, True: R), at the 8D point ``xd`` (8, 2) with momenta
+    ``k`` (6, 4, 2) and spinors ``lam`` (6, 2, 4). The boson mass is ``50 + 80 x3`` (x4)."""
+    lep, anti = (2, 3) if boson == 1 else (5, 4)
+    a, b = (anti, lep) if right else (lep, anti)
+    sigma = 1.0 if right else -1.0
+    ic = 4 if boson == 1 else 6
+    xc = (xd[ic, 0], xd[ic, 1])
+    xph = (xd[ic + 1, 0], xd[ic + 1, 1])
+    c = dd_add_d(dd_ldexp(xc, 1), -1.0)
+    sn = dd_ldexp(dd_sqrt(dd_mul(xc, dd_sub(_ONE, xc))), 1)
+    cp, sp = dd_cos_sin_2pi(xph)
+    r2 = dd_sqrt((0.5, 0.0))
+    # ex = conj((-sigma c cp + i sp) r2), ey = conj((-sigma c sp - i cp) r2), ez = sigma s r2
+    scr = dd_mul_d(dd_mul(c, r2), -sigma)
+    ex = c_make(dd_mul(scr, cp), dd_neg(dd_mul(sp, r2)))
+    ey = c_make(dd_mul(scr, sp), dd_mul(cp, r2))
+    ez = dd_mul_d(dd_mul(sn, r2), sigma)
+    x2 = (xd[1, 0], xd[1, 1])
+    ct = dd_add_d(dd_ldexp(x2, 1), -1.0)
+    st = dd_ldexp(dd_sqrt(dd_mul(x2, dd_sub(_ONE, x2))), 1)
+    sg = 1.0 if boson == 1 else -1.0
+    p0 = dd_add((k[lep, 0, 0], k[lep, 0, 1]), (k[anti, 0, 0], k[anti, 0, 1]))
+    p1 = dd_add((k[lep, 1, 0], k[lep, 1, 1]), (k[anti, 1, 0], k[anti, 1, 1]))
+    p2 = dd_add((k[lep, 2, 0], k[lep, 2, 1]), (k[anti, 2, 0], k[anti, 2, 1]))
+    p3 = dd_add((k[lep, 3, 0], k[lep, 3, 1]), (k[anti, 3, 0], k[anti, 3, 1]))
+    pabs = dd_sqrt(dd_add(dd_add(dd_mul(p1, p1), dd_mul(p2, p2)), dd_mul(p3, p3)))
+    xm = (xd[2, 0], xd[2, 1]) if boson == 1 else (xd[3, 0], xd[3, 1])
+    m = dd_add_d(dd_mul_d(xm, M_RANGE), M_MIN)
+    gamma = dd_div(p0, m)
+    gbeta = dd_div(pabs, m)
+    gez = dd_mul(gamma, ez)
+    # X = (ct, 0, -st), Y = (0, sg, 0), Z = sg (st, 0, ct)
+    v0 = c_add(c_mul_dd(ex, ct), _c(dd_mul_d(dd_mul(gez, st), sg)))
+    v1 = c_mulf(ey, sg)
+    v2 = c_add(c_mul_dd(ex, dd_neg(st)), _c(dd_mul_d(dd_mul(gez, ct), sg)))
+    j0 = _c(dd_mul(gbeta, ez))
+    iv1 = (-v1[2], -v1[3], v1[0], v1[1])  # i v1
+    bc00 = c_add(j0, v2)
+    bc01 = c_sub(v0, iv1)
+    bc10 = c_add(v0, iv1)
+    bc11 = c_sub(j0, v2)
+    # z = sum conj(lam_a^i conj(lam_b^j)) bc_ij = sum conj(lam_a^i) lam_b^j bc_ij
+    la0 = c_conj_(_lam(lam, a, 0))
+    la1 = c_conj_(_lam(lam, a, 1))
+    lb0 = _lam(lam, b, 0)
+    lb1 = _lam(lam, b, 1)
+    z = c_mul(c_mul(la0, lb0), bc00)
+    z = c_add(z, c_mul(c_mul(la0, lb1), bc01))
+    z = c_add(z, c_mul(c_mul(la1, lb0), bc10))
+    z = c_add(z, c_mul(c_mul(la1, lb1), bc11))
+    az = dd_sqrt(dd_add(dd_mul((z[0], z[1]), (z[0], z[1])), dd_mul((z[2], z[3]), (z[2], z[3]))))
+    return c_mul_dd(z, dd_div(_ONE, az))
+
+
+@njit(**_JIT)
+def c_conj_(a):
+    return (a[0], a[1], -a[2], -a[3])
+
+
+@njit(**_JIT)
+def _project_kernel(x4, nodes_c, nodes_ph, proj, mu, loop, orders, mt, ml):
+    """Production amplitudes ``mt``, ``ml`` (N, 18, 4) (dd complex) of the 4D points ``x4``
+    (N, 4): the 9 quadrature nodes (``nodes_c`` (2,) = (1 + 1/sqrt 3)/2, ``nodes_ph`` (3, 2) =
+    (j + 1/4)/3, dd), 8D amplitudes, decay phases and projection with ``proj`` (2, 3, 3, 4)
+    (s, node, l; dd complex), all in dd, as :func:`.production.project_exact`."""
+    work = _work()
+    lam = work[10]
+    k = np.empty((6, 4, 2))
+    xd = np.empty((8, 2))
+    at = np.zeros((9, 8, 4))
+    al = np.zeros((9, 8, 4))
+    cols = np.ones(8, dtype=np.bool_)
+    for r in range(x4.shape[0]):
+        for ia in range(3):
+            for ib in range(3):
+                node = 3 * ia + ib
+                for c in range(4):
+                    xd[c, 0] = x4[r, c]
+                    xd[c, 1] = 0.0
+                xd[4, 0], xd[4, 1] = nodes_c[0], nodes_c[1]
+                xd[5, 0], xd[5, 1] = nodes_ph[ia, 0], nodes_ph[ia, 1]
+                xd[6, 0], xd[6, 1] = nodes_c[0], nodes_c[1]
+                xd[7, 0], xd[7, 1] = nodes_ph[ib, 0], nodes_ph[ib, 1]
+                x_to_momenta_dd_point(xd, k)
+                _amplitudes_point(k, cols, mu, loop, orders, at, al, node, work)
+                w1l = pair_phase_dd(xd, k, lam, 1, False)
+                w1r = pair_phase_dd(xd, k, lam, 1, True)
+                w2l = pair_phase_dd(xd, k, lam, 2, False)
+                w2r = pair_phase_dd(xd, k, lam, 2, True)
+                for col in range(8):  # column = q + 2 s1 + 4 s2
+                    s1 = (col // 2) % 2
+                    s2 = col // 4
+                    w = c_mul(w1r if s1 else w1l, w2r if s2 else w2l)
+                    t = c_mul(w, (at[node, col, 0], at[node, col, 1], at[node, col, 2],
+                                  at[node, col, 3]))
+                    lp = c_mul(w, (al[node, col, 0], al[node, col, 1], al[node, col, 2],
+                                   al[node, col, 3]))
+                    for c in range(4):
+                        at[node, col, c] = t[c]
+                        al[node, col, c] = lp[c]
+        # M[q, i, j] = sum_{a, b, s1, s2} A[a, b, q + 2 s1 + 4 s2] proj[s1, a, i] proj[s2, b, j]
+        for q in range(2):
+            for i in range(3):
+                for j in range(3):
+                    acc_t = (0.0, 0.0, 0.0, 0.0)
+                    acc_l = (0.0, 0.0, 0.0, 0.0)
+                    for ia in range(3):
+                        for s1 in range(2):
+                            pa = (proj[s1, ia, i, 0], proj[s1, ia, i, 1], proj[s1, ia, i, 2],
+                                  proj[s1, ia, i, 3])
+                            for ib in range(3):
+                                for s2 in range(2):
+                                    pb = (proj[s2, ib, j, 0], proj[s2, ib, j, 1],
+                                          proj[s2, ib, j, 2], proj[s2, ib, j, 3])
+                                    f = c_mul(pa, pb)
+                                    node = 3 * ia + ib
+                                    col = q + 2 * s1 + 4 * s2
+                                    acc_t = c_add(acc_t, c_mul(f, (at[node, col, 0],
+                                                  at[node, col, 1], at[node, col, 2],
+                                                  at[node, col, 3])))
+                                    if loop:
+                                        acc_l = c_add(acc_l, c_mul(f, (al[node, col, 0],
+                                                      al[node, col, 1], al[node, col, 2],
+                                                      al[node, col, 3])))
+                    out = 9 * q + 3 * i + j
+                    for c in range(4):
+                        mt[r, out, c] = acc_t[c]
+                        ml[r, out, c] = acc_l[c]
+
+
+def _projection_constants():
+    """``(nodes_c (2,), nodes_ph (3, 2), proj (2, 3, 3, 4))`` in dd from 50-digit mpmath:
+    ``proj[s, a, l] = sqrt(3) d^1_{l, sigma_s}(theta_node) exp(-i l phi_a) / 6``."""
+    import mpmath
+
+    def dd2(v):
+        hi = float(v)
+        return hi, float(v - hi)
+
+    with mpmath.workdps(50):
+        c = 1 / mpmath.sqrt(3)
+        xc = (1 + c) / 2
+        ph = [(j + mpmath.mpf(1) / 4) / 3 for j in range(3)]
+        pp, mm, ss = (1 + c) / 2, (1 - c) / 2, mpmath.sqrt(1 - c * c) / mpmath.sqrt(2)
+        dcol = {-1: [pp, -ss, mm], 1: [mm, ss, pp]}
+        proj = np.zeros((2, 3, 3, 4))
+        for si, sgm in enumerate((-1, 1)):
+            for a in range(3):
+                for li, lval in enumerate((-1, 0, 1)):
+                    e = mpmath.mpc(mpmath.cospi(2 * ph[a] * lval), -mpmath.sinpi(2 * ph[a] * lval))
+                    v = mpmath.sqrt(3) * dcol[sgm][li] * e / 6
+                    proj[si, a, li, :2] = dd2(v.real)
+                    proj[si, a, li, 2:] = dd2(v.imag)
+        return np.array(dd2(xc)), np.array([dd2(p) for p in ph]), proj
+
+
+_PROJ_CONST = None
+
+
+def project_dd(
+    x4: np.ndarray, *, mu: float = MU_DEFAULT, loop: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Production amplitudes ``(M_tree, M_loop)`` (N, 18) complex128 at the 4D points ``x4``
+    (N, 4): :func:`.production.project_exact` in compiled double-double (exact quadrature
+    nodes, 8D map, amplitudes, decay phases and projection in dd), then rounded."""
+    global _PROJ_CONST
+    if _PROJ_CONST is None:
+        _PROJ_CONST = _projection_constants()
+    nc, nph, proj = _PROJ_CONST
+    x4 = np.ascontiguousarray(x4, dtype=np.float64)
+    n = x4.shape[0]
+    mt = np.zeros((n, 18, 4))
+    ml = np.zeros((n, 18, 4))
+    _project_kernel(x4, nc, nph, proj, float(mu), bool(loop), _ORDER_ARRAY, mt, ml)
+    return dd_to_complex(mt), (dd_to_complex(ml) if loop else None)
+
+
+def project_loss_digits(x4: np.ndarray) -> np.ndarray:
+    """Estimated digits lost (N,) by the projection of the 4D points ``x4`` (N, 4):
+    :func:`dd_loss_digits` of the nodes plus ``1.5 log10(1/min(x2, 1 - x2))`` (the
+    cancellation of the amplitudes vanishing like sin(theta)^3 at the beam)."""
+    x4 = np.asarray(x4, dtype=np.float64)
+    b = np.minimum(x4[:, 1], 1.0 - x4[:, 1])
+    with np.errstate(divide="ignore"):
+        return dd_loss_digits(x4) + 1.5 * np.clip(-np.log10(b), 0.0, None)
