@@ -14,15 +14,30 @@ from numba import njit
 from zoo.plugins.processes.qqzz.amplitudes import _tidx
 from zoo.plugins.processes.qqzz.ddarith import (
     c_add,
+    c_add_r,
     c_addf,
     c_div,
+    c_div_r,
     c_fdiv,
     c_fsub,
     c_inv,
     c_mul,
+    c_mul_dd,
     c_mulf,
     c_neg,
+    c_rdiv,
+    c_rsub,
     c_sub,
+    c_sub_r,
+    dd_add,
+    dd_add_d,
+    dd_div,
+    dd_fdiv,
+    dd_fsub,
+    dd_mul,
+    dd_mul_d,
+    dd_neg,
+    dd_sub,
 )
 
 
@@ -37,6 +52,16 @@ def _ld2(a, m, i):
 
 
 @njit(cache=True, error_model="numpy")
+def _ldr3(a, m, i, j):
+    return (a[m, i, j, 0], a[m, i, j, 1])
+
+
+@njit(cache=True, error_model="numpy")
+def _ldr2(a, m, i):
+    return (a[m, i, 0], a[m, i, 1])
+
+
+@njit(cache=True, error_model="numpy")
 def c_sw(za, zb, m, a, b, c, d):
     """``<a|(b + c)|d]`` in dd."""
     return c_add(
@@ -47,30 +72,30 @@ def c_sw(za, zb, m, a, b, c, d):
 @njit(cache=True, error_model='numpy')
 def dd_flip(za, zb, m, i1, i2, i3, i4, i5, i6, s, tt, fl0, fl1, flt, flsm):
     """Numba version of :func:`_flip_part` for one point (divisions by reciprocals)."""
-    s12 = _ld3(s, m, i1, i2)
-    s34 = _ld3(s, m, i3, i4)
-    s56 = _ld3(s, m, i5, i6)
+    s12 = _ldr3(s, m, i1, i2)
+    s34 = _ldr3(s, m, i3, i4)
+    s56 = _ldr3(s, m, i5, i6)
     key = _tidx(i1, i3, i4)
-    t = _ld2(tt, m, key)
-    tb = _ld2(tt, m, _tidx(i2, i3, i4))
-    d12 = c_sub(c_sub(s12, s34), s56)
-    d56 = c_sub(c_sub(s56, s12), s34)
-    D3 = c_sub(c_add(c_add(c_mul(s12, s12), c_mul(s34, s34)), c_mul(s56, s56)), c_mulf(c_add(c_add(c_mul(s12, s34), c_mul(s12, s56)), c_mul(s34, s56)), 2.0))
+    t = _ldr2(tt, m, key)
+    tb = _ldr2(tt, m, _tidx(i2, i3, i4))
+    d12 = dd_sub(dd_sub(s12, s34), s56)
+    d56 = dd_sub(dd_sub(s56, s12), s34)
+    D3 = dd_sub(dd_add(dd_add(dd_mul(s12, s12), dd_mul(s34, s34)), dd_mul(s56, s56)), dd_mul_d(dd_add(dd_add(dd_mul(s12, s34), dd_mul(s12, s56)), dd_mul(s34, s56)), 2.0))
     X = c_sw(za, zb, m, i2, i5, i6, i1)
     K = c_sw(za, zb, m, i6, i2, i5, i4)
     rX = c_inv(X)
-    rD3 = c_fdiv(1.0, D3)
-    rxd3 = c_mul(rX, rD3)
-    rt = c_fdiv(1.0, t)
+    rD3 = dd_fdiv(1.0, D3)
+    rxd3 = c_mul_dd(rX, rD3)
+    rt = dd_fdiv(1.0, t)
     r56a = c_inv(_ld3(za, m, i5, i6))
     r56b = c_inv(_ld3(zb, m, i5, i6))
     c = c_mul(c_mul(c_inv(_ld3(zb, m, i3, i4)), r56a), rX)
     a61b14 = c_mul(_ld3(za, m, i6, i1), _ld3(zb, m, i1, i4))
     z26 = _ld3(za, m, i2, i6)
     b14 = _ld3(zb, m, i1, i4)
-    g = c_mul(c_mul(c_mul(c_mul(c_mulf(a61b14, 0.5), a61b14), c), rt), _ld2(fl1, m, key))
-    g = c_add(g, c_mul(c_mul(c_mul(c_sub(c_mul(c_mulf(a61b14, 2.0), K), c_mul(c_mul(c_mul(c_mul(c_mul(_ld3(za, m, i1, i6), z26), b14), b14), t), rX)), c), _ld2(fl0, m, key)), c_fdiv(1.0, s34)))
-    g = c_sub(g, c_mul(c_mul(c_add(c_mul(c_mul(c_mul(c_mulf(z26, 0.5), b14), K), rX), c_mul(c_mul(c_mulf(K, 0.75), K), rt)), c), _ld2(flt, m, key)))
+    g = c_mul(c_mul_dd(c_mul(c_mul(c_mulf(a61b14, 0.5), a61b14), c), rt), _ld2(fl1, m, key))
+    g = c_add(g, c_mul_dd(c_mul(c_mul(c_sub(c_mul(c_mulf(a61b14, 2.0), K), c_mul(c_mul_dd(c_mul(c_mul(c_mul(_ld3(za, m, i1, i6), z26), b14), b14), t), rX)), c), _ld2(fl0, m, key)), dd_fdiv(1.0, s34)))
+    g = c_sub(g, c_mul(c_mul(c_add(c_mul(c_mul(c_mul(c_mulf(z26, 0.5), b14), K), rX), c_mul_dd(c_mul(c_mulf(K, 0.75), K), rt)), c), _ld2(flt, m, key)))
     a34b45 = c_mul(_ld3(za, m, i3, i4), _ld3(zb, m, i4, i5))
     a36 = _ld3(za, m, i3, i6)
     s3_124 = c_sw(za, zb, m, i3, i1, i2, i4)
@@ -79,14 +104,14 @@ def dd_flip(za, zb, m, i1, i2, i3, i4, i5, i6, s, tt, fl0, fl1, flt, flsm):
     s3_245 = c_sw(za, zb, m, i3, i2, i4, i5)
     bit1 = c_add(c_mul(c_add(c_mul(_ld3(zb, m, i4, i1), _ld3(za, m, i1, i3)), c_mul(_ld3(zb, m, i4, i2), _ld3(za, m, i2, i3))), _ld3(zb, m, i3, i5)), c_mul(c_add(c_mul(_ld3(zb, m, i4, i1), _ld3(za, m, i1, i4)), c_mul(_ld3(zb, m, i4, i2), _ld3(za, m, i2, i4))), _ld3(zb, m, i4, i5)))
     bit2 = c_add(c_mul(c_add(c_mul(_ld3(zb, m, i4, i5), _ld3(za, m, i5, i1)), c_mul(_ld3(zb, m, i4, i6), _ld3(za, m, i6, i1))), _ld3(zb, m, i1, i5)), c_mul(c_add(c_mul(_ld3(zb, m, i4, i5), _ld3(za, m, i5, i2)), c_mul(_ld3(zb, m, i4, i6), _ld3(za, m, i6, i2))), _ld3(zb, m, i2, i5)))
-    h = c_mul(c_mul(c_mul(c_mul(c_mulf(d56, 1.5), c_sub(t, tb)), rD3), s3_124), s6_125)
+    h = c_mul(c_mul_dd(s3_124, dd_mul(dd_mul(dd_mul_d(d56, 1.5), dd_sub(t, tb)), rD3)), s6_125)
     h = c_add(h, c_mul(c_mulf(a36, 1.5), bit1))
     h = c_add(h, c_mul(c_mul(c_mulf(a34b45, 0.5), bit2), r56b))
-    h = c_add(h, c_mul(c_mul(c_mul(c_mul(c_mul(b14, z26), t), c_sub(c_mul(a36, d12), c_mul(c_mulf(a34b45, 2.0), _ld3(za, m, i5, i6)))), r56a), rX))
-    h = c_add(h, c_mul(c_mulf(t, 0.5), c_sub(c_add(c_mul(c_mul(a34b45, _ld3(zb, m, i4, i5)), r56b), c_mul(c_mul(c_mul(_ld3(zb, m, i3, i4), a36), a36), r56a)), c_mul(c_mulf(a36, 2.0), _ld3(zb, m, i4, i5)))))
-    h = c_add(h, c_mul(c_sub(c_mul(c_sw(za, zb, m, i3, i1, i4, i5), r56b), c_mul(c_mul(c_mul(_ld3(za, m, i3, i4), b14), z26), rX)), c_sub(c_mul(_ld3(zb, m, i4, i5), d12), c_mul(c_mul(c_mulf(_ld3(zb, m, i4, i3), 2.0), a36), _ld3(zb, m, i6, i5)))))
+    h = c_add(h, c_mul(c_mul(c_mul(c_mul_dd(c_mul(b14, z26), t), c_sub(c_mul_dd(a36, d12), c_mul(c_mulf(a34b45, 2.0), _ld3(za, m, i5, i6)))), r56a), rX))
+    h = c_add(h, c_mul_dd(c_sub(c_add(c_mul(c_mul(a34b45, _ld3(zb, m, i4, i5)), r56b), c_mul(c_mul(c_mul(_ld3(zb, m, i3, i4), a36), a36), r56a)), c_mul(c_mulf(a36, 2.0), _ld3(zb, m, i4, i5))), dd_mul_d(t, 0.5)))
+    h = c_add(h, c_mul(c_sub(c_mul(c_sw(za, zb, m, i3, i1, i4, i5), r56b), c_mul(c_mul(c_mul(_ld3(za, m, i3, i4), b14), z26), rX)), c_sub(c_mul_dd(_ld3(zb, m, i4, i5), d12), c_mul(c_mul(c_mulf(_ld3(zb, m, i4, i3), 2.0), a36), _ld3(zb, m, i6, i5)))))
     h = c_add(h, c_mulf(c_add(c_mul(a34b45, s6_134), c_mul(c_mul(_ld3(za, m, i6, i3), _ld3(zb, m, i3, i4)), s3_245)), 4.0))
-    h = c_add(h, c_mul(c_mulf(d12, 2.0), c_sub(c_mul(c_mul(_ld3(zb, m, i4, i5), s3_245), r56b), c_mul(c_mul(a36, s6_134), r56a))))
+    h = c_add(h, c_mul_dd(c_sub(c_mul(c_mul(_ld3(zb, m, i4, i5), s3_245), r56b), c_mul(c_mul(a36, s6_134), r56a)), dd_mul_d(d12, 2.0)))
     return c_add(g, c_mul(c_mul(h, rxd3), _ld2(flsm, m, 0 if min(i3, i4) == 2 else 1)))
 
 
@@ -95,20 +120,20 @@ def dd_abelian(za, zb, m, i1, i2, i3, i4, i5, i6, s, tt, fls, fl0, fl1, flt, fls
     """Numba version of :func:`_abelian` (one-loop part) for one point and ordering ``p``;
     writes ``out[0] = tree``, ``out[1] = loop``, ``out[2] = size`` (real part)."""
     key = _tidx(i1, i3, i4)
-    s12 = _ld3(s, m, i1, i2)
-    s34 = _ld3(s, m, i3, i4)
-    s56 = _ld3(s, m, i5, i6)
-    t = _ld2(tt, m, key)
-    rt = c_fdiv(1.0, t)
+    s12 = _ldr3(s, m, i1, i2)
+    s34 = _ldr3(s, m, i3, i4)
+    s56 = _ldr3(s, m, i5, i6)
+    t = _ldr2(tt, m, key)
+    rt = dd_fdiv(1.0, t)
     K = c_sw(za, zb, m, i6, i2, i5, i4)
     a13b25 = c_mul(_ld3(za, m, i1, i3), _ld3(zb, m, i2, i5))
-    tree = c_mul(c_mul(a13b25, K), c_fdiv(1.0, c_mul(c_mul(s34, s56), t)))
+    tree = c_mul_dd(c_mul(a13b25, K), dd_fdiv(1.0, dd_mul(dd_mul(s34, s56), t)))
     out[0, 0], out[0, 1], out[0, 2], out[0, 3] = tree
-    tb = _ld2(tt, m, _tidx(i2, i3, i4))
-    d12 = c_sub(c_sub(s12, s34), s56)
-    d34 = c_sub(c_sub(s34, s12), s56)
-    d56 = c_sub(c_sub(s56, s12), s34)
-    D3 = c_sub(c_add(c_add(c_mul(s12, s12), c_mul(s34, s34)), c_mul(s56, s56)), c_mulf(c_add(c_add(c_mul(s12, s34), c_mul(s12, s56)), c_mul(s34, s56)), 2.0))
+    tb = _ldr2(tt, m, _tidx(i2, i3, i4))
+    d12 = dd_sub(dd_sub(s12, s34), s56)
+    d34 = dd_sub(dd_sub(s34, s12), s56)
+    d56 = dd_sub(dd_sub(s56, s12), s34)
+    D3 = dd_sub(dd_add(dd_add(dd_mul(s12, s12), dd_mul(s34, s34)), dd_mul(s56, s56)), dd_mul_d(dd_add(dd_add(dd_mul(s12, s34), dd_mul(s12, s56)), dd_mul(s34, s56)), 2.0))
     X = c_sw(za, zb, m, i2, i5, i6, i1)
     Xb = c_sw(za, zb, m, i1, i5, i6, i2)
     Kc = c_sw(za, zb, m, i6, i2, i5, i1)
@@ -116,8 +141,8 @@ def dd_abelian(za, zb, m, i1, i2, i3, i4, i5, i6, s, tt, fls, fl0, fl1, flt, fls
     rX = c_inv(X)
     rX3 = c_mul(c_mul(rX, rX), rX)
     rXb = c_inv(Xb)
-    rD3 = c_fdiv(1.0, D3)
-    rxd3 = c_mul(rX, rD3)
+    rD3 = dd_fdiv(1.0, D3)
+    rxd3 = c_mul_dd(rX, rD3)
     r34a = c_inv(_ld3(za, m, i3, i4))
     r34b = c_inv(_ld3(zb, m, i3, i4))
     r56a = c_inv(_ld3(za, m, i5, i6))
@@ -127,7 +152,7 @@ def dd_abelian(za, zb, m, i1, i2, i3, i4, i5, i6, s, tt, fls, fl0, fl1, flt, fls
     a34b56 = c_mul(_ld3(za, m, i3, i4), _ld3(zb, m, i5, i6))
     a36b45 = c_mul(_ld3(za, m, i3, i6), _ld3(zb, m, i4, i5))
     kk = c_mul(K2, Kc)
-    cls = c_mul(c_sub(c_mul(c_mul(c_mul(a13b25, a13b25), ra34b56), rXb), c_mul(c_mul(c_mul(kk, kk), rb34a56), rX3)), rt)
+    cls = c_mul_dd(c_sub(c_mul(c_mul(c_mul(a13b25, a13b25), ra34b56), rXb), c_mul(c_mul(c_mul(kk, kk), rb34a56), rX3)), rt)
     f = c_mul(cls, _ld2(fls, m, key))
     g1 = dd_flip(za, zb, m, i1, i2, i3, i4, i5, i6, s, tt, fl0, fl1, flt, flsm)
     g2 = dd_flip(zb, za, m, i2, i1, i5, i6, i3, i4, s, tt, fl0, fl1, flt, flsm)
@@ -139,22 +164,22 @@ def dd_abelian(za, zb, m, i1, i2, i3, i4, i5, i6, s, tt, fls, fl0, fl1, flt, fls
     s3_265 = c_sw(za, zb, m, i3, i2, i6, i5)
     b14a26 = c_mul(_ld3(zb, m, i1, i4), _ld3(za, m, i2, i6))
     b15a23 = c_mul(_ld3(zb, m, i1, i5), _ld3(za, m, i2, i3))
-    u56 = c_sub(c_mul(c_mul(_ld3(za, m, i6, i5), _ld3(zb, m, i5, i4)), d56), c_mul(c_mul(_ld3(za, m, i6, i3), _ld3(zb, m, i3, i4)), d34))
+    u56 = c_sub(c_mul_dd(c_mul(_ld3(za, m, i6, i5), _ld3(zb, m, i5, i4)), d56), c_mul_dd(c_mul(_ld3(za, m, i6, i3), _ld3(zb, m, i3, i4)), d34))
     prod = c_mul(s6_125, s3_124)
-    T = c_mul(c_mul(c_mul(c_mul(c_mulf(s12, 1.5), d12), c_sub(t, tb)), rD3), prod)
-    T = c_sub(T, c_mul(c_mulf(c_add(c_mulf(s12, 3.0), c_mulf(t, 2.0)), 0.5), prod))
-    T = c_add(T, c_mul(c_mul(t, rX), c_sub(c_mul(b14a26, c_sub(c_mul(c_mul(_ld3(za, m, i3, i6), _ld3(zb, m, i6, i5)), d56), c_mul(c_mul(_ld3(za, m, i3, i4), _ld3(zb, m, i4, i5)), d34))), c_mul(b15a23, u56))))
-    T = c_sub(c_add(T, c_mul(c_mul(a36b45, s12), t)), c_mul(c_mul(a34b56, s6_124), s6_124))
-    T = c_add(T, c_mul(c_mulf(K, 2.0), c_add(c_mul(c_add(c_sub(c_mul(c_mul(c_mul(c_mul(_ld3(za, m, i6, i5), _ld3(zb, m, i5, i2)), _ld3(za, m, i2, i1)), _ld3(zb, m, i1, i4)), d56), c_mul(c_mul(c_mul(c_mul(_ld3(za, m, i6, i2), _ld3(zb, m, i2, i1)), _ld3(za, m, i1, i3)), _ld3(zb, m, i3, i4)), d34)), c_mul(c_mul(K, s12), d12)), rb34a56), c_mul(c_mulf(s3_265, 2.0), s12))))
+    T = c_mul_dd(prod, dd_mul(dd_mul(dd_mul(dd_mul_d(s12, 1.5), d12), dd_sub(t, tb)), rD3))
+    T = c_sub(T, c_mul_dd(prod, dd_mul_d(dd_add(dd_mul_d(s12, 3.0), dd_mul_d(t, 2.0)), 0.5)))
+    T = c_add(T, c_mul(c_mul_dd(rX, t), c_sub(c_mul(b14a26, c_sub(c_mul_dd(c_mul(_ld3(za, m, i3, i6), _ld3(zb, m, i6, i5)), d56), c_mul_dd(c_mul(_ld3(za, m, i3, i4), _ld3(zb, m, i4, i5)), d34))), c_mul(b15a23, u56))))
+    T = c_sub(c_add(T, c_mul_dd(c_mul_dd(a36b45, s12), t)), c_mul(c_mul(a34b56, s6_124), s6_124))
+    T = c_add(T, c_mul(c_mulf(K, 2.0), c_add(c_mul(c_add(c_sub(c_mul_dd(c_mul(c_mul(c_mul(_ld3(za, m, i6, i5), _ld3(zb, m, i5, i2)), _ld3(za, m, i2, i1)), _ld3(zb, m, i1, i4)), d56), c_mul_dd(c_mul(c_mul(c_mul(_ld3(za, m, i6, i2), _ld3(zb, m, i2, i1)), _ld3(za, m, i1, i3)), _ld3(zb, m, i3, i4)), d34)), c_mul_dd(c_mul_dd(K, s12), d12)), rb34a56), c_mul_dd(c_mulf(s3_265, 2.0), s12))))
     T = c_mul(T, rxd3)
-    T = c_add(T, c_mul(c_mul(c_mul(c_mul(c_mulf(_ld3(za, m, i1, i6), 2.0), _ld3(zb, m, i2, i4)), u56), rb34a56), rD3))
-    T = c_add(T, c_mul(c_mul(c_sub(c_sub(c_mul(c_mulf(b15a23, 2.0), K), c_mul(b14a26, s3_265)), c_mul(c_mul(c_mul(b14a26, K), d12), rb34a56)), rX), rX))
+    T = c_add(T, c_mul_dd(c_mul(c_mul(c_mul(c_mulf(_ld3(za, m, i1, i6), 2.0), _ld3(zb, m, i2, i4)), u56), rb34a56), rD3))
+    T = c_add(T, c_mul(c_mul(c_sub(c_sub(c_mul(c_mulf(b15a23, 2.0), K), c_mul(b14a26, s3_265)), c_mul(c_mul_dd(c_mul(b14a26, K), d12), rb34a56)), rX), rX))
     T = c_add(T, c_mul(c_mulf(c_add(c_sub(c_add(c_sub(c_add(c_add(c_mul(c_mul(c_mul(c_mul(c_mulf(_ld3(za, m, i6, i2), 3.0), _ld3(zb, m, i2, i4)), _ld3(za, m, i6, i1)), _ld3(zb, m, i1, i4)), rb34a56), c_mul(c_mul(c_mul(c_mul(_ld3(za, m, i3, i2), _ld3(zb, m, i2, i5)), _ld3(za, m, i3, i1)), _ld3(zb, m, i1, i5)), ra34b56)), c_mul(c_mul(c_mul(_ld3(zb, m, i1, i4), _ld3(za, m, i1, i6)), _ld3(zb, m, i4, i5)), r34b)), c_mul(c_mul(c_mul(_ld3(zb, m, i2, i4), _ld3(za, m, i2, i6)), _ld3(za, m, i3, i6)), r56a)), c_mul(c_mul(c_mul(_ld3(za, m, i2, i3), _ld3(zb, m, i2, i5)), _ld3(za, m, i3, i6)), r34a)), c_mul(c_mul(c_mul(_ld3(za, m, i1, i3), _ld3(zb, m, i1, i5)), _ld3(zb, m, i4, i5)), r56b)), c_mulf(a36b45, 4.0)), 0.5), rX))
     a16b24 = c_mul(_ld3(za, m, i1, i6), _ld3(zb, m, i2, i4))
     T = c_add(T, c_mul(c_mulf(c_sub(c_mul(c_mul(a16b24, a16b24), rb34a56), c_mul(c_mul(a13b25, a13b25), ra34b56)), 0.5), rXb))
-    T = c_sub(T, c_mul(c_mul(c_mul(c_mul(c_mulf(b14a26, 0.5), b14a26), c_add(c_mul(t, d12), c_mul(c_mulf(s34, 2.0), s56))), rb34a56), rX3))
+    T = c_sub(T, c_mul(c_mul(c_mul_dd(c_mul(c_mulf(b14a26, 0.5), b14a26), dd_add(dd_mul(t, d12), dd_mul(dd_mul_d(s34, 2.0), s56))), rb34a56), rX3))
     ti3 = c_mul(T, I3)
     f = c_add(f, ti3)
-    f = c_add(f, c_mul(c_mul(c_mulf(c_add(c_mul(tb, d12), c_mul(c_mulf(s34, 2.0), s56)), 0.5), rxd3), c_add(c_mul(c_mul(c_mul(_ld3(zb, m, i4, i5), _ld3(zb, m, i4, i5)), r34b), r56b), c_mul(c_mul(c_mul(_ld3(za, m, i3, i6), _ld3(za, m, i3, i6)), r34a), r56a))))
-    f = c_sub(c_add(f, c_mul(c_mul(a36b45, c_sub(t, tb)), rxd3)), c_mul(c_mul(c_mul(c_mul(c_mulf(K, 0.5), K), rb34a56), rt), rX))
+    f = c_add(f, c_mul(c_mul_dd(rxd3, dd_mul_d(dd_add(dd_mul(tb, d12), dd_mul(dd_mul_d(s34, 2.0), s56)), 0.5)), c_add(c_mul(c_mul(c_mul(_ld3(zb, m, i4, i5), _ld3(zb, m, i4, i5)), r34b), r56b), c_mul(c_mul(c_mul(_ld3(za, m, i3, i6), _ld3(za, m, i3, i6)), r34a), r56a))))
+    f = c_sub(c_add(f, c_mul(c_mul_dd(a36b45, dd_sub(t, tb)), rxd3)), c_mul(c_mul_dd(c_mul(c_mul(c_mulf(K, 0.5), K), rb34a56), rt), rX))
     out[1, 0], out[1, 1], out[1, 2], out[1, 3] = c_add(c_mul(tree, V), f)

@@ -479,3 +479,51 @@ def c_fsub(f, a):
 def c_round(a):
     """The complex128 nearest to ``a``."""
     return complex(a[0] + a[1], a[2] + a[3])
+
+
+# mixed dd complex / dd real operations (the real invariants of the generated kernels)
+
+
+@njit(**_JIT)
+def c_add_r(a, r):
+    """dd complex ``a`` plus dd real ``r``."""
+    x = dd_add((a[0], a[1]), r)
+    return (x[0], x[1], a[2], a[3])
+
+
+@njit(**_JIT)
+def c_sub_r(a, r):
+    """dd complex ``a`` minus dd real ``r``."""
+    x = dd_sub((a[0], a[1]), r)
+    return (x[0], x[1], a[2], a[3])
+
+
+@njit(**_JIT)
+def c_rsub(r, a):
+    """dd real ``r`` minus dd complex ``a``."""
+    x = dd_sub(r, (a[0], a[1]))
+    return (x[0], x[1], -a[2], -a[3])
+
+
+@njit(**_JIT)
+def c_div_r(a, r):
+    """dd complex ``a`` divided by dd real ``r``."""
+    return c_mul_dd(a, dd_inv(r))
+
+
+@njit(**_JIT)
+def c_rdiv(r, a):
+    """dd real ``r`` divided by dd complex ``a``."""
+    return c_mul_dd(c_inv(a), r)
+
+
+@njit(**_JIT)
+def dd_fsub(f, r):
+    """float64 ``f`` minus dd real ``r``."""
+    return dd_add_d(dd_neg(r), f)
+
+
+@njit(**_JIT)
+def dd_fdiv(f, r):
+    """float64 ``f`` divided by dd real ``r``."""
+    return dd_div((f, 0.0), r)

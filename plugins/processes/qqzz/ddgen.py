@@ -5,13 +5,18 @@ The double-double kernels are not written by hand: they are the compiled float64
 operation rewritten into a call of :mod:`.ddarith` (an AST transformation), so that the two
 paths evaluate the same formulas in the same order and cannot drift apart. Rules:
 
-* ``a + b``, ``a - b``, ``a * b``, ``a / b``, ``-a`` on amplitude quantities -> ``c_add``,
-  ``c_sub``, ``c_mul``, ``c_div``, ``c_neg`` (dd complex; the real invariants are dd complex
-  numbers with zero imaginary part); with a float literal on one side -> ``c_mulf``,
-  ``c_addf``, ``c_fsub``, ``c_fdiv``;
+* each expression is typed as a float literal, a dd real (the invariants read from ``s`` and
+  ``tt`` and what is computed from them and literals only) or a dd complex (everything else);
+  ``a + b``, ``a - b``, ``a * b``, ``a / b``, ``-a`` become the matching :mod:`.ddarith` call:
+  complex-complex ``c_add``, ``c_sub``, ``c_mul``, ``c_div``, ``c_neg``; real-real ``dd_add``,
+  ``dd_sub``, ``dd_mul``, ``dd_div``, ``dd_neg``; mixed ``c_add_r``, ``c_sub_r``, ``c_rsub``,
+  ``c_mul_dd``, ``c_div_r``, ``c_rdiv``; with a float literal ``c_mulf``, ``c_addf``,
+  ``c_fsub``, ``c_fdiv`` (complex) or ``dd_mul_d``, ``dd_add_d``, ``dd_fsub``, ``dd_fdiv``
+  (real); a name keeps one type in a function (checked);
 * array reads ``za[m, i, j]`` -> ``_ld3(za, m, i, j)`` (the arrays carry a trailing axis of 4
-  float64: re_hi, re_lo, im_hi, im_lo), ``tt[m, k]`` -> ``_ld2(tt, m, k)``; index expressions
-  (``_tidx``, ``min``, conditional indices) are left untouched;
+  float64: re_hi, re_lo, im_hi, im_lo), ``tt[m, k]`` -> ``_ldr2(tt, m, k)`` (the real part, a
+  dd real; likewise ``s``); index expressions (``_tidx``, ``min``, conditional indices) are
+  left untouched;
 * ``out[k] = v`` -> ``out[k, 0], out[k, 1], out[k, 2], out[k, 3] = v``;
 * ``if track:`` blocks (the cancellation estimate of the double path) are dropped;
 * ``_sw`` -> ``c_sw``, ``_inv`` -> ``c_inv``, ``_nb_flip`` -> ``dd_flip``.
@@ -28,6 +33,8 @@ import textwrap
 from pathlib import Path
 
 _ARRAYS = {"za", "zb", "s", "tt", "fls", "fl0", "fl1", "flt", "flsm"}
+_REAL_ARRAYS = {"s", "tt"}
+_RBIN = {ast.Add: "dd_add", ast.Sub: "dd_sub", ast.Mult: "dd_mul", ast.Div: "dd_div"}
 _RENAME = {"_sw": "c_sw", "_inv": "c_inv", "_nb_flip": "dd_flip", "_nb_abelian": "dd_abelian"}
 _INDEX_FUNCS = {"_tidx", "min", "max"}
 _BIN = {ast.Add: "c_add", ast.Sub: "c_sub", ast.Mult: "c_mul", ast.Div: "c_div"}
@@ -48,15 +55,30 @@ from numba import njit
 from zoo.plugins.processes.qqzz.amplitudes import _tidx
 from zoo.plugins.processes.qqzz.ddarith import (
     c_add,
+    c_add_r,
     c_addf,
     c_div,
+    c_div_r,
     c_fdiv,
     c_fsub,
     c_inv,
     c_mul,
+    c_mul_dd,
     c_mulf,
     c_neg,
+    c_rdiv,
+    c_rsub,
     c_sub,
+    c_sub_r,
+    dd_add,
+    dd_add_d,
+    dd_div,
+    dd_fdiv,
+    dd_fsub,
+    dd_mul,
+    dd_mul_d,
+    dd_neg,
+    dd_sub,
 )
 
 
@@ -68,6 +90,16 @@ def _ld3(a, m, i, j):
 @njit(cache=True, error_model="numpy")
 def _ld2(a, m, i):
     return (a[m, i, 0], a[m, i, 1], a[m, i, 2], a[m, i, 3])
+
+
+@njit(cache=True, error_model="numpy")
+def _ldr3(a, m, i, j):
+    return (a[m, i, j, 0], a[m, i, j, 1])
+
+
+@njit(cache=True, error_model="numpy")
+def _ldr2(a, m, i):
+    return (a[m, i, 0], a[m, i, 1])
 
 
 @njit(cache=True, error_model="numpy")
@@ -100,7 +132,14 @@ def _call(name: str, *args: ast.AST) -> ast.Call:
 
 
 class _ToDD(ast.NodeTransformer):
+    """The rewriting of the module docstring; ``kind`` of a rewritten expression: "f" (float
+    literal), "r" (dd real), "c" (dd complex), "i" (an index)."""
+
+    def __init__(self) -> None:
+        self.types: dict[str, str] = {}
+
     def visit_FunctionDef(self, node: ast.FunctionDef):
+        self.types = {}
         node.decorator_list = [
             ast.parse('njit(cache=True, error_model="numpy")', mode="eval").body
         ]
@@ -115,9 +154,18 @@ class _ToDD(ast.NodeTransformer):
 
     def visit_Assign(self, node: ast.Assign):
         tgt = node.targets[0]
-        node.value = self.visit(node.value)
-        if isinstance(tgt, ast.Subscript) and isinstance(tgt.value, ast.Name):
+        node.value, kind = self.expr(node.value)
+        if isinstance(tgt, ast.Name):
+            if kind == "f":
+                kind = "i"  # a plain float temporary (e.g. ``mag = 0.0``): left as it is
+            old = self.types.setdefault(tgt.id, kind)
+            if old != kind:
+                raise TypeError(f"{tgt.id} changes type {old} -> {kind}")
+        elif isinstance(tgt, ast.Subscript) and isinstance(tgt.value, ast.Name):
             if tgt.value.id == "out":
+                if kind == "r":
+                    node.value = _call("c_add_r", ast.Tuple(elts=[ast.Constant(0.0)] * 4,
+                                                            ctx=ast.Load()), node.value)
                 elts = [
                     ast.Subscript(
                         value=ast.Name(id="out", ctx=ast.Load()),
@@ -129,47 +177,83 @@ class _ToDD(ast.NodeTransformer):
                 node.targets = [ast.Tuple(elts=elts, ctx=ast.Store())]
         return node
 
-    def visit_Subscript(self, node: ast.Subscript):
-        if isinstance(node.value, ast.Name) and node.value.id in _ARRAYS:
-            idx = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-            return _call(f"_ld{len(idx)}", node.value, *idx)
+    def visit_Return(self, node: ast.Return):
+        node.value, kind = self.expr(node.value)
+        if kind == "r":
+            node.value = _call("c_add_r", ast.Tuple(elts=[ast.Constant(0.0)] * 4,
+                                                    ctx=ast.Load()), node.value)
         return node
 
-    def visit_Call(self, node: ast.Call):
-        if isinstance(node.func, ast.Name):
-            if node.func.id in _INDEX_FUNCS:
-                return node
-            node.func.id = _RENAME.get(node.func.id, node.func.id)
-        node.args = [self.visit(a) for a in node.args]
-        return node
-
-    def visit_UnaryOp(self, node: ast.UnaryOp):
+    def expr(self, node: ast.AST) -> tuple[ast.AST, str]:
         if _is_num(node):
-            return node
-        if isinstance(node.op, ast.USub):
-            return _call("c_neg", self.visit(node.operand))
+            return node, "f"
+        if isinstance(node, ast.Name):
+            return node, self.types.get(node.id, "c")
+        if isinstance(node, ast.Subscript):
+            if isinstance(node.value, ast.Name) and node.value.id in _ARRAYS:
+                idx = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+                if node.value.id in _REAL_ARRAYS:
+                    return _call(f"_ldr{len(idx)}", node.value, *idx), "r"
+                return _call(f"_ld{len(idx)}", node.value, *idx), "c"
+            return node, "c"
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id in _INDEX_FUNCS:
+                return node, "i"
+            node.func.id = _RENAME.get(node.func.id, node.func.id)
+            args = []
+            for a in node.args:
+                v, k = self.expr(a)
+                if k == "r":  # complex helpers only
+                    v = _call("c_add_r", ast.Tuple(elts=[ast.Constant(0.0)] * 4,
+                                                   ctx=ast.Load()), v)
+                args.append(v)
+            node.args = args
+            return node, "c"
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            v, k = self.expr(node.operand)
+            return _call("dd_neg" if k == "r" else "c_neg", v), k
+        if isinstance(node, ast.BinOp):
+            return self.binop(node)
         raise NotImplementedError(ast.dump(node))
 
-    def visit_BinOp(self, node: ast.BinOp):
+    def binop(self, node: ast.BinOp) -> tuple[ast.AST, str]:
         op = type(node.op)
         if op not in _BIN:
             raise NotImplementedError(ast.dump(node))
-        ln, rn = _is_num(node.left), _is_num(node.right)
-        if ln and rn:
-            return node
-        if ln or rn:
-            f = ast.Constant(_num(node.left if ln else node.right))
-            x = self.visit(node.right if ln else node.left)
+        a, ka = self.expr(node.left)
+        b, kb = self.expr(node.right)
+        if ka == "f" and kb == "f":
+            return node, "f"
+        if ka == "f" or kb == "f":
+            f = ast.Constant(_num(a if ka == "f" else b))
+            x, kx = (b, kb) if ka == "f" else (a, ka)
+            p = "dd_" if kx == "r" else "c_"
             if op is ast.Mult:
-                return _call("c_mulf", x, f)
+                return _call(p + ("mul_d" if kx == "r" else "mulf"), x, f), kx
             if op is ast.Add:
-                return _call("c_addf", x, f)
+                return _call(p + ("add_d" if kx == "r" else "addf"), x, f), kx
             if op is ast.Sub:
-                return _call("c_fsub", f, x) if ln else _call("c_addf", x, ast.Constant(-f.value))
-            if ln:
-                return _call("c_fdiv", f, x)
-            return _call("c_mulf", x, ast.Constant(1.0 / f.value))
-        return _call(_BIN[op], self.visit(node.left), self.visit(node.right))
+                if ka == "f":
+                    return _call(p + "fsub", f, x), kx
+                return _call(p + ("add_d" if kx == "r" else "addf"), x,
+                             ast.Constant(-f.value)), kx
+            if ka == "f":
+                return _call(p + "fdiv", f, x), kx
+            return _call(p + ("mul_d" if kx == "r" else "mulf"), x,
+                         ast.Constant(1.0 / f.value)), kx
+        if ka == "r" and kb == "r":
+            return _call(_RBIN[op], a, b), "r"
+        if ka == "c" and kb == "c":
+            return _call(_BIN[op], a, b), "c"
+        if ka == "c":  # complex op real
+            name = {ast.Add: "c_add_r", ast.Sub: "c_sub_r", ast.Mult: "c_mul_dd",
+                    ast.Div: "c_div_r"}[op]
+            return _call(name, a, b), "c"
+        if op is ast.Add:  # real op complex
+            return _call("c_add_r", b, a), "c"
+        if op is ast.Mult:
+            return _call("c_mul_dd", b, a), "c"
+        return _call("c_rsub" if op is ast.Sub else "c_rdiv", a, b), "c"
 
 
 def generate() -> str:
