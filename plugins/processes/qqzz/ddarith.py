@@ -5,9 +5,11 @@ Conventions
 * A dd real is a tuple ``(hi, lo)`` of float64 with ``|lo| <= ulp(hi) / 2`` (normalised), value
   ``hi + lo``; a dd complex is a tuple ``(re_hi, re_lo, im_hi, im_lo)``.
 * ``two_prod`` uses the hardware fused multiply-add (LLVM ``llvm.fma.f64``; a libm call where
-  the CPU has none), ``two_sum`` is Knuth's branch-free error-free sum. Addition is the
-  accurate ("IEEE") dd addition, so that sums with cancellation keep ~32 digits relative to
-  the operands; multiplication and division have a relative error of a few 1e-32.
+  the CPU has none), ``two_sum`` is Knuth's branch-free error-free sum. ``dd_add`` is the
+  "sloppy" dd addition (error a few 1e-32 of ``|a| + |b|``: a cancellation loses digits as
+  in 106-bit arithmetic, which is what the digit-loss estimates assume),
+  ``dd_add_accurate`` the "IEEE" one (a few 1e-32 of the result); multiplication and
+  division have a relative error of a few 1e-32.
 * Elementary functions take and return dd reals: ``dd_log`` (atanh series after reduction to
   [1/sqrt 2, sqrt 2]), ``dd_log1p``, ``dd_sqrt`` (one Newton step from float64), ``dd_li2``
   (real dilogarithm for arguments <= 1: Bernoulli series in ``-ln(1 - x)`` on [-1, 1/2],
@@ -138,13 +140,23 @@ def dd(a):
 
 
 @njit(**_JIT)
-def dd_add(a, b):
-    """``a + b`` (accurate dd addition)."""
+def dd_add_accurate(a, b):
+    """``a + b`` with a relative error of a few 1e-32 of the result (the "IEEE" dd addition)."""
     s, e = two_sum(a[0], b[0])
     t, f = two_sum(a[1], b[1])
     e += t
     s, e = quick_two_sum(s, e)
     e += f
+    return quick_two_sum(s, e)
+
+
+@njit(**_JIT)
+def dd_add(a, b):
+    """``a + b`` (the "sloppy" dd addition: error a few 1e-32 of ``|a| + |b|``, i.e. like
+    106-bit arithmetic that rounds both operands; half the operations of
+    :func:`dd_add_accurate`)."""
+    s, e = two_sum(a[0], b[0])
+    e += a[1] + b[1]
     return quick_two_sum(s, e)
 
 
@@ -168,8 +180,10 @@ def dd_add_d(a, b):
 
 @njit(**_JIT)
 def dd_mul(a, b):
-    p, e = two_prod(a[0], b[0])
-    e += a[0] * b[1] + a[1] * b[0]
+    p = a[0] * b[0]
+    e = _fma(a[0], b[0], -p)
+    e = _fma(a[0], b[1], e)
+    e = _fma(a[1], b[0], e)
     return quick_two_sum(p, e)
 
 
