@@ -18,9 +18,11 @@ Definitions (as in the reference data, ``shared/data/README.md``):
 Spinor products and their phase convention: :mod:`.spinors`; only ``|A|^2`` and
 ``Re(conj(A_tree) A_loop)`` are convention independent.
 
-The same arithmetic runs on complex128 arrays (fast path) and on numpy object arrays of
-mpmath numbers (the high-precision rescue of :func:`amplitudes`, for the few points where
-the double-precision result fails the stability test).
+The same arithmetic runs on complex128 arrays (the compiled fast path), in compiled
+double-double (:mod:`.ddamp`: the kernels of this module rewritten operation by operation by
+:mod:`.ddgen`; the rescue of the few points where the double-precision result fails the
+stability test) and on numpy object arrays of gmpy2/mpmath numbers (the rescue where
+double-double is not enough: the threshold-and-beam corner, :data:`DD_MAX_LOSS`).
 """
 
 from __future__ import annotations
@@ -792,7 +794,7 @@ class RescueInfo:
 
     n_points: int = 0
     n_candidates: int = 0  # points given the rotated re-evaluation
-    n_rescued_points: int = 0  # points re-evaluated in mpmath
+    n_rescued_points: int = 0  # points re-evaluated in extended precision (dd or MPFR)
     n_rescued_entries: int = 0  # (point, configuration) entries re-evaluated
     n_rescued_dd: int = 0  # of the rescued points: in compiled double-double (the rest MPFR)
     seconds_test: float = 0.0
@@ -825,7 +827,8 @@ def amplitudes(
     ``1e-16 * cond`` exceeds :data:`CANDIDATE_LOSS` are re-evaluated in double precision in
     a rotated frame; where f00, f01 or f11 change by more than ``threshold`` the entry is
     re-evaluated from the same momenta: in compiled double-double (:mod:`.ddamp`) for
-    ``dps <=`` :data:`DPS_BASE`, else at ``dps`` digits (gmpy2 when installed, else mpmath). The tree needs no rescue (its cancellations are mild)."""
+    ``dps <=`` :data:`DPS_BASE`, else at ``dps`` digits (gmpy2 when installed, else mpmath).
+    The tree needs no rescue (its cancellations are mild)."""
     k = np.asarray(k, dtype=np.float64)
     info = RescueInfo(n_points=k.shape[0])
     track = loop and rescue
