@@ -3,7 +3,10 @@ deep_edges_4k: what a compiled extended-precision rescue (double-double = ~32 di
 
 For the 3 points of each region closest to the threshold and beam faces, the map and the
 amplitudes are evaluated at D digits (gmpy2) and compared with 120 digits (worst entry,
-criterion-(b) measure). Needs ``../shared/data`` and gmpy2.
+criterion-(b) measure); the column "dd" is the compiled double-double path
+(:func:`ddamp.amplitudes_x_dd`) and "dd loss" its estimate :func:`ddamp.dd_loss_digits`
+(the dd path is used where it is <= ``amplitudes.DD_MAX_LOSS``). Needs ``../shared/data`` and
+gmpy2.
 
     python scripts/qqzz_digit_loss.py
 """
@@ -16,6 +19,7 @@ import gmpy2
 import numpy as np
 
 from zoo.plugins.processes.qqzz import amplitudes as amp
+from zoo.plugins.processes.qqzz import ddamp
 from zoo.plugins.processes.qqzz.kinematics import x_to_momenta_mp
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "qqbar_zz_dks_reference"
@@ -41,8 +45,11 @@ def main() -> None:
     d = np.load(DATA / "deep_edges_4k.npz")
     x, cat = d["x"], d["category"]
     b = np.minimum(x[:, 1], 1.0 - x[:, 1])
-    print("| region | x1 | min(x2, 1-x2) | error at 32 digits | at 64 | digits needed for 1e-10 |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| region | x1 | min(x2, 1-x2) | error at 32 digits | at 64 | digits needed for 1e-10 "
+        "| dd | dd loss |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for reg in range(8):
         ii = np.flatnonzero(cat == reg)
         score = np.log10(x[ii, 0]) + 1.5 * np.log10(b[ii])
@@ -50,8 +57,12 @@ def main() -> None:
             ref = evaluate(x[i : i + 1], 120)
             errs = {D: rel(evaluate(x[i : i + 1], D), ref) for D in (20, 24, 32, 40, 48, 64)}
             need = min([D for D, e in errs.items() if e < 1e-10], default=None)
+            t, lo = ddamp.amplitudes_x_dd(x[i : i + 1])
+            e_dd = rel(amp.squared(t, lo), ref)
+            loss = ddamp.dd_loss_digits(x[i : i + 1])[0]
             print(
-                f"| {reg} | {x[i, 0]:.1e} | {b[i]:.1e} | {errs[32]:.1e} | {errs[64]:.1e} | {need} |"
+                f"| {reg} | {x[i, 0]:.1e} | {b[i]:.1e} | {errs[32]:.1e} | {errs[64]:.1e} | {need} "
+                f"| {e_dd:.1e} | {loss:.1f} |"
             )
 
 

@@ -18,9 +18,11 @@ Definitions (as in the reference data, ``shared/data/README.md``):
 Spinor products and their phase convention: :mod:`.spinors`; only ``|A|^2`` and
 ``Re(conj(A_tree) A_loop)`` are convention independent.
 
-The same arithmetic runs on complex128 arrays (fast path) and on numpy object arrays of
-mpmath numbers (the high-precision rescue of :func:`amplitudes`, for the few points where
-the double-precision result fails the stability test).
+The same arithmetic runs on complex128 arrays (the compiled fast path), in compiled
+double-double (:mod:`.ddamp`: the kernels of this module rewritten operation by operation by
+:mod:`.ddgen`; the rescue of the few points where the double-precision result fails the
+stability test) and on numpy object arrays of gmpy2/mpmath numbers (the rescue where
+double-double is not enough: the threshold-and-beam corner, :data:`DD_MAX_LOSS`).
 """
 
 from __future__ import annotations
@@ -792,8 +794,9 @@ class RescueInfo:
 
     n_points: int = 0
     n_candidates: int = 0  # points given the rotated re-evaluation
-    n_rescued_points: int = 0  # points re-evaluated in mpmath
+    n_rescued_points: int = 0  # points re-evaluated in extended precision (dd or MPFR)
     n_rescued_entries: int = 0  # (point, configuration) entries re-evaluated
+    n_rescued_dd: int = 0  # of the rescued points: in compiled double-double (the rest MPFR)
     seconds_test: float = 0.0
     seconds_rescue: float = 0.0
 
@@ -823,8 +826,9 @@ def amplitudes(
     Stability test (loop only): entries whose estimated cancellation loss
     ``1e-16 * cond`` exceeds :data:`CANDIDATE_LOSS` are re-evaluated in double precision in
     a rotated frame; where f00, f01 or f11 change by more than ``threshold`` the entry is
-    re-evaluated at ``dps`` digits from the same momenta (gmpy2 when installed, else
-    mpmath). The tree needs no rescue (its cancellations are mild)."""
+    re-evaluated from the same momenta: in compiled double-double (:mod:`.ddamp`) for
+    ``dps <=`` :data:`DPS_BASE`, else at ``dps`` digits (gmpy2 when installed, else mpmath).
+    The tree needs no rescue (its cancellations are mild)."""
     k = np.asarray(k, dtype=np.float64)
     info = RescueInfo(n_points=k.shape[0])
     track = loop and rescue
@@ -845,6 +849,17 @@ def amplitudes(
         info.seconds_test = time.perf_counter() - t0
         t1 = time.perf_counter()
         rows = np.flatnonzero(bad.any(axis=1))
+        info.n_rescued_points = int(rows.size)
+        if rows.size and dps <= DPS_BASE:  # compiled double-double rescue (~32 digits)
+            from zoo.plugins.processes.qqzz.ddamp import amplitudes_k_dd
+
+            idx, mask = cand[rows], bad[rows]
+            mt, ml = amplitudes_k_dd(k[idx], mu=mu, loop=True, columns=mask)
+            tree[idx] = np.where(mask, mt, tree[idx])
+            one[idx] = np.where(mask, ml, one[idx])
+            info.n_rescued_entries += int(mask.sum())
+            info.n_rescued_dd = int(rows.size)
+            rows = rows[:0]
         for r in rows:
             i = cand[r]
             cols = np.flatnonzero(bad[r])
@@ -854,7 +869,6 @@ def amplitudes(
             tree[i, cols] = mt[0, cols]
             one[i, cols] = ml[0, cols]
             info.n_rescued_entries += int(cols.size)
-        info.n_rescued_points = int(rows.size)
         info.seconds_rescue = time.perf_counter() - t1
     return tree, one, info
 
@@ -954,6 +968,41 @@ def _tree_zero(tree: np.ndarray) -> np.ndarray:
     return a < TREE_ZERO * np.where(rms > 0.0, rms, 1.0)
 
 
+#: the compiled double-double rescue (~32 digits) is used where the estimated digit loss of
+#: the point (:func:`.ddamp.dd_loss_digits`: 1 per decade of x1, 1.5 per decade of the beam
+#: distance) is at most this; beyond (the threshold-and-beam corner) MPFR at :func:`exact_dps`.
+#: Measured on deep_edges_4k (dd against MPFR, f errors, 25 points per bin): loss 14-16:
+#: 1.9e-15, 16-18: 2.7e-14, 18-20: 5.3e-10 (fails criterion (b) margins), hence 17
+DD_MAX_LOSS = 17.0
+
+
+def _rescue_x(x, rows, mask, tree, one, mu, loop, dd: bool):
+    """Overwrite the entries ``mask`` (R, 8) of the points ``rows`` of ``tree`` / ``one`` with
+    their values at the exact kinematics of x: compiled double-double where
+    :func:`.ddamp.dd_loss_digits` <= :data:`DD_MAX_LOSS` (and ``dd``), MPFR/mpmath at
+    :func:`exact_dps` elsewhere. Returns ``(tree, one, points done in dd)``."""
+    from zoo.plugins.processes.qqzz import ddamp
+
+    use_dd = ddamp.dd_loss_digits(x[rows]) <= DD_MAX_LOSS
+    if not dd:
+        use_dd[:] = False
+    if use_dd.any():
+        r, mk = rows[use_dd], mask[use_dd]
+        mt, ml = ddamp.amplitudes_x_dd(x[r], mu=mu, loop=loop, columns=mk)
+        tree[r] = np.where(mk, mt, tree[r])
+        if loop:
+            one[r] = np.where(mk, ml, one[r])
+    r, mk = rows[~use_dd], mask[~use_dd]
+    if r.size:
+        cols = [np.flatnonzero(m).tolist() for m in mk]
+        mt, ml = amplitudes_x_mp(x[r], mu=mu, loop=loop, columns=cols)
+        for j, i in enumerate(r):
+            tree[i, cols[j]] = mt[j, cols[j]]
+            if loop:
+                one[i, cols[j]] = ml[j, cols[j]]
+    return tree, one, int(use_dd.sum())
+
+
 def amplitudes_x(
     x: np.ndarray,
     *,
@@ -961,6 +1010,7 @@ def amplitudes_x(
     loop: bool = True,
     rescue: bool = True,
     threshold: float = X_THRESHOLD,
+    dd: bool = True,
 ) -> tuple[np.ndarray, np.ndarray | None, RescueInfo]:
     """Tree and one-loop amplitudes (N, 8) complex128 of the points ``x`` (N, 8) of [0,1]^8,
     accurate as functions of x (criterion (b) of the reference data: 1e-9 relative on f00,
@@ -975,7 +1025,10 @@ def amplitudes_x(
     rotated frames; where f00, f01 or f11 change by more than ``threshold`` in either (or the
     cancellation alone exceeds :data:`DIRECT_LOSS_X`), the entry is recomputed from the exact
     kinematics. ``RescueInfo.n_rescued_points`` counts the points recomputed in extended
-    precision (both kinds)."""
+    precision (both kinds), ``n_rescued_dd`` those of them done by the compiled double-double
+    path (:mod:`.ddamp`; ``dd=True``, where :func:`.ddamp.dd_loss_digits` <=
+    :data:`DD_MAX_LOSS`); the rest (the threshold-and-beam corner) in MPFR/mpmath by
+    :func:`amplitudes_x_mp` at :func:`exact_dps` digits."""
     from zoo.plugins.processes.qqzz.kinematics import x_to_momenta
 
     x = np.asarray(x, dtype=np.float64)
@@ -1012,15 +1065,10 @@ def amplitudes_x(
     info.seconds_test = time.perf_counter() - t0
     t1 = time.perf_counter()
     rows = np.flatnonzero(bad.any(axis=1))
-    if rows.size:
-        cols = [np.flatnonzero(bad[r]).tolist() for r in rows]
-        mt, ml = amplitudes_x_mp(x[rows], mu=mu, loop=loop, columns=cols)
-        for j, r in enumerate(rows):
-            tree[r, cols[j]] = mt[j, cols[j]]
-            if loop:
-                one[r, cols[j]] = ml[j, cols[j]]
-        info.n_rescued_entries = int(bad.sum())
     info.n_rescued_points = int(rows.size)
+    if rows.size:
+        info.n_rescued_entries = int(bad.sum())
+        tree, one, info.n_rescued_dd = _rescue_x(x, rows, bad[rows], tree, one, mu, loop, dd)
     info.seconds_rescue = time.perf_counter() - t1
     return tree, one, info
 

@@ -99,9 +99,10 @@ class QQZZ8D(Process):
     Spinor phases: :mod:`zoo.plugins.processes.qqzz.spinors` (only phase-free f's are
     returned). Scheme: DKS finite part, ``V_fin = -L^2/2 + 3L/2 - 7/2``,
     ``L = ln(-s12/mu^2)``, ``s12 -> s12 + i0``; ``mu`` GeV (default 91.1876). Numerically
-    unstable entries are detected and recomputed in mpmath: :meth:`evaluate` from the exact
-    kinematics of x (:func:`amplitudes.amplitudes_x`), :meth:`evaluate_momenta` from the
-    given momenta (:func:`amplitudes.amplitudes`).
+    unstable entries are detected and recomputed in extended precision (compiled
+    double-double, :mod:`.ddamp`; MPFR at the threshold-and-beam corner): :meth:`evaluate`
+    from the exact kinematics of x (:func:`amplitudes.amplitudes_x`),
+    :meth:`evaluate_momenta` from the given momenta (:func:`amplitudes.amplitudes`).
     """
 
     name = "qqbar-zz-4l"
@@ -111,11 +112,20 @@ class QQZZ8D(Process):
     version = "1.0.0"
 
     def __init__(
-        self, mu: float = amp.MU_DEFAULT, *, rescue: bool = True, chunk: int = _CHUNK
+        self,
+        mu: float = amp.MU_DEFAULT,
+        *,
+        rescue: bool = True,
+        chunk: int = _CHUNK,
+        dd: bool = True,
     ) -> None:
+        """``rescue``: stability test and extended-precision rescue; ``dd``: the rescue in
+        compiled double-double where it suffices (:mod:`.ddamp`; ``False``: MPFR/mpmath for
+        every rescued point, the pre-dd behaviour, ~100x slower per rescued point)."""
         self.mu = float(mu)
         self.rescue = bool(rescue)
         self.chunk = int(chunk)
+        self.dd = bool(dd)
         self.last_rescue: list[amp.RescueInfo] = []
 
     # -- amplitudes -----------------------------------------------------------------
@@ -126,7 +136,11 @@ class QQZZ8D(Process):
         as exact (stability test and mpmath rescue of :func:`amplitudes.amplitudes`)."""
         k = np.asarray(k, dtype=np.float64)
         return self._chunked(
-            k, loop, lambda kc: amp.amplitudes(kc, mu=self.mu, loop=loop, rescue=self.rescue)
+            k,
+            loop,
+            lambda kc: amp.amplitudes(
+                kc, mu=self.mu, loop=loop, rescue=self.rescue, dps=amp.DPS_BASE if self.dd else 33
+            ),
         )
 
     def amplitudes(
@@ -137,7 +151,11 @@ class QQZZ8D(Process):
         computed from the exact kinematics of x (:func:`amplitudes.amplitudes_x`)."""
         x = self.check_x(x)
         return self._chunked(
-            x, loop, lambda xc: amp.amplitudes_x(xc, mu=self.mu, loop=loop, rescue=self.rescue)
+            x,
+            loop,
+            lambda xc: amp.amplitudes_x(
+                xc, mu=self.mu, loop=loop, rescue=self.rescue, dd=self.dd
+            ),
         )
 
     def _chunked(self, a: np.ndarray, loop: bool, fn) -> tuple[np.ndarray, np.ndarray | None]:

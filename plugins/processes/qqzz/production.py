@@ -66,7 +66,8 @@ Precision: the functions of x to 1e-9 relative (f00, f11; f01 relative to sqrt(f
 everywhere in the open hypercube, so that columns related by a symmetry agree to 1e-9: the
 8D amplitudes of the nodes as functions of x (:meth:`QQZZ8D.amplitudes`), and near the beam,
 the threshold and the zeros of a helicity (detected by the parity partners) the whole
-projection in extended precision (:func:`project_exact`).
+projection in extended precision: compiled double-double (:func:`.ddamp.project_dd`) where
+the estimated digit loss allows (:data:`PROD_DD_MAX_LOSS`), else MPFR (:func:`project_exact`).
 
 Boundaries: the 8D code is singular at threshold (x1 = 0) and with a boson along the beam
 (x2 in {0, 1}); such points raise :class:`zoo.errors.NumericalError` for the loop terms (the
@@ -234,6 +235,11 @@ PROD_X1_EXACT = 1e-3
 #: R -h1 -h2 at the same x, from different 8D columns) agree to this (relative, f00, f11 and
 #: f01 / sqrt(f00 f11)); the others are projected in mpmath (about 0.5% of uniform points)
 PROD_SYM_THRESHOLD = 1e-10
+#: the exact projection runs in compiled double-double (:func:`.ddamp.project_dd`, ~1-2 ms per
+#: point) where the estimated digit loss (:func:`.ddamp.project_loss_digits`: nodes plus the
+#: projection's cancellation at the beam) is at most this, else in MPFR/mpmath
+#: (:func:`project_exact`, ~0.1-1 s per point)
+PROD_DD_MAX_LOSS = 17.0
 
 
 def _mp_node_points(x4: np.ndarray) -> np.ndarray:
@@ -438,16 +444,21 @@ class _Production(Process):
         rescue: bool = True,
         exact: bool = True,
         chunk: int = 512,
+        dd: bool = True,
     ) -> None:
-        """``rescue``: the 8D stability test and rescue at the nodes; ``exact``: the mpmath
-        projection (:func:`project_exact`) near the beam / threshold and where the parity
-        partners disagree (``False``: float64 projection only, ~5x faster on uniform
-        points, but only ~1e-7 relative near the faces and the zeros of a helicity)."""
+        """``rescue``: the 8D stability test and rescue at the nodes; ``exact``: the
+        extended-precision projection near the beam / threshold and where the parity
+        partners disagree (``False``: float64 projection only, but only ~1e-7 relative near
+        the faces and the zeros of a helicity); ``dd``: that projection and the 8D rescue in
+        compiled double-double where it suffices (:data:`PROD_DD_MAX_LOSS`; ``False``: MPFR
+        only, the pre-dd behaviour)."""
         self.mu = float(mu)
         self.chunk = int(chunk)
         self.exact = bool(exact) and bool(rescue)
-        self._p8 = QQZZ8D(self.mu, rescue=rescue)
-        self.last_exact = 0  # points of the last call projected in mpmath
+        self.dd = bool(dd)
+        self._p8 = QQZZ8D(self.mu, rescue=rescue, dd=dd)
+        self.last_exact = 0  # points of the last call projected in extended precision
+        self.last_exact_dd = 0  # of which in compiled double-double
 
     def _to_x4(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -486,7 +497,7 @@ class _Production(Process):
         rows = np.flatnonzero(exact)
         self.last_exact += int(rows.size)
         if rows.size:
-            t, lo = project_exact(x4[rows], mu=self.mu, loop=loop)
+            t, lo = self._project_extended(x4[rows], loop)
             if not np.isfinite(t).all() or (loop and not np.isfinite(lo).all()):
                 raise NumericalError(
                     "8D amplitude failed at a production point of this chunk: threshold "
@@ -496,6 +507,27 @@ class _Production(Process):
             tree[rows] = t
             if loop:
                 one[rows] = lo
+        return tree, one
+
+    def _project_extended(self, x4: np.ndarray, loop: bool):
+        """The projection in extended precision: compiled double-double where
+        :func:`.ddamp.project_loss_digits` <= :data:`PROD_DD_MAX_LOSS` (and ``dd``), else
+        :func:`project_exact` (MPFR/mpmath)."""
+        from zoo.plugins.processes.qqzz import ddamp
+
+        n = x4.shape[0]
+        use_dd = ddamp.project_loss_digits(x4) <= PROD_DD_MAX_LOSS
+        if not self.dd:
+            use_dd[:] = False
+        self.last_exact_dd += int(use_dd.sum())
+        tree = np.empty((n, 18), dtype=np.complex128)
+        one = np.empty((n, 18), dtype=np.complex128) if loop else None
+        for sel, fn in ((use_dd, ddamp.project_dd), (~use_dd, project_exact)):
+            if sel.any():
+                t, lo = fn(x4[sel], mu=self.mu, loop=loop)
+                tree[sel] = t
+                if loop:
+                    one[sel] = lo
         return tree, one
 
     def _project_double(self, x4: np.ndarray, loop: bool) -> tuple[np.ndarray, np.ndarray | None]:
@@ -532,6 +564,7 @@ class _Production(Process):
         tree = tree_all(x4).astype(np.complex128)
         one = np.empty((n, 18), dtype=np.complex128) if loop else None
         self.last_exact = 0
+        self.last_exact_dd = 0
         if loop:
             for lo in range(0, n, self.chunk):
                 hi = min(n, lo + self.chunk)
