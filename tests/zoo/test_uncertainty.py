@@ -281,7 +281,7 @@ def _cli():
     from zoo.cli.predict import register_commands
 
     group = ZooGroup("zoo")
-    for name in ("export", "list"):
+    for name in ("export", "list", "show"):
         group.add_command(cli.commands[name])
     register_jobs(group)
     register_commands(group)
@@ -362,6 +362,8 @@ def test_calibrate_publishes_a_new_version_listed_by_its_fields(plugin, tmp_path
     assert len(zoo.list("bump/*", registry=reg, all_versions=True)) == len(before) + 1
     new = zoo.load(out["published"], registry=reg)
     assert new.card["uncertainty"] == rec
+    res = _run("show", out["published"], "--registry", reg)
+    assert res.exit_code == 0 and "coverage 1σ" in res.output, res.output
     res = _run("list", "bump/*", "--registry", reg, "--all-versions", "--json", "--where",
                f"n_calibration=={rec['n_calibration']}", "--where", "coverage_2sigma>=0.5")
     assert [e["label"] for e in json.loads(res.output)] == [out["published"]]
