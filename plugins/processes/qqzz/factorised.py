@@ -457,6 +457,29 @@ class FactorisedLoopRegressor(Regressor):
             return f01_from_production(tree_amplitudes(x[:, :4], q), m, x, self.helicity)
         return f11_from_production(m, x, self.helicity)
 
+    def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
+                       chunk: int | None = None):
+        """The whole model compiled (:mod:`.factorised_fast`: batches on ``n_threads`` and
+        ``one`` point per call), backend ``"numba"``; ``"native"``: the numpy ``predict``."""
+        from zoo.errors import UnsupportedModelError
+        from zoo.runtime.inference import Predictor, native_predictor
+
+        check_fitted(self, "parts_")
+        if backend not in ("auto", "native", "numba"):
+            raise UnsupportedModelError(f"backend {backend!r}: {self.name} offers 'auto', "
+                                        "'native' and 'numba'")
+        from .factorised_fast import compiled
+
+        fast = None if backend == "native" else compiled(self)
+        if fast is None:
+            return native_predictor(self)
+        d = self._n_inputs()
+
+        def batch(x: np.ndarray) -> np.ndarray:
+            return fast.predict(check_x(x, d), n_threads)
+
+        return Predictor(batch, d, "numba", one=fast.one)
+
     @property
     def n_parameters(self) -> int:
         return int(sum(p.n_parameters for p in getattr(self, "parts_", [])))
