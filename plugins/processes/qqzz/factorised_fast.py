@@ -48,29 +48,7 @@ _MAP_CODE = {"id": 0, "cp": 1, "exchange": 2, "exchange-cp": 3}
 #: parts per packed model: the most a symmetric model has (4 representatives, re and im)
 N_PACKED = 8
 
-
-
-def _jittable(fn: Any) -> Any:
-    """``fn`` recompiled from its own source with the messages of its argument checks made
-    plain strings (numba compiles no f-string with a conversion such as ``!r``); the
-    arithmetic is the same code."""
-    import ast
-    import inspect
-    import textwrap
-
-    source = inspect.getsource(fn)
-    tree = ast.parse(textwrap.dedent(source))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
-            node.exc.args = [ast.Constant(f"invalid argument of {fn.__name__}")]
-    tree.body[0].decorator_list = []
-    namespace: dict[str, Any] = {}
-    code = compile(ast.fix_missing_locations(tree), inspect.getsourcefile(fn), "exec")
-    exec(code, fn.__globals__, namespace)  # noqa: S102 - the package's own source
-    return namespace[fn.__name__]
-
-
-_tree_jit = numba.njit(nogil=True, error_model="numpy")(_jittable(tree_production_xp))
+_tree_jit = numba.njit(**_JIT)(tree_production_xp)
 
 
 @numba.njit(**_JIT)
