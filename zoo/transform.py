@@ -131,9 +131,12 @@ class Transform(Params, abc.ABC):
         (D,) float64`` (ideally compiled), or None when the step leaves points unchanged.
         Built once per loaded model. The default runs :meth:`forward` on a one-row batch
         (correct, slower): override it to give the transform a fast single-point form."""
-        from zoo.runtime.single import batch_forward
+        def forward(x: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(self.forward(Batch(x=x.reshape(1, -1)), ctx).x[0],
+                                        dtype=np.float64)
 
-        return batch_forward(self, ctx)
+        forward.zoo_path = "batch"  # type: ignore[attr-defined]
+        return forward
 
     def point_inverse(self, ctx: Context) -> Callable[[float, np.ndarray, float], float] | None:
         """The inverse of :meth:`inverse` for one point: ``(y, x, f00) -> y``, with ``x`` the
@@ -142,9 +145,13 @@ class Transform(Params, abc.ABC):
         None when :meth:`inverse` is the default identity, else :meth:`inverse` on one row."""
         if type(self).inverse is Transform.inverse:
             return None
-        from zoo.runtime.single import batch_inverse
 
-        return batch_inverse(self, ctx)
+        def inverse(y: float, x: np.ndarray, f00: float) -> float:
+            batch = Batch(x=x.reshape(1, -1), f00=None if f00 != f00 else np.array([f00]))
+            return float(self.inverse(np.array([y], dtype=np.float64), batch, ctx)[0])
+
+        inverse.zoo_path = "batch"  # type: ignore[attr-defined]
+        return inverse
 
     def _no_onnx(self, ctx: ExportContext, method: str) -> UnsupportedModelError:
         label = getattr(ctx, "label", "") or "the model"

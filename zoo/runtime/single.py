@@ -175,8 +175,6 @@ def build(model: Any, coord_map: Callable[[np.ndarray], np.ndarray] | None = Non
     ``coord_map(x)`` (the requested label's map onto the canonical function; None: the
     canonical label itself). Built once; numba compiles (or loads from its cache) the
     kernels on the first build of a kind."""
-    from zoo.model import Model  # noqa: F401  (documentation link)
-
     d = int(model.dimension)
     ctx = model.context
     stages: dict[str, str] = {}
@@ -202,29 +200,4 @@ def build(model: Any, coord_map: Callable[[np.ndarray], np.ndarray] | None = Non
     return OnePoint(d, cmap, forwards, one, inverses, stages)
 
 
-def batch_forward(step: Any, ctx: Any) -> PointMap:
-    """A transform's batch ``forward`` on one row, as a point map (the fallback)."""
-    from zoo.transform import Batch
-
-    def forward(x: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(step.forward(Batch(x=x.reshape(1, -1)), ctx).x[0],
-                                    dtype=np.float64)
-
-    forward.zoo_path = "batch"  # type: ignore[attr-defined]
-    return forward
-
-
-def batch_inverse(step: Any, ctx: Any) -> PointInverse:
-    """A transform's batch ``inverse`` on one row, as a scalar inverse (the fallback)."""
-    from zoo.transform import Batch
-
-    def inverse(y: float, x: np.ndarray, f00: float) -> float:
-        batch = Batch(x=x.reshape(1, -1), f00=None if math.isnan(f00) else np.array([f00]))
-        return float(step.inverse(np.array([y], dtype=np.float64), batch, ctx)[0])
-
-    inverse.zoo_path = "batch"  # type: ignore[attr-defined]
-    return inverse
-
-
-__all__: Sequence[str] = ("OnePoint", "batch_forward", "batch_inverse", "build", "compile_fold",
-                          "compile_map", "signed_maps")
+__all__: Sequence[str] = ("OnePoint", "build", "compile_fold", "compile_map", "signed_maps")
