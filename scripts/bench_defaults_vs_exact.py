@@ -13,6 +13,7 @@ Per label, on fresh uniform points (a seed per label):
 Usage::
 
     python scripts/bench_defaults_vs_exact.py [--n 100000] [--exact-n 100000] [--only GLOB]
+        [--backend native]    # the regressors' numpy predict instead of their fast path
 
 Prints a markdown table and the load average before and after (``os.getloadavg``).
 """
@@ -56,23 +57,31 @@ def main() -> None:
     ap.add_argument("--one", type=int, default=2000, help="single-point calls timed")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--only", default="*", help="fnmatch pattern of labels")
+    ap.add_argument("--backend", default="auto",
+                    help="the regressors' batch path: auto (their fast path) or native (their "
+                         "numpy predict, for a before/after comparison)")
     args = ap.parse_args()
     exact_n = args.n if args.exact_n is None else min(args.exact_n, args.n)
 
     import zoo
     from zoo.api import list_models
     from zoo.resolver import find_process
+    from zoo.runtime.inference import fast_predictor
 
     labels = sorted({e["key"] for e in list_models()
                      if fnmatch.fnmatch(e["key"], args.only)})
     print(f"load average before: {os.getloadavg()}; n = {args.n}, exact on up to {exact_n} "
           f"(or {args.exact_seconds} s); "
-          f"ZOO_NUM_THREADS={os.environ.get('ZOO_NUM_THREADS', '')!r}", flush=True)
+          f"ZOO_NUM_THREADS={os.environ.get('ZOO_NUM_THREADS', '')!r}, backend {args.backend}",
+          flush=True)
     print("| label | regressor | model (points/s) | exact (points/s, points) | speed-up | one point, "
           "compiled (µs) | one point, predict (µs) |")
     print("|---|---|---|---|---|---|---|")
     for i, label in enumerate(labels):
         amp = zoo.load(label, verify=False)
+        if args.backend != "auto":
+            reg = amp.model.regressor
+            amp.model._fast = (reg, fast_predictor(reg, backend=args.backend))
         d = amp.dimension
         x = np.random.default_rng(1000 + i).uniform(0.0, 1.0, size=(args.n, d))
         amp.predict(x[:1000])  # compile / warm
