@@ -2,7 +2,8 @@
 
 For each label, writes ``--n`` uniform points to an .npz file and runs the command line as a
 user does, ``zoo predict LABEL --input points.npz --output out.zarr --chunk C``, in fresh
-processes, alternating the variants (``--rounds`` times), and reports the wall time of each:
+processes, after one warm-up run, ``--rounds`` rounds of every variant in an order rotated per
+round, and reports the best wall time of each (all of them in brackets):
 
 * ``default``: no ``ZOO_NUM_THREADS`` (the policy of :mod:`zoo.runtime.threads`);
 * ``1 thread``: ``ZOO_NUM_THREADS=1``;
@@ -61,14 +62,18 @@ def main() -> None:
                 x = np.random.default_rng(d).uniform(0.0, 1.0, size=(args.n, d))
                 np.savez(pts, x=x)
             times: dict[str, list[float]] = {v: [] for v in variants}
-            for r in range(args.rounds):
-                for name, env in variants.items():
+            names = list(variants)
+            for r in range(-1, args.rounds):  # round -1: a warm-up run (files, numba cache)
+                order = names[r % len(names):] + names[:r % len(names)]  # rotated per round
+                for name in order[:1] if r < 0 else order:
+                    env = variants[name]
                     out = Path(tmp) / f"out-{r}-{name.replace(' ', '_')}.zarr"
                     t = time.perf_counter()
                     subprocess.run([zoo_cmd, "predict", label, "--input", str(pts), "--output",
                                     str(out), "--chunk", str(args.chunk)], env=env, check=True,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                    times[name].append(time.perf_counter() - t)
+                    if r >= 0:
+                        times[name].append(time.perf_counter() - t)
                     shutil.rmtree(out)
             cells = " | ".join(f"{min(v):.1f} ({', '.join(f'{t:.1f}' for t in v)})"
                                for v in times.values())
