@@ -466,8 +466,9 @@ class FactorisedLoopRegressor(Regressor):
 
     def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
                        chunk: int | None = None):
-        """The whole model compiled (:mod:`.factorised_fast`: batches on ``n_threads`` and
-        ``one`` point per call), backend ``"numba"``; ``"native"``: the numpy ``predict``."""
+        """Batches by :meth:`predict` (each part's compiled kernel over the batch) and one
+        point per call by the whole model compiled (:mod:`.factorised_fast`), backend
+        ``"numba"``; ``"native"``: :meth:`predict` only."""
         from zoo.errors import UnsupportedModelError
         from zoo.runtime.inference import Predictor, native_predictor
 
@@ -480,12 +481,7 @@ class FactorisedLoopRegressor(Regressor):
         fast = None if backend == "native" else compiled(self)
         if fast is None:
             return native_predictor(self)
-        d = self._n_inputs()
-
-        def batch(x: np.ndarray) -> np.ndarray:
-            return fast.predict(check_x(x, d), n_threads)
-
-        return Predictor(batch, d, "numba", one=fast.one)
+        return Predictor(native_predictor(self), self._n_inputs(), "numba", one=fast.one)
 
     @property
     def n_parameters(self) -> int:

@@ -1,4 +1,4 @@
-"""The ``qqzz-factorised`` model compiled (numba): one point per call, and batches.
+"""The ``qqzz-factorised`` model compiled (numba) for one point per call.
 
 The whole prediction of :class:`.factorised.FactorisedLoopRegressor` for one point in one
 compiled function, the same formulas in the same order as its numpy path (module doc of
@@ -16,10 +16,11 @@ compiled function, the same formulas in the same order as its numpy path (module
 * 8D: the decay functions of the lepton angles and ``|A_loop|^2`` or
   ``2 Re(conj(A_tree) A_loop)``.
 
-The batch kernels run the same point code row by row (on several threads for large
-batches, :func:`zoo.plugins.regressors.piecewise_kernel._launch`), so batch and single-point
-results are bitwise equal. Only ``symmetric=True`` models (every shipped one) are compiled;
-:func:`compiled` returns None for the others.
+Batches stay with the numpy path of :mod:`.factorised` (each part's compiled kernel over the
+whole batch: measured 2.5-3x the points/s of this point code run row by row, whose 18 part
+evaluations per 8D point jump between 8 coefficient tables of ~0.5 MB each, where a part at a
+time keeps one table in cache; BENCHMARKS section 4). Only ``symmetric=True`` models (every
+shipped one) are compiled; :func:`compiled` returns None for the others.
 """
 
 from __future__ import annotations
@@ -34,11 +35,7 @@ import numpy as np
 from zoo.plugins.processes.qqzz.kinematics import M_MIN, M_RANGE, SQRT_S_MAX
 from zoo.plugins.processes.qqzz.production import XZ
 from zoo.plugins.processes.qqzz.tree import tree_production_xp
-from zoo.plugins.regressors.piecewise_kernel import (
-    SparsePiecewiseKernel,
-    _launch,
-    predict_sparse_one,
-)
+from zoo.plugins.regressors.piecewise_kernel import SparsePiecewiseKernel, predict_sparse_one
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 _SQRT3 = math.sqrt(3.0)
@@ -205,24 +202,6 @@ def predict_one(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: Any,
                   seglen, gather)
 
 
-@numba.njit(**_JIT)
-def predict_serial(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: Any,
-                   offsets: Any, degrees: Any, coef: Any, seglen: Any, gather: Any,
-                   out: np.ndarray) -> None:  # pragma: no cover - compiled
-    for i in range(x.shape[0]):
-        out[i] = _value(x, i, table, flags, edges, offsets, degrees, coef, seglen, gather)
-
-
-@numba.njit(parallel=True, **_JIT)
-def predict_parallel(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: Any,
-                     offsets: Any, degrees: Any, coef: Any, seglen: Any, gather: Any,
-                     out: np.ndarray, block: int) -> None:  # pragma: no cover - compiled
-    n = x.shape[0]
-    for b in numba.prange((n + block - 1) // block):
-        for i in range(b * block, min(n, (b + 1) * block)):
-            out[i] = _value(x, i, table, flags, edges, offsets, degrees, coef, seglen, gather)
-
-
 @dataclass(frozen=True, eq=False)
 class CompiledFactorised:
     """A fitted symmetric ``qqzz-factorised`` model packed for the compiled kernels."""
@@ -233,11 +212,6 @@ class CompiledFactorised:
     def one(self, x: np.ndarray) -> float:
         """The prediction at one contiguous (D,) float64 point (no checks)."""
         return predict_one(x, *self.args)
-
-    def predict(self, x: np.ndarray, n_threads: int | None = None) -> np.ndarray:
-        """(N,) predictions at a C-contiguous (N, D) float64 array of checked points."""
-        return _launch(predict_serial, predict_parallel, x, self.args, self.n_features,
-                       n_threads)
 
 
 def compiled(reg: Any) -> CompiledFactorised | None:
