@@ -310,7 +310,8 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Predictions at x (N, D) by the compiled kernel (:mod:`.piecewise_kernel`), on
-        ``$ZOO_NUM_THREADS`` threads when set, else all cores; NaN in empty cells."""
+        ``$ZOO_NUM_THREADS`` threads when set, else the idle physical cores
+        (:func:`zoo.runtime.threads.default_threads`); NaN in empty cells."""
         check_fitted(self, "coef_")
         x = check_x(x, self.n_features_)
         return self._kernel().predict(x)
