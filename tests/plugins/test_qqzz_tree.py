@@ -115,7 +115,7 @@ _REF = np.array([
 
 
 def test_fixed_reference_values() -> None:
-    """Every amplitude to 1e-13 relative (measured 4e-16), vanishing ones included."""
+    """Every amplitude to 1e-13 relative (measured 1e-15), vanishing ones included."""
     np.testing.assert_allclose(tree_all(_REF_X), _REF, rtol=1e-13, atol=0)
 
 
