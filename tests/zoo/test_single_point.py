@@ -1,7 +1,8 @@
 """The compiled single-point path (zoo.runtime.single): equal to the batch path's numpy
 reference to 1e-12 relative, for one shipped model per family and dimension, through
-non-canonical labels; bad points are InputError. ~20 s with numba's cache cold (loaded 2-core
-machine), ~5 s warm."""
+non-canonical labels; bad points are InputError. Measured on the loaded 2-core VM (load
+average ~6): 54 s with numba's cache cold (NUMBA_CACHE_DIR empty: every kernel compiled),
+16-20 s warm."""
 
 from __future__ import annotations
 
