@@ -12,6 +12,9 @@ Public API::
 """
 
 from zoo.hookspecs import hookimpl
+from zoo.runtime.threads import quiet_pools
+
+quiet_pools()  # before any OpenMP runtime (numba, torch) starts: see zoo.runtime.threads
 
 __version__ = "0.1.0"
 

@@ -194,6 +194,24 @@ class Amplitude:
         return y_out, {"exact": exact, "sigma": sig_out, "sigma_model": sigma, "k": k,
                        "rtol": r, "scale": scale_name, "n_exact": int(exact.sum())}
 
+    def compile(self):
+        """The compiled single-point path of this amplitude (:mod:`zoo.runtime.single`):
+        ``f = amp.compile(); f(x)`` returns the requested label's value (a float) at one
+        point ``x`` (D,) of the unit hypercube, equal to ``predict(x[None])[0]`` to float
+        rounding, in microseconds (the coordinate map, the transform chain with the exact
+        f00 and the regressor, each compiled by its owner). Bad points raise
+        :class:`~zoo.errors.InputError`. Built once and cached (a model moved with
+        ``model.to`` is rebuilt)."""
+        cached = getattr(self, "_one", None)
+        if cached is None or cached[0] is not self.model.regressor:
+            cached = (self.model.regressor, self.model.compile_one(self.resolution.coord_map))
+            self._one = cached
+        return cached[1]
+
+    def predict_one(self, x: np.ndarray, f00: float | None = None) -> float:
+        """The requested label's value at one point ``x`` (D,): :meth:`compile`'s path."""
+        return self.compile()(x, f00)
+
     def verify(self) -> dict[str, float]:
         return self.model.verify(self.path)
 

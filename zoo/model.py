@@ -34,7 +34,7 @@ from zoo.errors import (
     ZooError,
 )
 from zoo.labels import as_label
-from zoo.process import as_real_array, validate_points
+from zoo.process import SUM, as_real_array, validate_points
 from zoo.regressor import Regressor
 from zoo.transform import Batch, Chain, Context
 
@@ -75,12 +75,16 @@ def make_context(label: str, *, f00_source: str = "process") -> Context:
         values = np.asarray(process.evaluate(x, [term_f00])[term_f00], dtype=np.float64)
         return values.reshape(values.shape[0], -1).sum(axis=1)
 
+    def f00_point(summed: bool):
+        return process.point_function(term_f00, SUM if summed else lab.helicity)
+
     return Context(
         label=lab.key,
         process=process,
         f00=f00 if term_f00 else None,
         f00_sum=f00_sum if term_f00 else None,
         invariances=invariances,
+        f00_point=f00_point if term_f00 else None,
     )
 
 
@@ -191,11 +195,20 @@ class Model:
         """``(y, sigma)``: sigma calibrated (``card["uncertainty"]["calibration_scale"]``
         times the propagated raw sigma), physical units, one standard deviation of
         ``|y - exact|``; ``y`` comes from the regressor's ``predict_uncertainty`` (equal to
-        :meth:`predict` to float rounding: the fast path may sum in another order). Refuses with :class:`~zoo.errors.NoUncertaintyError` when the model
-        has no calibrated uncertainty."""
+        :meth:`predict` to float rounding: the fast path may sum in another order). Refuses
+        with :class:`~zoo.errors.NoUncertaintyError` when the model has no calibrated
+        uncertainty."""
         cal = self.require_uncertainty()
         y, s = self.predict_uncertainty_raw(x, f00)
         return y, s * float(cal["calibration_scale"])
+
+    def compile_one(self, coord_map=None):
+        """The compiled single-point path (:func:`zoo.runtime.single.build`): ``f(x) -> float``
+        at one canonical point ``x`` (D,), or at ``coord_map(x)``; equal to :meth:`predict`
+        to float rounding. Built on each call (keep the result)."""
+        from zoo.runtime.single import build
+
+        return build(self, coord_map)
 
     def predict_on_cpu(self, x: np.ndarray, f00: np.ndarray | None = None) -> np.ndarray:
         """``predict`` with the regressor on the CPU, then back where it was: reference

@@ -87,6 +87,14 @@ class Process(abc.ABC):
         """The declared symmetry generators (default: none)."""
         return []
 
+    def point_function(self, term: str, helicity: str) -> Callable[[np.ndarray], float] | None:
+        """A compiled single-point form of :meth:`function`: ``(D,) float64 -> float`` equal
+        to ``function(x[None], term, helicity)[0]`` to float rounding (``helicity='sum'``:
+        the sum over all helicities), or None when the process has none (the default; the
+        single-point path then calls :meth:`function` on one row). Used by the single-point
+        path of models normalised by the exact f00 (:mod:`zoo.runtime.single`)."""
+        return None
+
     def description(self) -> str:
         return (self.__doc__ or "").strip().splitlines()[0] if self.__doc__ else ""
 

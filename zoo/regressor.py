@@ -18,7 +18,9 @@ the plugin; the core never names a regressor):
   with :class:`~zoo.errors.UnsupportedModelError` (``zoo export --format onnx`` then says
   that the regressor has no ONNX export).
 * ``fast_predictor(backend=, n_threads=, chunk=)`` returns a :class:`zoo.runtime.inference.Predictor`.
-  The default wraps the regressor's own ``predict`` (backend ``"native"``). A fast path
+  The default wraps the regressor's own ``predict`` (backend ``"native"``). A plugin passes
+  ``one=`` (a compiled function of one contiguous (D,) float64 point, e.g. a numba kernel) for
+  the single-point path of :meth:`zoo.api.Amplitude.compile` (:mod:`zoo.runtime.single`). A fast path
   needs ``n_features_`` (the D seen by ``fit``, restored by ``load``); a regressor
   without it is evaluated by its plain ``predict``.
 * ``predict_uncertainty(x) -> (y, s)``: the prediction and a one-standard-deviation

@@ -61,6 +61,7 @@ class Context:
     plugin (``None`` for data without one); ``f00``: a callable giving the exact
     leading-order term at canonical points (from the process), or ``None``; ``f00_sum``:
     likewise the leading order summed over all helicities of the process, or ``None``;
+    ``f00_point``: their single-point forms (:meth:`Transform.point_inverse`);
     ``symmetries``: coordinate maps under which this function is invariant.
     """
 
@@ -71,6 +72,9 @@ class Context:
     invariances: Sequence[tuple[str, Callable[[np.ndarray], np.ndarray]]] = field(
         default_factory=tuple
     )
+    #: ``f00_point(summed) -> callable (D,) -> float``: the compiled single-point form of
+    #: ``f00`` (``summed``: of ``f00_sum``) from the process, or None (then ``f00`` on one row)
+    f00_point: Callable[[bool], Callable[[np.ndarray], float] | None] | None = None
 
 
 class Transform(Params, abc.ABC):
@@ -122,6 +126,34 @@ class Transform(Params, abc.ABC):
         if type(self).inverse is Transform.inverse:
             return y
         raise self._no_onnx(ctx, "onnx_inverse")
+
+    # -- optional: the single-point form (zoo.runtime.single) -----------------------------
+    def point_forward(self, ctx: Context) -> Callable[[np.ndarray], np.ndarray] | None:
+        """The point map of :meth:`forward` for one point: a callable ``(D,) float64 ->
+        (D,) float64`` (ideally compiled), or None when the step leaves points unchanged.
+        Built once per loaded model. The default runs :meth:`forward` on a one-row batch
+        (correct, slower): override it to give the transform a fast single-point form."""
+        def forward(x: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(self.forward(Batch(x=x.reshape(1, -1)), ctx).x[0],
+                                        dtype=np.float64)
+
+        forward.zoo_path = "batch"  # type: ignore[attr-defined]
+        return forward
+
+    def point_inverse(self, ctx: Context) -> Callable[[float, np.ndarray, float], float] | None:
+        """The inverse of :meth:`inverse` for one point: ``(y, x, f00) -> y``, with ``x`` the
+        (D,) point this step received in the forward pass and ``f00`` the caller's
+        leading-order value (NaN when none was passed); None for the identity. The default:
+        None when :meth:`inverse` is the default identity, else :meth:`inverse` on one row."""
+        if type(self).inverse is Transform.inverse:
+            return None
+
+        def inverse(y: float, x: np.ndarray, f00: float) -> float:
+            batch = Batch(x=x.reshape(1, -1), f00=None if f00 != f00 else np.array([f00]))
+            return float(self.inverse(np.array([y], dtype=np.float64), batch, ctx)[0])
+
+        inverse.zoo_path = "batch"  # type: ignore[attr-defined]
+        return inverse
 
     def _no_onnx(self, ctx: ExportContext, method: str) -> UnsupportedModelError:
         label = getattr(ctx, "label", "") or "the model"

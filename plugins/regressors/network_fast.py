@@ -18,7 +18,6 @@ a gaussian head's log sigma^2 column is dropped from the value's networks.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +25,7 @@ import numpy as np
 
 from zoo.errors import ConfigError, UnsupportedModelError
 from zoo.runtime.inference import CHUNK, Predictor, native_predictor
+from zoo.runtime.threads import default_threads
 
 from .network import Dense, NetSpec, ensemble_model, network_model, network_specs
 
@@ -286,7 +286,7 @@ class OrtNet:
 
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.intra_op_num_threads = int(n_threads or os.cpu_count() or 1)
+        opts.intra_op_num_threads = int(n_threads or default_threads())
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.log_severity_level = 3
@@ -342,8 +342,7 @@ class TorchNet:
         n = x.shape[0]
         out = np.empty(n, dtype=np.float64)
         prev = torch.get_num_threads()
-        if self.n_threads:
-            torch.set_num_threads(int(self.n_threads))
+        torch.set_num_threads(int(self.n_threads or default_threads()))
         try:
             with torch.inference_mode():
                 for s in range(0, n, self.chunk):
@@ -407,8 +406,8 @@ def fast_predictor(regressor: Any, *, backend: str = "auto", n_threads: int | No
 
     ``backend``: ``auto`` (ONNX Runtime for small batches and chunked torch for large ones
     on the CPU, torch on CUDA), ``onnxruntime``, ``numpy``, ``torch`` or ``native`` (the
-    regressor's own predict). ``n_threads``: CPU threads (None: all cores for ONNX Runtime,
-    torch's setting otherwise).
+    regressor's own predict). ``n_threads``: CPU threads (None:
+    :func:`zoo.runtime.threads.default_threads`, the idle physical cores).
     """
     if backend not in BACKENDS:
         raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")

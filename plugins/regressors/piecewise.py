@@ -310,10 +310,30 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Predictions at x (N, D) by the compiled kernel (:mod:`.piecewise_kernel`), on
-        ``$ZOO_NUM_THREADS`` threads when set, else all cores; NaN in empty cells."""
+        ``$ZOO_NUM_THREADS`` threads when set, else the idle physical cores
+        (:func:`zoo.runtime.threads.default_threads`); NaN in empty cells."""
         check_fitted(self, "coef_")
         x = check_x(x, self.n_features_)
         return self._kernel().predict(x)
+
+    def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
+                       chunk: int | None = None):
+        """The compiled kernel (:mod:`.piecewise_kernel`), backend ``"numba"``: batches on
+        ``n_threads`` and ``one`` point per call (bitwise the batch result)."""
+        from zoo.errors import UnsupportedModelError
+        from zoo.runtime.inference import Predictor
+
+        check_fitted(self, "coef_")
+        if backend not in ("auto", "native", "numba"):
+            raise UnsupportedModelError(f"backend {backend!r}: pwcheb offers 'auto', 'native' "
+                                        "and 'numba' (the same compiled kernel)")
+        kernel = self._kernel()
+        d = int(self.n_features_)
+
+        def batch(x: np.ndarray) -> np.ndarray:
+            return kernel.predict(check_x(x, d), n_threads)
+
+        return Predictor(batch, d, "numba", one=kernel.one)
 
     def onnx_nodes(self, graph: Graph, x: str) -> str:
         """The piecewise polynomial in float64 arithmetic: (N, 1)

@@ -56,7 +56,6 @@ first prediction.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -64,7 +63,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from zoo.runtime.inference import THREADS_ENV
+from zoo.runtime.threads import default_threads
 
 #: batches smaller than this run on one thread: a parallel region waits for its slowest
 #: thread, and on cores busy with other work a thread can wait a scheduler tick to start
@@ -328,11 +327,11 @@ def predict_sparse_parallel(x: np.ndarray, edges: np.ndarray, offsets: np.ndarra
 
 
 def resolve_threads(n_threads: int | None) -> int:
-    """Threads for a batch: n_threads, else $ZOO_NUM_THREADS, else all of numba's;
-    clipped to [1, numba.config.NUMBA_NUM_THREADS]."""
+    """Threads for a batch: n_threads, else $ZOO_NUM_THREADS, else the idle physical cores
+    (:func:`zoo.runtime.threads.default_threads`: 1 on a loaded machine); clipped to
+    [1, numba.config.NUMBA_NUM_THREADS]."""
     if n_threads is None:
-        env = os.environ.get(THREADS_ENV)
-        n_threads = int(env) if env else numba.config.NUMBA_NUM_THREADS
+        n_threads = default_threads()
     return max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS))
 
 

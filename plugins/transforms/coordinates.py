@@ -70,6 +70,9 @@ class SqrtCoordinates(Transform):
     def inverse(self, y: np.ndarray, batch: Batch, ctx: Context) -> np.ndarray:
         return y
 
+    def point_inverse(self, ctx: Context):
+        return None
+
     # -- ONNX: the map on the chosen columns (clipped to [0, 1]), the rest unchanged ---------
     def _onnx_map(self, graph: Graph, x: str) -> str:
         return graph.op("Sqrt", [x])

@@ -85,6 +85,35 @@ class F00Normalise(Transform):
         f00 = self._f00(batch, ctx)
         return as_vector(y, len(batch), "prediction") * f00
 
+    # -- one point: y * f00 with the process's compiled f00 (zoo.runtime.single) ----------
+    def point_forward(self, ctx: Context):
+        return None
+
+    def point_inverse(self, ctx: Context):
+        """``y * f00(x)``: f00 from the process's compiled single-point form
+        (:attr:`Context.f00_point`; its batch f00 on one row when it has none), or the
+        caller's f00 with ``source="data"``; f00 must be finite and > 0 (InputError)."""
+        check_choice(self, "source", self.source, SOURCES)
+        check_choice(self, "helicity", self.helicity, HELICITY_CHOICES)
+        if self.source == "data":
+            def times_given(y: float, x: np.ndarray, f00: float) -> float:
+                if f00 != f00:
+                    raise InputError(
+                        "f00-normalise(source='data') needs the leading-order term f00 at this "
+                        "point: pass f00= (one value)")
+                return y * _checked(f00)
+            return times_given
+        fn = ctx.f00_point(self.helicity == "sum") if ctx.f00_point is not None else None
+        if fn is None:
+            batch = self._f00
+
+            def fn(x: np.ndarray) -> float:
+                return float(batch(Batch(x=x.reshape(1, -1)), ctx)[0])
+
+        def times_f00(y: float, x: np.ndarray, f00: float) -> float:
+            return y * _checked(fn(x))
+        return times_f00
+
     # -- ONNX: f00 is a graph input (whatever the source: a generator always has it) -------
     def onnx_forward(self, graph: Graph, x: str, ctx: ExportContext) -> str:
         return x
@@ -96,3 +125,11 @@ class F00Normalise(Transform):
         else:
             f00 = ctx.input("f00", "f00 (N,) leading-order term of the requested label at x")
         return graph.op("Mul", [y, f00], "times_f00")
+
+
+def _checked(f00: float) -> float:
+    if not (f00 > 0.0 and f00 < np.inf):
+        raise InputError(
+            f"f00 must be finite and > 0 for f00-normalise, but this point has f00={f00!r}; "
+            "such points (a zero of the leading order) cannot be predicted by this model")
+    return f00

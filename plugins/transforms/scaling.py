@@ -67,6 +67,14 @@ class Log(Transform):
     def onnx_inverse(self, graph: Graph, y: str, ctx: ExportContext) -> str:
         return graph.op("Exp", [y])
 
+    def point_forward(self, ctx: Context):
+        return None
+
+    def point_inverse(self, ctx: Context):
+        def exp(y: float, x: np.ndarray, f00: float) -> float:
+            return math.exp(y)
+        return exp
+
 
 class Asinh(Transform):
     """``y -> asinh(y / s)``; inverse ``s * sinh``.
@@ -116,6 +124,16 @@ class Asinh(Transform):
 
     def onnx_forward(self, graph: Graph, x: str, ctx: ExportContext) -> str:
         return x
+
+    def point_forward(self, ctx: Context):
+        return None
+
+    def point_inverse(self, ctx: Context):
+        s = self._s()
+
+        def unasinh(y: float, x: np.ndarray, f00: float) -> float:
+            return s * math.sinh(y)
+        return unasinh
 
     def onnx_inverse(self, graph: Graph, y: str, ctx: ExportContext) -> str:
         # s * sinh(v) = (s / 2) (e^v - e^-v): ONNX Runtime has no double Sinh
@@ -193,6 +211,25 @@ class Standardise(Transform):
         mean, std = self._stats()
         return graph.op("Add", [graph.op("Mul", [y, graph.const(np.array(float(std[0])), "ystd")]),
                                 graph.const(np.array(float(mean[0])), "ymean")], "unstd")
+
+    def point_forward(self, ctx: Context):
+        if self.target != "x":
+            return None
+        mean, std = self._stats()
+
+        def standardised(x: np.ndarray) -> np.ndarray:
+            return (x - mean) / std
+        return standardised
+
+    def point_inverse(self, ctx: Context):
+        if self.target == "x":
+            return None
+        mean, std = self._stats()
+        m, s = float(mean[0]), float(std[0])
+
+        def unstandardised(y: float, x: np.ndarray, f00: float) -> float:
+            return y * s + m
+        return unstandardised
 
     def inverse_points(self, x: np.ndarray) -> np.ndarray:
         """Undo the map on points (``target="x"``; identity for ``target="y"``)."""

@@ -99,6 +99,24 @@ class SymmetryTransform(Transform):
     def inverse(self, y: np.ndarray, batch: Batch, ctx: Context) -> np.ndarray:
         return y
 
+    # -- one point: the fold compiled (zoo.runtime.single) ---------------------------------
+    def point_forward(self, ctx: Context):
+        """The fold of one point, compiled over the signed-permutation maps of the group
+        (:func:`zoo.runtime.single.compile_fold`); None in augment mode or without
+        invariances; the batch fold on one row for other maps."""
+        check_choice(self, "mode", self.mode, MODES)
+        if self.mode == "augment" or not ctx.invariances:
+            return None
+        from zoo.runtime.single import compile_fold
+
+        d = getattr(ctx.process, "dimension", None)  # the maps act on the process's points
+        fold = None if d is None else compile_fold([m for _, m in ctx.invariances], d,
+                                                   self.priority)
+        return fold if fold is not None else super().point_forward(ctx)
+
+    def point_inverse(self, ctx: Context):
+        return None
+
     # -- ONNX: the fold as a lexicographic minimum over the group's images ------------------
     def onnx_forward(self, graph: Graph, x: str, ctx: ExportContext) -> str:
         invariances = getattr(ctx.context, "invariances", ())
@@ -141,3 +159,4 @@ def onnx_fold(g: Graph, x: str, maps: list[tuple[np.ndarray, ...]],
                        keepdims=1)
         best = g.op("Where", [g.op("Greater", [smaller, zero]), gx, best], "fold")
     return best
+

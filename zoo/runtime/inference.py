@@ -12,20 +12,17 @@ predict directly.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from zoo.errors import ConfigError, InputError, PluginSpecError, UnsupportedModelError
+from zoo.runtime.threads import THREADS_ENV, default_threads
 
 #: rows per forward pass: activations of a 50-wide network (4096 x 50 x 8 B = 1.6 MB)
 #: stay in the L2/L3 caches; measured best on a 2-core CPU (docs/bench_inference.md)
 CHUNK = 4096
-#: environment variable giving the CPU threads of a predictor (Dask workers set it to
-#: their own thread count, so that two workers on two cores do not each use both)
-THREADS_ENV = "ZOO_NUM_THREADS"
 #: the backends every regressor offers (its own predict)
 NATIVE_BACKENDS = ("auto", "native")
 
@@ -88,14 +85,17 @@ def fast_predictor(regressor: Any, *, backend: str = "auto", n_threads: int | No
     ``backend``: ``auto`` (the plugin's choice) or ``native`` (the regressor's own
     ``predict``), which every regressor offers, or a backend its plugin names (the torch
     networks: ``onnxruntime``, ``numpy``, ``torch``). ``n_threads``: CPU threads (None:
-    ``$ZOO_NUM_THREADS`` when set, else the plugin's default). ``chunk``: rows per pass.
+    ``$ZOO_NUM_THREADS`` when set, else the plugin's default, which should be
+    :func:`zoo.runtime.threads.default_threads`: the idle physical cores). ``chunk``: rows per pass.
     Unknown backends are :class:`ConfigError`; a backend the regressor does not offer is
     :class:`~zoo.errors.UnsupportedModelError`.
     """
     if not isinstance(backend, str) or not backend:
         raise ConfigError(f"backend must be a name such as 'auto' or 'native', got {backend!r}")
-    if n_threads is None and os.environ.get(THREADS_ENV):
-        n_threads = int(os.environ[THREADS_ENV])
+    if n_threads is None:
+        from zoo.runtime.threads import env_threads
+
+        n_threads = env_threads()
     fitted_n_features(regressor)
     method = getattr(regressor, "fast_predictor", None)
     if method is None:  # not a zoo.Regressor: its own predict
@@ -121,6 +121,6 @@ def predict_chunks(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
 
 
 __all__: Sequence[str] = (
-    "CHUNK", "NATIVE_BACKENDS", "THREADS_ENV", "Predictor", "UnsupportedModelError",
+    "CHUNK", "NATIVE_BACKENDS", "THREADS_ENV", "Predictor", "default_threads", "UnsupportedModelError",
     "fast_predictor", "fitted_n_features", "native_predictor", "predict_chunks",
 )

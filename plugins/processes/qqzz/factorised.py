@@ -464,6 +464,25 @@ class FactorisedLoopRegressor(Regressor):
             return f01_from_production(tree_amplitudes(x[:, :4], q), m, x, self.helicity)
         return f11_from_production(m, x, self.helicity)
 
+    def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
+                       chunk: int | None = None):
+        """Batches by :meth:`predict` (each part's compiled kernel over the batch) and one
+        point per call by the whole model compiled (:mod:`.factorised_fast`), backend
+        ``"numba"``; ``"native"``: :meth:`predict` only."""
+        from zoo.errors import UnsupportedModelError
+        from zoo.runtime.inference import Predictor, native_predictor
+
+        check_fitted(self, "parts_")
+        if backend not in ("auto", "native", "numba"):
+            raise UnsupportedModelError(f"backend {backend!r}: {self.name} offers 'auto', "
+                                        "'native' and 'numba'")
+        from .factorised_fast import compiled
+
+        fast = None if backend == "native" else compiled(self)
+        if fast is None:
+            return native_predictor(self)
+        return Predictor(native_predictor(self), self._n_inputs(), "numba", one=fast.one)
+
     @property
     def n_parameters(self) -> int:
         return int(sum(p.n_parameters for p in getattr(self, "parts_", [])))

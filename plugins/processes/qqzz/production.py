@@ -582,6 +582,25 @@ class _Production(Process):
         tree, one = self.amplitudes(x, loop=any(t != "f00" for t in terms))
         return amp.squared(tree, one, terms)
 
+    def point_function(self, term: str, helicity: str):
+        """f00 of one point compiled (the closed-form tree, :mod:`.factorised_fast`); None
+        for the other terms (the single-point path then evaluates them in batch)."""
+        if term != "f00":
+            return None
+        from .factorised_fast import f00_point
+
+        on_shell = self.dimension == 2
+        if helicity == "sum":
+            quark, col = 0, -1
+        else:
+            i = self.helicity_index(helicity)
+            quark, col = i // 9, i % 9
+
+        def f00(x: np.ndarray) -> float:
+            return f00_point(x, on_shell, quark, col)
+
+        return f00
+
     def symmetries(self) -> list[Symmetry]:
         hs = self.helicities
         d = self.dimension
