@@ -181,10 +181,10 @@ def test_checkpoint_resume_matches_uninterrupted(tmp_path, sample, monkeypatch):
 
     original = TorchRegressor._train_epoch
 
-    def crash_at_epoch_5(self, model, optimizer, loss_fn, xt, yt, epoch, n, bs):
+    def crash_at_epoch_5(self, model, optimizer, loss_fn, xt, yt, epoch, n, bs, **kw):
         if epoch == 4:  # epochs 1-4 done, checkpoint at 4 written
             raise _Interrupted
-        return original(self, model, optimizer, loss_fn, xt, yt, epoch, n, bs)
+        return original(self, model, optimizer, loss_fn, xt, yt, epoch, n, bs, **kw)
 
     ckpt = tmp_path / "ckpt"
     monkeypatch.setattr(TorchRegressor, "_train_epoch", crash_at_epoch_5)
@@ -195,9 +195,9 @@ def test_checkpoint_resume_matches_uninterrupted(tmp_path, sample, monkeypatch):
 
     resumed_epochs = []
 
-    def counting(self, model, optimizer, loss_fn, xt, yt, epoch, n, bs):
+    def counting(self, model, optimizer, loss_fn, xt, yt, epoch, n, bs, **kw):
         resumed_epochs.append(epoch)
-        return original(self, model, optimizer, loss_fn, xt, yt, epoch, n, bs)
+        return original(self, model, optimizer, loss_fn, xt, yt, epoch, n, bs, **kw)
 
     monkeypatch.setattr(TorchRegressor, "_train_epoch", counting)
     run("train", "--config", cfg, "--checkpoint-dir", ckpt, "--resume", "--publish")
