@@ -87,6 +87,10 @@ SCRATCH = ".zoo-tmp"
 REMOTE_INDEX_TTL_S = 5.0
 
 _FILTER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*(>=|<=|==|!=|>|<)\s*(.*?)\s*$")
+#: names a filter may give without the ``uncertainty.`` prefix (the calibration record)
+UNCERTAINTY_FIELDS = frozenset({
+    "calibration_scale", "n_calibration", "calibration_source", "coverage_1sigma",
+    "coverage_2sigma", "pull_mean", "pull_width", "sharpness", "exact_fraction", "vouch_k"})
 _FILTER_EXAMPLE = "'metrics.test.frac_lt_1pct>=0.99', 'disk_size_bytes<=2e6' or 'regressor.name==skdnn'"
 
 
@@ -115,7 +119,11 @@ def _dig(card: Mapping[str, Any], path: str) -> Any:
 
 @dataclass(frozen=True)
 class CardFilter:
-    """One ``where`` filter, ``dotted.card.path OP value``."""
+    """One ``where`` filter, ``dotted.card.path OP value``.
+
+    A bare name that the card lacks at its top level is looked up in the calibration record
+    ``uncertainty`` (``coverage_2sigma>=0.9`` means ``uncertainty.coverage_2sigma>=0.9``);
+    ``exact_fraction.1e-3`` likewise."""
 
     path: str
     op: str
@@ -143,6 +151,8 @@ class CardFilter:
     def __call__(self, card: Mapping[str, Any]) -> bool:
         """True when the card satisfies the filter (a missing field never does)."""
         actual = _dig(card, self.path)
+        if actual is None and self.path.split(".")[0] in UNCERTAINTY_FIELDS:
+            actual = _dig(card, f"uncertainty.{self.path}")
         if actual is None:
             return False
         compare: Callable[[Any, Any], bool] = self._OPS[self.op]

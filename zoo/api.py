@@ -12,7 +12,12 @@ from typing import Any
 import numpy as np
 
 from zoo import resolver
-from zoo.errors import LabelSyntaxError, UnknownLabelError
+from zoo.errors import (
+    ConfigError,
+    ExactUnavailableError,
+    LabelSyntaxError,
+    UnknownLabelError,
+)
 from zoo.labels import Label, as_label, parse_selector
 from zoo.model import Model
 from zoo.process import validate_points
@@ -109,10 +114,83 @@ class Amplitude:
     def dimension(self) -> int:
         return self.label.dimension
 
-    def predict(self, x: np.ndarray, f00: np.ndarray | None = None) -> np.ndarray:
-        """Predict the requested function at points x (N, D) of the unit hypercube."""
+    def predict(self, x: np.ndarray, f00: np.ndarray | None = None, *,
+                return_uncertainty: bool = False, rtol: float | None = None,
+                return_info: bool = False) -> Any:
+        """Predict the requested function at points x (N, D) of the unit hypercube.
+
+        ``return_uncertainty``: also return ``sigma`` (N,), the calibrated one-standard-
+        deviation estimate of ``|y - exact|`` in the physical units of the requested label.
+        ``rtol``: guarded prediction (:meth:`predict_guarded`): the process's exact function
+        replaces the model wherever the model cannot vouch for a relative error <= rtol.
+        Returns ``y``, then ``sigma`` if ``return_uncertainty``, then ``info`` if
+        ``return_info`` (which needs ``rtol``), as a tuple when more than ``y``.
+        """
         x = validate_points(x, self.dimension)
-        return self.model.predict(self.resolution.coord_map(x), f00)
+        if rtol is None and not return_uncertainty and not return_info:
+            return self.model.predict(self.resolution.coord_map(x), f00)
+        if rtol is None:
+            if return_info:
+                raise ConfigError("return_info describes a guarded prediction; pass rtol= "
+                                  "too (e.g. rtol=1e-3), or use return_uncertainty=True alone")
+            return self.model.predict(self.resolution.coord_map(x), f00,
+                                      return_uncertainty=True)
+        y, info = self.predict_guarded(x, rtol, f00)
+        out = (y, *((info["sigma"],) if return_uncertainty else ()),
+               *((info,) if return_info else ()))
+        return out if len(out) > 1 else y
+
+    def predict_guarded(self, x: np.ndarray, rtol: float, f00: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, dict[str, Any]]:
+        """``(y, info)``: the model where it vouches for a relative error <= ``rtol``, the
+        process's exact function of the requested label elsewhere (one batched
+        ``Process.evaluate`` call on those points, at the requested label's own x).
+
+        The rule (:func:`zoo.runtime.uncertainty.vouched`, ``k = card["uncertainty"]
+        ["vouch_k"]``): trusted where ``k sigma (1 + rtol) <= rtol |y|`` for terms measured
+        relative to themselves (f11), or ``k sigma <= rtol f00`` for terms measured relative
+        to the exact f00 of the same label (f01; the card's scale). ``info``: ``exact`` (N,)
+        bool, the points answered by the process; ``sigma`` (N,), the uncertainty of the
+        returned value (the model's sigma where trusted, 0 where exact); ``sigma_model``,
+        the model's sigma everywhere; ``k``, ``rtol``, ``scale``, ``n_exact``.
+
+        Refuses with :class:`~zoo.errors.NoUncertaintyError` when the model has no
+        calibrated uncertainty and :class:`~zoo.errors.ExactUnavailableError` when no
+        installed process provides the label's exact function (nothing is marked instead:
+        a guarded answer is complete or refused).
+        """
+        from zoo.runtime.uncertainty import K_FLOOR, card_scale, vouched
+
+        try:
+            r = float(rtol)
+        except (TypeError, ValueError):
+            r = float("nan")
+        if not (np.isfinite(r) and r > 0.0):
+            raise ConfigError(f"rtol={rtol!r} is invalid; give a positive relative tolerance, "
+                              "e.g. rtol=1e-3")
+        x = validate_points(x, self.dimension)
+        cal = self.model.require_uncertainty()
+        process = resolver.find_process(self.label)
+        if process is None or self.label.term not in process.terms:
+            raise ExactUnavailableError(
+                f"guarded prediction of {self.label} needs the exact function of its process, "
+                f"but no installed process plugin provides {self.label.process}/"
+                f"{self.label.dimension}d/{self.label.term}; install the process plugin, or "
+                "call predict(x, return_uncertainty=True) and decide per point yourself")
+        y, sigma = self.model.predict(self.resolution.coord_map(x), f00, return_uncertainty=True)
+        k = float(cal.get("vouch_k", K_FLOOR))
+        scale_name = card_scale(self.card)
+        scale = None
+        if scale_name == "f00":
+            scale = process.function(x, "f00", self.label.helicity)
+        exact = ~vouched(y, sigma, r, k, scale=scale)
+        y_out = np.array(y, dtype=np.float64, copy=True)
+        sig_out = np.array(sigma, dtype=np.float64, copy=True)
+        if exact.any():
+            y_out[exact] = process.function(x[exact], self.label.term, self.label.helicity)
+            sig_out[exact] = 0.0
+        return y_out, {"exact": exact, "sigma": sig_out, "sigma_model": sigma, "k": k,
+                       "rtol": r, "scale": scale_name, "n_exact": int(exact.sum())}
 
     def verify(self) -> dict[str, float]:
         return self.model.verify(self.path)
@@ -281,3 +359,37 @@ def publish(
     card = read_card(Path(model))
     resolver.require_canonical(card["label"], "label", _PUBLISH_INSTEAD)
     return reg.publish(Path(model), card["label"], aliases=tuple(aliases))
+
+
+def calibrate(label: str | Label, *, n: int = 20_000, faces: float = 0.2, seed: int = 1,
+              registry: Any = None, publish: bool = True, aliases: Iterable[str] = ()
+              ) -> tuple[Label | None, dict[str, Any]]:
+    """Calibrate the uncertainty of the stored model answering ``label`` on ``n`` fresh
+    points of its process (``faces``: the fraction near the faces of the domain, see
+    :mod:`zoo.training.calibrate`) and, with ``publish``, publish the result as a new
+    version (published versions are immutable) in ``registry`` (default: the local one).
+
+    Returns ``(published key@version or None, card["uncertainty"])``; the record names the
+    calibrated version in ``calibrated_from``.
+    """
+    import zarr
+
+    from zoo.training.calibrate import calibrate_model
+
+    reg, stored, _ = locate(label, registry=registry)
+    path = reg.open(stored, verify=True)
+    model = Model.load(path)
+    model.verify(path)
+    record = calibrate_model(model, n=n, faces=faces, seed=seed)
+    record["calibrated_from"] = f"{stored} ({reg.url})"
+    model.card["uncertainty"] = record
+    if not publish:
+        return None, record
+    ref = zarr.open_group(str(path / "reference.zarr"), mode="r")
+    ref_f00 = np.asarray(ref["f00"][...]) if "f00" in ref.array_keys() else None
+    target = local_registry() if registry is None else _registry(registry)
+    with tempfile.TemporaryDirectory(prefix="zoo-calibrate-") as tmp:
+        art = model.save(Path(tmp) / "artifact", reference_x=np.asarray(ref["x"][...]),
+                         reference_f00=ref_f00)
+        new = target.publish(art, model.label, aliases=tuple(aliases))
+    return new, record

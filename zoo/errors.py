@@ -52,6 +52,16 @@ class UnsupportedModelError(ConfigError):
     kind asked for (its plugin does not implement that part of the contract)."""
 
 
+class NoUncertaintyError(UnsupportedModelError):
+    """A model has no calibrated per-point uncertainty (its regressor has none, or the
+    artifact was never calibrated): ``return_uncertainty`` and guarded prediction refuse."""
+
+
+class ExactUnavailableError(UnsupportedModelError):
+    """A guarded prediction needs the process's exact function of the label, and no
+    installed process plugin provides it."""
+
+
 class ArtifactError(ZooError, OSError):
     """An artifact is unreadable, incomplete or malformed."""
 

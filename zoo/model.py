@@ -28,6 +28,7 @@ from zoo.errors import (
     ArtifactError,
     ArtifactNotFoundError,
     InputError,
+    NoUncertaintyError,
     UnknownPluginError,
     VerificationError,
     ZooError,
@@ -106,26 +107,94 @@ class Model:
         self.context = context if context is not None else make_context(self.label)
         self.dimension = int(as_label(self.label).dimension)
 
-    def predict(self, x: np.ndarray, f00: np.ndarray | None = None) -> np.ndarray:
+    def predict(self, x: np.ndarray, f00: np.ndarray | None = None, *,
+                return_uncertainty: bool = False
+                ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """The physical value at canonical points ``x`` (N, D); with ``return_uncertainty``
+        ``(y, sigma)``, ``sigma`` the calibrated one-standard-deviation estimate of
+        ``|y - exact|`` in the same units (:meth:`predict_uncertainty`)."""
+        if return_uncertainty:
+            return self.predict_uncertainty(x, f00)
         x = validate_points(x, self.dimension)
-        if f00 is not None:
-            f00 = as_real_array(f00, "f00", f"({x.shape[0]},) leading-order values")
-            if f00.ndim > 1 and f00.size != f00.shape[0]:
-                raise InputError(
-                    f"f00 has shape {f00.shape}; expected ({x.shape[0]},): one leading-order "
-                    "value per point"
-                )
-            f00 = f00.reshape(-1)
-            if f00.shape[0] != x.shape[0]:
-                raise InputError(f"f00 has {f00.shape[0]} values for {x.shape[0]} points; "
-                                 "pass one leading-order value per point")
-            if not np.isfinite(f00).all():
-                row = int(np.flatnonzero(~np.isfinite(f00))[0])
-                raise InputError(f"f00 contains NaN or inf (first at row {row}); fix those "
-                                 "values or let the process compute f00 (omit f00)")
+        f00 = self._check_f00(x, f00)
         batch, inputs = self.chain.forward_with_inputs(Batch(x=x, f00=f00), self.context)
         y = np.asarray(self._predictor()(batch.x), dtype=np.float64).reshape(-1)
         return self.chain.inverse(y, inputs, self.context)
+
+    def _check_f00(self, x: np.ndarray, f00: np.ndarray | None) -> np.ndarray | None:
+        if f00 is None:
+            return None
+        f00 = as_real_array(f00, "f00", f"({x.shape[0]},) leading-order values")
+        if f00.ndim > 1 and f00.size != f00.shape[0]:
+            raise InputError(
+                f"f00 has shape {f00.shape}; expected ({x.shape[0]},): one leading-order "
+                "value per point"
+            )
+        f00 = f00.reshape(-1)
+        if f00.shape[0] != x.shape[0]:
+            raise InputError(f"f00 has {f00.shape[0]} values for {x.shape[0]} points; "
+                             "pass one leading-order value per point")
+        if not np.isfinite(f00).all():
+            row = int(np.flatnonzero(~np.isfinite(f00))[0])
+            raise InputError(f"f00 contains NaN or inf (first at row {row}); fix those "
+                             "values or let the process compute f00 (omit f00)")
+        return f00
+
+    # -- uncertainty (zoo.runtime.uncertainty) ----------------------------------------------
+    @property
+    def has_uncertainty(self) -> bool:
+        """Whether the regressor estimates its error per point (calibrated or not)."""
+        return bool(getattr(self.regressor, "has_uncertainty", False))
+
+    @property
+    def calibration(self) -> dict[str, Any] | None:
+        """``card["uncertainty"]`` when the model's uncertainty has been calibrated."""
+        unc = self.card.get("uncertainty")
+        return unc if isinstance(unc, dict) and "calibration_scale" in unc else None
+
+    def require_uncertainty(self) -> dict[str, Any]:
+        """The calibration record, or :class:`~zoo.errors.NoUncertaintyError` naming the fix."""
+        name = getattr(self.regressor, "name", type(self.regressor).__name__)
+        if not self.has_uncertainty:
+            raise NoUncertaintyError(
+                f"{self.label}: its {name} regressor has no per-point uncertainty (an artifact "
+                "saved without one, or a regressor family that has none); retrain it with an "
+                "uncertainty-capable configuration (zoo train ... --publish), or load another "
+                "version of the label (zoo list LABEL --where 'coverage_2sigma>=0')")
+        cal = self.calibration
+        if cal is None:
+            raise NoUncertaintyError(
+                f"{self.label}: its {name} regressor has an uncertainty but the artifact was "
+                "never calibrated (no card['uncertainty']); run `zoo calibrate LABEL` "
+                "(zoo.api.calibrate) to publish a calibrated version")
+        return cal
+
+    def predict_uncertainty_raw(self, x: np.ndarray, f00: np.ndarray | None = None
+                                ) -> tuple[np.ndarray, np.ndarray]:
+        """``(y, sigma_raw)`` at canonical points: the regressor's own ``predict_uncertainty``
+        propagated through the inverse chain to physical units, *uncalibrated*
+        (:func:`zoo.runtime.uncertainty.propagate`; the exact f00 a chain step takes from the
+        process is computed once per call, not once per propagated branch)."""
+        from zoo.runtime.uncertainty import propagate
+
+        if not self.has_uncertainty:
+            self.require_uncertainty()
+        x = validate_points(x, self.dimension)
+        f00 = self._check_f00(x, f00)
+        ctx = _memo_context(self.context)
+        batch, inputs = self.chain.forward_with_inputs(Batch(x=x, f00=f00), ctx)
+        y_raw, s_raw = self.regressor.predict_uncertainty(batch.x)
+        return propagate(lambda v: self.chain.inverse(v, inputs, ctx), y_raw, s_raw)
+
+    def predict_uncertainty(self, x: np.ndarray, f00: np.ndarray | None = None
+                            ) -> tuple[np.ndarray, np.ndarray]:
+        """``(y, sigma)``: sigma calibrated (``card["uncertainty"]["calibration_scale"]``
+        times the propagated raw sigma), physical units, one standard deviation of
+        ``|y - exact|``. Refuses with :class:`~zoo.errors.NoUncertaintyError` when the model
+        has no calibrated uncertainty."""
+        cal = self.require_uncertainty()
+        y, s = self.predict_uncertainty_raw(x, f00)
+        return y, s * float(cal["calibration_scale"])
 
     def predict_on_cpu(self, x: np.ndarray, f00: np.ndarray | None = None) -> np.ndarray:
         """``predict`` with the regressor on the CPU, then back where it was: reference
@@ -370,3 +439,24 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")
+
+
+def _memo_context(ctx: Context) -> Context:
+    """A copy of ``ctx`` whose ``f00`` and ``f00_sum`` remember their last answer for the
+    same array object (a transform's forward and inverse see the same batch), so that
+    propagating an uncertainty through the inverse chain evaluates the exact f00 once."""
+    import dataclasses
+
+    def memo(fn):
+        if fn is None:
+            return None
+        last: list[Any] = [None, None]
+
+        def cached(x: np.ndarray) -> np.ndarray:
+            if last[0] is not x:
+                last[0], last[1] = x, fn(x)
+            return last[1]
+
+        return cached
+
+    return dataclasses.replace(ctx, f00=memo(ctx.f00), f00_sum=memo(ctx.f00_sum))

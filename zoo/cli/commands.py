@@ -105,8 +105,9 @@ def _fmt_frac(v: Any) -> str:
 @cli.command("list")
 @click.argument("pattern", default="*")
 @click.option("--where", "where", multiple=True, metavar="FIELD OP VALUE",
-              help="Filter on card fields, e.g. 'metrics.test.frac_lt_1pct>=0.99' or "
-                   "'disk_size_bytes<=2e6'. Repeatable.")
+              help="Filter on card fields, e.g. 'metrics.test.frac_lt_1pct>=0.99', "
+                   "'disk_size_bytes<=2e6' or a calibration field 'coverage_2sigma>=0.9' "
+                   "(short for uncertainty.coverage_2sigma). Repeatable.")
 @click.option("--all-versions", is_flag=True,
               help="Every version, not only each registry's latest (and the best).")
 @click.option("--registry", "registry_url", default=None, help="Registry path or URL (default: local + bundled).")
@@ -128,7 +129,8 @@ def list_cmd(pattern: str, where: tuple[str, ...], all_versions: bool, registry_
     from rich.table import Table
 
     table = Table(title=f"amplitudes matching {pattern!r}")
-    for col in ("label", "aliases", "regressor", "params", "dtype", "<1%", "<0.1%", "disk", "registry"):
+    for col in ("label", "aliases", "regressor", "params", "dtype", "<1%", "<0.1%", "2σ cover",
+                "disk", "registry"):
         table.add_column(col)
     for e in entries:
         card = e["card"]
@@ -137,6 +139,7 @@ def list_cmd(pattern: str, where: tuple[str, ...], all_versions: bool, registry_
             e["label"], ",".join(e.get("aliases", [])) or "-", card.get("regressor", {}).get("name", "?"),
             str(card.get("n_parameters", "?")), str(card.get("dtype", "?")),
             _fmt_frac(test.get("frac_lt_1pct")), _fmt_frac(test.get("frac_lt_0p1pct")),
+            _fmt_frac((card.get("uncertainty") or {}).get("coverage_2sigma")),
             _fmt_bytes(card.get("disk_size_bytes")), _where(e["registry"]),
         )
     _console().print(table)
@@ -284,8 +287,24 @@ def export_cmd(name: str, to: str, fmt: str, registry_url: str | None) -> None:
         click.echo(f"exported {lab} to {out}")
         return
     exporter = plugin_manager.get("exporters", fmt)
-    out = exporter(load(name, registry=registry_url), Path(to))
-    click.echo(f"exported {name} as {fmt} to {out}")
+    amp = load(name, registry=registry_url)
+    out = exporter(amp, Path(to))
+    click.echo(f"exported {name} as {fmt} to {out}{_onnx_outputs(amp, Path(out))}")
+
+
+def _onnx_outputs(amp: Any, out: Path) -> str:
+    """For an ONNX file: which outputs it has and, without sigma, why not."""
+    if out.suffix != ".onnx" or not out.is_file():
+        return ""
+    import onnx
+
+    from zoo.runtime.onnx_export import sigma_status
+
+    names = [o.name for o in onnx.load(str(out), load_external_data=False).graph.output]
+    if "sigma" in names:
+        return f" (outputs {', '.join(names)}: sigma is the calibrated uncertainty of y)"
+    why = sigma_status(amp.model) or "its plugin refused the ONNX form of its uncertainty"
+    return f" (output {', '.join(names)} only, no sigma: {why})"
 
 
 @cli.command("import")

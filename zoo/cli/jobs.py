@@ -135,6 +135,19 @@ def evaluate_cmd(name, data, source, options, scale, histogram, registry_url, as
         raise errors.ConfigError("evaluate a canonical label (data are stored per canonical label)")
     scale = scale or recorded.get("metric_scale", "abs")
     table, y_pred = evaluate(amp.model, ds, scale=scale, progress=True)
+    pulls = None
+    if amp.model.calibration is not None:  # the stored calibration, measured on these data
+        from zoo.runtime.uncertainty import K_FLOOR, assess
+        from zoo.runtime.uncertainty import pulls as pull_values
+        from zoo.training.loop import _needs_data_f00
+
+        if scale == "f00" and ds.f00 is None:
+            raise errors.ConfigError("scale 'f00' needs f00 in the data")
+        f00 = ds.f00 if _needs_data_f00(amp.model.chain) else None
+        y_u, sigma = amp.model.predict(ds.x, f00, return_uncertainty=True)
+        table["uncertainty"] = assess(ds.y, y_u, sigma, scale=ds.f00 if scale == "f00" else None,
+                                      k=float(amp.model.calibration.get("vouch_k", K_FLOOR)))
+        pulls = pull_values(ds.y, y_u, sigma)
     if as_json:
         click.echo(json.dumps(table, indent=2))
     else:
@@ -142,10 +155,49 @@ def evaluate_cmd(name, data, source, options, scale, histogram, registry_url, as
 
         Console().print(format_table(table, {"parameters": amp.card.get("n_parameters"),
                                              "disk size (bytes)": amp.card.get("disk_size_bytes")}))
+        unc = table.get("uncertainty")
+        if unc:
+            click.echo("uncertainty on these data: coverage 1σ {:.1%}, 2σ {:.1%}; pulls mean "
+                       "{:.3g}, width {:.3g}; sharpness {:.3g}; sent to the exact code at rtol "
+                       "{}".format(unc["coverage_1sigma"], unc["coverage_2sigma"],
+                                   unc["pull_mean"], unc["pull_width"], unc["sharpness"],
+                                   ", ".join(f"{k}: {v:.1%}"
+                                             for k, v in unc["exact_fraction"].items())))
     if histogram:
         delta_histogram_png(ds.y, y_pred, histogram, scale=ds.f00 if scale == "f00" else None,
-                            title=str(amp.label))
+                            title=str(amp.label), pulls=pulls)
         click.echo(f"wrote {histogram}")
+
+
+@click.command("calibrate")
+@click.argument("name")
+@click.option("--n", "n", type=int, default=20_000, show_default=True,
+              help="Fresh points of the process to calibrate on.")
+@click.option("--faces", type=float, default=0.2, show_default=True,
+              help="Fraction of them within 1e-6..1e-3 of the faces (beam x2 in {0,1}, "
+                   "threshold x1 = 0, or the faces the process declares).")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--registry", "registry_url", default=None,
+              help="Where NAME is looked up and the calibrated version published "
+                   "(default: found in local + bundled, published locally).")
+@click.option("--alias", "aliases", multiple=True, help="Alias(es) for the new version.")
+@click.option("--json", "as_json", is_flag=True, help="Print the calibration record as JSON.")
+def calibrate_cmd(name, n, faces, seed, registry_url, aliases, as_json) -> None:
+    """Calibrate the uncertainty of NAME on fresh points and publish it as a new version
+    (published versions never change): coverage, pulls, sharpness and the fractions sent to
+    the exact code go into the card's "uncertainty" record."""
+    from zoo.api import calibrate
+
+    lab, record = calibrate(name, n=n, faces=faces, seed=seed, registry=registry_url,
+                            aliases=aliases)
+    if as_json:
+        click.echo(json.dumps({"published": str(lab), "uncertainty": record}, indent=2,
+                              default=str))
+        return
+    click.echo(f"calibrated {record['calibrated_from']} on {record['n_calibration']} points: "
+               f"scale {record['calibration_scale']:.4g}, coverage 1σ "
+               f"{record['coverage_1sigma']:.1%} 2σ {record['coverage_2sigma']:.1%}, "
+               f"k {record['vouch_k']:.3g}; published {lab}")
 
 
 @click.command("demo")
@@ -165,6 +217,6 @@ def demo_cmd(registry_url: str | None, as_json: bool) -> None:
 
 
 def register_jobs(cli: click.Group) -> None:
-    for cmd in (generate_cmd, train_cmd, evaluate_cmd, demo_cmd):
+    for cmd in (generate_cmd, train_cmd, evaluate_cmd, calibrate_cmd, demo_cmd):
         cli.add_command(cmd)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+import numpy as np
 
 from zoo import errors
 
@@ -25,13 +26,21 @@ from zoo import errors
               help="CSV input: the first line names the columns (--header) or is a point "
                    "(--no-header). Default: a header exactly when a first-line field is not "
                    "a number.")
+@click.option("--uncertainty", is_flag=True,
+              help="Also write sigma: the calibrated one-standard-deviation uncertainty of y.")
+@click.option("--rtol", type=float, default=None, metavar="R",
+              help="Guarded prediction: the exact function of the process answers wherever the "
+                   "model cannot vouch for a relative error <= R; writes an 'exact' column.")
 def predict_cmd(name: str, input_path: str, output: str, chunk: int, registry_url: str | None,
-                scheduler: str | None, workers: int, device: str, header: bool | None) -> None:
+                scheduler: str | None, workers: int, device: str, header: bool | None,
+                uncertainty: bool, rtol: float | None) -> None:
     """Predict NAME at the points of --input into a Zarr --output, chunk by chunk.
 
     Memory stays bounded for Zarr inputs; finished chunks are recorded, so an
     interrupted run resumes where it stopped. With --dask the workers load NAME from the
-    same registry (ZOO_HOME is passed along).
+    same registry (ZOO_HOME is passed along). --uncertainty adds the array sigma, --rtol
+    the guarded values and the bool array exact (a model without a calibrated uncertainty,
+    or a label without an exact process, is refused before anything is written).
     """
     from zoo.runtime import distributed
 
@@ -42,26 +51,42 @@ def predict_cmd(name: str, input_path: str, output: str, chunk: int, registry_ur
         raise click.BadParameter(str(exc), param_hint="--input") from exc
     from zoo.progress import task
 
+    amp = None
+    if not scheduler or uncertainty or rtol is not None:
+        from zoo.api import load
+
+        try:
+            amp = load(name, registry=registry_url, device="cpu" if scheduler else device)
+        except errors.ConfigError as exc:
+            raise click.BadParameter(str(exc), param_hint="--device") from exc
+        if uncertainty or rtol is not None:  # refuse before the output exists
+            x0, f0 = source.rows(0, min(1, source.n))
+            distributed.amplitude_predictor(amp, uncertainty=uncertainty, rtol=rtol)(x0, f0)
     with task(f"predicting {name}", total=source.n) as advance:
         if scheduler:
             meta = distributed.dask_predict(name, input_path, output, scheduler=scheduler,
                                             registry=registry_url, chunk=chunk,
-                                            n_workers=workers, on_chunk=advance)
+                                            n_workers=workers, on_chunk=advance,
+                                            uncertainty=uncertainty, rtol=rtol)
         else:
-            from zoo.api import load
-
-            try:
-                amp = load(name, registry=registry_url, device=device)
-            except errors.ConfigError as exc:
-                raise click.BadParameter(str(exc), param_hint="--device") from exc
             meta = distributed.predict_file(amp, input_path, output, chunk=chunk,
-                                            on_chunk=advance, header=header)
+                                            on_chunk=advance, header=header,
+                                            uncertainty=uncertainty, rtol=rtol)
     state = "complete" if meta["complete"] else "incomplete (rerun to resume)"
     head = {True: ", first line taken as a header", False: ", no header line"}.get(
         source.header, "")
+    extra = (" with sigma" if uncertainty else "") + (
+        f", guarded at rtol {rtol:g} (array exact)" if rtol is not None else "")
     click.echo(f"read {source.n} points from {input_path}{head}; wrote "
-               f"{meta.get('n_written', meta['n'])} predictions of {meta['label']} to {output}: "
-               f"{state}")
+               f"{meta.get('n_written', meta['n'])} predictions of {meta['label']}{extra} to "
+               f"{output}: {state}")
+    if rtol is not None and meta["complete"]:
+        import zarr
+
+        arr = zarr.open_group(output, mode="r")["exact"]
+        n_exact = sum(int(np.count_nonzero(arr[lo:lo + chunk]))
+                      for lo in range(0, source.n, chunk))
+        click.echo(f"{n_exact} of {source.n} points answered by the exact function")
 
 
 def add_dask_generate(generate_cmd: click.Command) -> click.Command:

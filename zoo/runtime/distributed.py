@@ -3,7 +3,10 @@
 Output layout (a Zarr v3 group at ``out``)::
 
     y            (N,) float64    predictions, chunked like the work (``chunk`` rows)
-    attrs["zoo_predict"] = {label, input, n, chunk, complete}
+    sigma        (N,) float64    with ``uncertainty``: calibrated one-sigma uncertainties
+                                 (guarded: 0 where the exact function answered)
+    exact        (N,) bool       with ``rtol``: where the exact function answered
+    attrs["zoo_predict"] = {label, input, n, chunk, complete[, uncertainty][, rtol]}
     .zoo-done/<i>                 marker of each finished chunk (a rerun skips them)
 
 Inputs: ``.zarr`` (a group with ``x`` (N, D) and optionally ``f00`` (N,), e.g. the output
@@ -180,11 +183,45 @@ def open_output(out: str | os.PathLike, meta: dict[str, Any]) -> Any:
                 f"{old.get('input', '?')}); choose another --output or delete it")
         return group
     group = zarr.open_group(path, mode="w")
-    group.create_array("y", shape=(meta["n"],), chunks=(min(meta["chunk"], max(1, meta["n"])),),
-                       dtype="float64")
+    rows = (min(meta["chunk"], max(1, meta["n"])),)
+    for name, dtype in _columns(meta).items():
+        group.create_array(name, shape=(meta["n"],), chunks=rows, dtype=dtype)
     group.attrs["zoo_predict"] = {**meta, "complete": False}
     (Path(path) / MARKERS).mkdir(exist_ok=True)
     return group
+
+
+def _columns(meta: dict[str, Any]) -> dict[str, str]:
+    """The output arrays of a prediction run and their dtypes."""
+    cols = {"y": "float64"}
+    if meta.get("uncertainty"):
+        cols["sigma"] = "float64"
+    if meta.get("rtol") is not None:
+        cols["exact"] = "bool"
+    return cols
+
+
+def amplitude_predictor(amplitude: Any, *, uncertainty: bool = False, rtol: float | None = None
+                        ) -> Callable[[np.ndarray, np.ndarray | None], Any]:
+    """``predict(x, f00)`` for :func:`predict_chunks`: ``amplitude.predict`` itself, or one
+    returning ``{"y", "sigma", "exact"}`` columns (``uncertainty``: sigma; ``rtol``: the
+    guarded prediction and its exact mask)."""
+    if rtol is not None:
+        def guarded(x: np.ndarray, f00: np.ndarray | None) -> dict[str, np.ndarray]:
+            y, info = amplitude.predict(x, f00, rtol=rtol, return_info=True)
+            out = {"y": y, "exact": info["exact"]}
+            if uncertainty:
+                out["sigma"] = info["sigma"]
+            return out
+
+        return guarded
+    if uncertainty:
+        def with_sigma(x: np.ndarray, f00: np.ndarray | None) -> dict[str, np.ndarray]:
+            y, sigma = amplitude.predict(x, f00, return_uncertainty=True)
+            return {"y": y, "sigma": sigma}
+
+        return with_sigma
+    return amplitude.predict
 
 
 def _done(out: str | os.PathLike, i: int) -> bool:
@@ -197,13 +234,15 @@ def predict_chunks(predict: Callable[[np.ndarray, np.ndarray | None], np.ndarray
     """Predict chunks ``indices`` of ``source`` into ``out``; skip finished ones; return rows."""
     import zarr
 
-    y = zarr.open_group(os.fspath(out), mode="r+")["y"]
+    group = zarr.open_group(os.fspath(out), mode="r+")
     rows = 0
     for i in indices:
         lo, hi = i * chunk, min(source.n, (i + 1) * chunk)
         if not _done(out, i):
             x, f00 = source.rows(lo, hi)
-            y[lo:hi] = predict(x, f00)
+            result = predict(x, f00)
+            for name, values in (result if isinstance(result, dict) else {"y": result}).items():
+                group[name][lo:hi] = values
             (Path(out) / MARKERS / str(i)).touch()
         rows += hi - lo
         if on_chunk:
@@ -224,16 +263,20 @@ def finish(out: str | os.PathLike, n_chunks: int) -> bool:
 
 def predict_file(amplitude: Any, input_path: str | os.PathLike, out: str | os.PathLike, *,
                  chunk: int = DEFAULT_CHUNK, on_chunk: Callable[[int], None] | None = None,
-                 header: bool | None = None) -> dict[str, Any]:
-    """Stream the points of ``input_path`` through ``amplitude.predict`` into ``out``.
+                 header: bool | None = None, uncertainty: bool = False,
+                 rtol: float | None = None) -> dict[str, Any]:
+    """Stream the points of ``input_path`` through ``amplitude.predict`` into ``out``
+    (``uncertainty``: also ``sigma``; ``rtol``: guarded, also ``exact``; see
+    :func:`amplitude_predictor`).
 
     The result's ``n_read`` is the number of input rows and ``n`` the number written
     (equal; a mismatch raises)."""
     source = open_points(input_path, label_helicity(str(amplitude.label)), header=header)
-    meta = _meta(str(amplitude.label), input_path, source.n, chunk)
+    meta = _meta(str(amplitude.label), input_path, source.n, chunk, uncertainty, rtol)
     group = open_output(out, meta)
     n_chunks = -(-source.n // chunk)
-    rows = predict_chunks(amplitude.predict, source, out, range(n_chunks), chunk, on_chunk)
+    predict = amplitude_predictor(amplitude, uncertainty=uncertainty, rtol=rtol)
+    rows = predict_chunks(predict, source, out, range(n_chunks), chunk, on_chunk)
     written = int(group["y"].shape[0])
     if rows != source.n or written != source.n:  # pragma: no cover - an invariant
         raise InputError(f"read {source.n} rows of {input_path} but wrote {written} predictions")
@@ -250,11 +293,17 @@ def label_helicity(label: str) -> str | None:
         return None
 
 
-def _meta(label: str, input_path: str | os.PathLike, n: int, chunk: int) -> dict[str, Any]:
+def _meta(label: str, input_path: str | os.PathLike, n: int, chunk: int,
+          uncertainty: bool = False, rtol: float | None = None) -> dict[str, Any]:
     if chunk <= 0:
         raise ConfigError(f"chunk must be positive, got {chunk}")
-    return {"label": label, "input": os.path.abspath(os.fspath(input_path)), "n": int(n),
-            "chunk": int(chunk)}
+    meta: dict[str, Any] = {"label": label, "input": os.path.abspath(os.fspath(input_path)),
+                            "n": int(n), "chunk": int(chunk)}
+    if uncertainty:  # only when asked: outputs written before keep their metadata
+        meta["uncertainty"] = True
+    if rtol is not None:
+        meta["rtol"] = float(rtol)
+    return meta
 
 
 # -- Dask -----------------------------------------------------------------------------------
@@ -294,7 +343,8 @@ _AMPLITUDES: dict[tuple, Any] = {}
 
 
 def _worker_predict(label: str, registry: str | None, zoo_home: str | None, input_path: str,
-                    out: str, indices: list[int], chunk: int) -> int:
+                    out: str, indices: list[int], chunk: int, uncertainty: bool = False,
+                    rtol: float | None = None) -> int:
     """Runs on a worker: load the amplitude once per process, predict ``indices``."""
     if zoo_home:
         os.environ["ZOO_HOME"] = zoo_home
@@ -306,7 +356,8 @@ def _worker_predict(label: str, registry: str | None, zoo_home: str | None, inpu
 
         amp = _AMPLITUDES[key] = load(label, registry=registry)
     source = open_points(input_path, label_helicity(label))
-    return predict_chunks(amp.predict, source, out, indices, chunk)
+    predict = amplitude_predictor(amp, uncertainty=uncertainty, rtol=rtol)
+    return predict_chunks(predict, source, out, indices, chunk)
 
 
 def _pin_threads() -> None:
@@ -323,8 +374,10 @@ def _pin_threads() -> None:
 def dask_predict(label: str, input_path: str | os.PathLike, out: str | os.PathLike, *,
                  scheduler: str = "local", registry: str | None = None, chunk: int = DEFAULT_CHUNK,
                  tasks_per_worker: int = 4, n_workers: int = 2,
-                 on_chunk: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Predict a Zarr input over Dask workers into ``out`` (resumable like :func:`predict_file`)."""
+                 on_chunk: Callable[[int], None] | None = None, uncertainty: bool = False,
+                 rtol: float | None = None) -> dict[str, Any]:
+    """Predict a Zarr input over Dask workers into ``out`` (resumable like :func:`predict_file`;
+    ``uncertainty`` and ``rtol`` as there)."""
     from distributed import as_completed
 
     input_path = os.path.abspath(os.fspath(input_path))
@@ -333,7 +386,7 @@ def dask_predict(label: str, input_path: str | os.PathLike, out: str | os.PathLi
         raise InputError(f"--dask needs a Zarr input that every worker can read; {input_path} "
                          "is not one (convert it, e.g. with zarr.save)")
     source = open_points(input_path, label_helicity(label))
-    meta = _meta(label, input_path, source.n, chunk)
+    meta = _meta(label, input_path, source.n, chunk, uncertainty, rtol)
     open_output(out, meta)
     n_chunks = -(-source.n // chunk)
     todo = [i for i in range(n_chunks) if not _done(out, i)]
@@ -343,7 +396,7 @@ def dask_predict(label: str, input_path: str | os.PathLike, out: str | os.PathLi
     with client(scheduler, n_workers) as cl:
         workers = max(1, len(cl.scheduler_info().get("workers", {})) or n_workers)
         futures = [cl.submit(_worker_predict, label, reg, home, input_path, out, part, chunk,
-                             pure=False)
+                             uncertainty, rtol, pure=False)
                    for part in _split(todo, workers * tasks_per_worker)]
         if on_chunk:
             on_chunk(source.n - sum(min(chunk, source.n - i * chunk) for i in todo))

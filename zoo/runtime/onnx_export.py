@@ -8,6 +8,12 @@ The exported graph answers the physical question for the requested label:
                           normalises by f00: an event generator always has it; it is cheap
                           and exact)
     output   y    (N,)    the physical value (e.g. f11 itself, not f11/f00)
+             sigma (N,)   where the regressor has an ONNX uncertainty
+                          (:meth:`zoo.regressor.Regressor.onnx_uncertainty_nodes`) and the
+                          model is calibrated: the calibrated one-standard-deviation
+                          uncertainty of y, propagated like the Python one,
+                          ``c |g(y_raw + s) - g(y_raw - s)| / 2`` (:mod:`zoo.runtime.uncertainty`;
+                          the inverse chain g is built three times, inputs shared)
 
 The core only composes; every piece comes from its plugin through the plugin interface:
 the label's coordinate map onto the canonical function (an axis permutation with
@@ -36,9 +42,38 @@ IO_DTYPES = ("float64", "float32")
 X_DOC = "x (N, D) points of [0,1]^D"
 
 
+def sigma_status(model: Any) -> str | None:
+    """None when the export of ``model`` can carry a ``sigma`` output, else why not."""
+    from zoo.regressor import Regressor
+
+    reg = model.regressor
+    name = getattr(reg, "name", type(reg).__name__)
+    if not getattr(reg, "has_uncertainty", False):
+        return f"the {name} regressor has no per-point uncertainty"
+    if type(reg).onnx_uncertainty_nodes is Regressor.onnx_uncertainty_nodes:
+        return f"the {name} plugin has no ONNX form of its uncertainty"
+    if model.calibration is None:
+        return "the uncertainty is not calibrated (run zoo calibrate LABEL)"
+    return None
+
+
 def build_onnx(model: Any, *, coord_map: Any = None, io_dtype: str = "float64",
-               label: str | None = None) -> Any:
-    """The ONNX ModelProto of ``model`` (a :class:`zoo.model.Model`) behind ``coord_map``."""
+               label: str | None = None, sigma: bool | None = None) -> Any:
+    """The ONNX ModelProto of ``model`` (a :class:`zoo.model.Model`) behind ``coord_map``.
+
+    ``sigma``: add the ``sigma`` output (None: when :func:`sigma_status` allows it and the
+    regressor's ``onnx_uncertainty_nodes`` does not refuse; True: insist)."""
+    if sigma is None:
+        if sigma_status(model) is not None:
+            sigma = False
+        else:
+            try:
+                return build_onnx(model, coord_map=coord_map, io_dtype=io_dtype, label=label,
+                                  sigma=True)
+            except UnsupportedModelError:
+                sigma = False
+    if sigma and sigma_status(model) is not None:
+        raise UnsupportedModelError(f"{model.label}: no sigma output: {sigma_status(model)}")
     if io_dtype not in IO_DTYPES:
         raise ConfigError(f"io_dtype must be one of {IO_DTYPES}, got {io_dtype!r}")
     dim = int(model.dimension)
@@ -54,8 +89,17 @@ def build_onnx(model: Any, *, coord_map: Any = None, io_dtype: str = "float64",
         x = step.onnx_forward(g, x, ctx)
     y = g.cast(model.regressor.onnx_nodes(g, x), "float64", "y64")
     y = g.op("Reshape", [y, g.const(np.array([-1], dtype=np.int64), "flat")], "yflat")
-    for step in reversed(model.chain.steps):
-        y = step.onnx_inverse(g, y, ctx)
+    branches = [y]
+    if sigma:
+        s = g.cast(model.regressor.onnx_uncertainty_nodes(g, x), "float64", "s64")
+        s = g.op("Reshape", [s, g.const(np.array([-1], dtype=np.int64), "flat")], "sflat")
+        branches += [g.op("Add", [y, s], "yplus"), g.op("Sub", [y, s], "yminus")]
+    for i, branch in enumerate(branches):
+        for step in reversed(model.chain.steps):
+            branch = step.onnx_inverse(g, branch, ctx)
+        branches[i] = branch
+    outputs = [("y", io_dtype, ["N"])]
+    y = branches[0]
     if io_dtype == "float32":
         y = g.cast(y, "float32")
     g.nodes.append(_identity_node(y, "y"))
@@ -67,7 +111,20 @@ def build_onnx(model: Any, *, coord_map: Any = None, io_dtype: str = "float64",
         "zoo.transforms": json.dumps(model.chain.describe(), default=str),
         "zoo.regressor": getattr(model.regressor, "name", "?"),
     }
-    onnx_model = build_model(g, [("y", io_dtype, ["N"])], meta=meta)
+    if sigma:
+        cal = model.calibration
+        half_c = g.const(np.array(0.5 * float(cal["calibration_scale"])), "half_c")
+        sig = g.op("Mul", [g.op("Abs", [g.op("Sub", [branches[1], branches[2]])]), half_c],
+                   "sigma64")
+        if io_dtype == "float32":
+            sig = g.cast(sig, "float32")
+        g.nodes.append(_identity_node(sig, "sigma"))
+        outputs.append(("sigma", io_dtype, ["N"]))
+        meta["zoo.output"] += "; sigma (N,) its calibrated one-standard-deviation uncertainty"
+        meta["zoo.uncertainty"] = json.dumps(
+            {k: cal.get(k) for k in ("calibration_scale", "vouch_k", "scale", "rule",
+                                     "coverage_2sigma")}, default=str)
+    onnx_model = build_model(g, outputs, meta=meta)
     import onnx
 
     onnx.checker.check_model(onnx_model)
@@ -119,5 +176,5 @@ def session(path_or_bytes: str | os.PathLike | bytes, n_threads: int | None = No
 
 
 __all__ = ["IO_DTYPES", "UnsupportedModelError", "build_onnx", "export_amplitude",
-           "export_model", "session", "signed_permutation"]
+           "export_model", "session", "sigma_status", "signed_permutation"]
 

@@ -201,6 +201,11 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = False) -> 
         n=min(100_000, max(10_000, len(test))),
     )
     model.card["metrics"] = {"test": metrics}
+    if model.has_uncertainty:
+        log.info("calibrating the uncertainty on the %d test points", len(test))
+        model.card["uncertainty"] = calibrate_on(
+            model, test, scale=cfg.metric_scale, f00_needed=f00_needed,
+            source=f"test split of the training data ({test.provenance[:16]})")
     model.card["n_parameters"] = int(regressor.n_parameters)
     model.card["dtype"] = regressor.dtype
     model.card["training_time_s"] = round(train_time, 3)
@@ -210,6 +215,26 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = False) -> 
         "uniform random points in one batch of up to 1e5, on the training machine"
     )
     return model, test
+
+
+def calibrate_on(model: Model, data: Dataset, *, scale: str = "abs", f00_needed: bool = False,
+                 source: str = "") -> dict[str, Any]:
+    """``card["uncertainty"]`` of ``model`` from points it never saw in ``fit`` (``data``:
+    exact ``y`` and, for ``scale="f00"`` or a chain normalised by data, ``f00``), computed by
+    :func:`zoo.runtime.uncertainty.calibrate` in chunks of 65536."""
+    from zoo.runtime.uncertainty import calibrate
+
+    if scale == "f00" and data.f00 is None:
+        raise ConfigError("calibration on the f00 scale needs f00 in the data")
+    n, step = len(data), 65_536
+    y = np.empty(n, dtype=np.float64)
+    s = np.empty(n, dtype=np.float64)
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        f00 = data.f00[lo:hi] if f00_needed and data.f00 is not None else None
+        y[lo:hi], s[lo:hi] = model.predict_uncertainty_raw(data.x[lo:hi], f00)
+    return calibrate(data.y, y, s, scale=data.f00 if scale == "f00" else None,
+                     scale_name=scale, source=source)
 
 
 def _needs_data_f00(chain: Chain) -> bool:

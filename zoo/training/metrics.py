@@ -216,8 +216,11 @@ def delta_histogram_png(
     *,
     scale: np.ndarray | float | None = None,
     title: str = "",
+    pulls: np.ndarray | None = None,
 ) -> Path:
-    """Write a PNG with two panels: signed delta in %, and log10 |delta|.
+    """Write a PNG with two panels: signed delta in %, and log10 |delta|; with ``pulls``
+    ((y_pred - y_true) / sigma, calibrated) a third: their distribution against the unit
+    Gaussian, with the 1- and 2-sigma coverage in its title.
 
     Dashed lines mark ±1% and ±0.1% (and -2, -3 on the log panel). Uses matplotlib's
     Agg canvas directly (no pyplot state, no display). Returns the path.
@@ -227,9 +230,12 @@ def delta_histogram_png(
 
     delta = relative_delta(y_true, y_pred, scale=scale)
     pct = 100.0 * delta
-    fig = Figure(figsize=(10, 4), dpi=100)
+    fig = Figure(figsize=(15 if pulls is not None else 10, 4), dpi=100)
     FigureCanvasAgg(fig)
-    left, right = fig.subplots(1, 2)
+    axes = fig.subplots(1, 3 if pulls is not None else 2)
+    left, right = axes[0], axes[1]
+    if pulls is not None:
+        _pull_panel(axes[2], np.asarray(pulls, dtype=np.float64))
     lim = max(2.0, float(np.percentile(np.abs(pct), 99.5)) * 1.1)
     left.hist(np.clip(pct, -lim, lim), bins=200, range=(-lim, lim), color="tab:blue")
     for v, c in ((1.0, "tab:red"), (0.1, "tab:green")):
@@ -251,6 +257,21 @@ def delta_histogram_png(
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, format="png")
     return out
+
+
+def _pull_panel(ax, pulls: np.ndarray) -> None:
+    """Histogram of the pulls (clipped to ±6) with the unit-Gaussian density."""
+    a = np.abs(pulls)
+    ax.hist(np.clip(pulls[~np.isnan(pulls)], -6.0, 6.0), bins=120, range=(-6.0, 6.0),
+            density=True, color="tab:purple", label="pulls")
+    t = np.linspace(-6.0, 6.0, 401)
+    ax.plot(t, np.exp(-0.5 * t * t) / np.sqrt(2.0 * np.pi), color="black", lw=1,
+            label="N(0, 1)")
+    ax.set_xlabel("pull = (y_pred − y_true) / σ  (clipped to ±6)")
+    ax.set_yscale("log")
+    ax.set_ylim(1e-5, 1.0)
+    ax.legend()
+    ax.set_title(f"within 1σ {100 * np.mean(a <= 1):.1f}%, 2σ {100 * np.mean(a <= 2):.1f}%")
 
 
 def measure_throughput(
