@@ -10,9 +10,9 @@ For each default (the bundle's ``latest`` of each label):
    exact f11/f01 mapped through its chain (``set_cell_scale``). The points: K per cell of
    every part grid (stratified), plus points near the faces (x2 within 1e-6..1e-3 of 0 and
    1, x1 within 1e-6..1e-3 of threshold);
-2. **calibration** on a second fresh set (seed ``--seed + 1``: uniform points plus face
-   points): the scale that makes the 1-sigma coverage 68.3% and the card's
-   ``uncertainty`` fields (:func:`zoo.runtime.uncertainty.calibrate` when the core has it);
+2. **calibration** on a second fresh set (seed ``--seed + 1``: uniform points plus ~5%
+   face points) by the core's :func:`zoo.runtime.uncertainty.calibrate` (the scale, the
+   coverages, pulls, sharpness, the guard's ``vouch_k`` and exact fractions of the card);
 3. **publish** the model as a new version of its label in ``registry/bundled`` (``--publish``)
    and remove the version it supersedes (``--prune``: the registry's ``remove``, as
    scripts/prune_bundle.py does; its number is retired).
@@ -38,11 +38,10 @@ import trust_points as tp  # noqa: E402
 from zoo.labels import as_label  # noqa: E402
 from zoo.model import Model  # noqa: E402
 from zoo.registry.registry import Registry  # noqa: E402
+from zoo.runtime.uncertainty import calibrate  # noqa: E402
 from zoo.transform import Batch  # noqa: E402
 
 BUNDLED = Path(__file__).resolve().parents[1] / "registry" / "bundled"
-#: 1-sigma coverage of a normal distribution
-ONE_SIGMA = 0.6826894921370859
 
 
 def defaults(reg: Registry) -> list[tuple[str, int]]:
@@ -66,57 +65,13 @@ def exact_terms(tree: np.ndarray, loop: np.ndarray, helicity: str) -> dict[str, 
     return {"f00": np.abs(t) ** 2, "f01": 2.0 * np.real(np.conj(t) * m), "f11": np.abs(m) ** 2}
 
 
-def physical(model: Model, x: np.ndarray, f00: np.ndarray | None = None
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """(y, s) in physical units, uncalibrated: the regressor's s mapped through the inverse
-    transform chain by central differences (the chain is monotone in y)."""
-    batch, inputs = model.chain.forward_with_inputs(Batch(x=x, f00=f00), model.context)
-    y, s = model.regressor.predict_uncertainty(batch.x)
-    if not model.chain.steps:
-        return y, s
-    inv = model.chain.inverse
-    up, lo = inv(y + s, inputs, model.context), inv(y - s, inputs, model.context)
-    return inv(y, inputs, model.context), 0.5 * np.abs(up - lo)
-
-
-def metric_scale(term: str, y: np.ndarray, f00: np.ndarray) -> np.ndarray:
-    """What an error is relative to: |y| for f11, f00 for f01 (the scale of its metric)."""
-    return np.abs(y) if term == "f11" else f00
-
-
-def calibrate(y, s, t, scale, *, n_sigma: float = 1.0) -> dict:
-    """Card fields of a calibration set (fallback when the core has no calibrate)."""
-    try:
-        from zoo.runtime import uncertainty as core
-    except ImportError:
-        core = None
-    if core is not None and hasattr(core, "calibrate"):
-        return core.calibrate(y, s, t, scale)
-    ok = s > 0
-    pull = (y - t)[ok] / s[ok]
-    c = float(np.quantile(np.abs(pull), ONE_SIGMA))
-    p = pull / c
-    lo, hi = np.quantile(p, [0.5 - ONE_SIGMA / 2, 0.5 + ONE_SIGMA / 2])
-    rel = c * s / scale
-    return {
-        "calibration_scale": c,
-        "n_calibration": int(len(t)),
-        "coverage_1sigma": float(np.mean(np.abs(y - t) <= c * s)),
-        "coverage_2sigma": float(np.mean(np.abs(y - t) <= 2 * c * s)),
-        "pull_mean": float(np.mean(p)),
-        "pull_width": float(0.5 * (hi - lo)),
-        "sharpness": float(np.median(rel)),
-        "exact_fraction": {k: float(np.mean(n_sigma * rel > float(k)))
-                           for k in ("1e-2", "1e-3", "1e-4")},
-    }
-
-
 def point_sets(work: Path, args, grids: dict) -> dict:
     """The cached exact sets: scales (stratified on every grid + faces) and calibration."""
     rng = np.random.default_rng(args.seed)
     sets = {}
     for dim in (4, 2):
-        xs = [tp.stratified(e, args.k, angle, dim, rng) for (d, angle), es in grids.items()
+        k = args.k if dim == 4 else args.k2
+        xs = [tp.stratified(e, k, angle, dim, rng) for (d, angle), es in grids.items()
               if d == dim for e in es]
         if not xs:
             continue
@@ -129,7 +84,7 @@ def point_sets(work: Path, args, grids: dict) -> dict:
     for dim in (4, 2):
         x = np.concatenate([rng.random((args.n_cal, dim)), tp.faces(args.n_faces, dim, rng)])
         sets[f"cal{dim}"] = tp.production_set(work / f"cal{dim}.npz", x, dim)
-    x8 = np.concatenate([rng.random((args.n_cal, 8)), tp.faces(args.n_faces, 8, rng)])
+    x8 = np.concatenate([rng.random((args.n_cal8, 8)), tp.faces(args.n_faces8, 8, rng)])
     sets["cal8"] = tp.cached(work / "cal8.npz", lambda: {"x": x8, **tp.exact_8d(x8)})
     return sets
 
@@ -148,9 +103,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", default="runs/trust", help="Cache of the exact point sets.")
     ap.add_argument("--registry", default=str(BUNDLED))
     ap.add_argument("--seed", type=int, default=1601)
-    ap.add_argument("--k", type=int, default=24, help="Scale points per cell of each grid.")
-    ap.add_argument("--n-faces", type=int, default=600, help="Face points per set.")
-    ap.add_argument("--n-cal", type=int, default=8000, help="Uniform calibration points.")
+    ap.add_argument("--k", type=int, default=24, help="Scale points per cell of a 4D grid.")
+    ap.add_argument("--k2", type=int, default=4, help="Scale points per cell of a 2D grid.")
+    ap.add_argument("--min-points", type=int, default=4,
+                    help="Fewer values in a cell: it gets the largest scale of the others.")
+    ap.add_argument("--n-faces", type=int, default=150, help="Face points per 2D/4D set.")
+    ap.add_argument("--n-cal", type=int, default=3000, help="Uniform 2D/4D calibration points.")
+    ap.add_argument("--n-faces8", type=int, default=400, help="Face points of the 8D set.")
+    ap.add_argument("--n-cal8", type=int, default=8000, help="Uniform 8D calibration points.")
     ap.add_argument("--only", default="", help="Substring of the labels to treat.")
     ap.add_argument("--publish", action="store_true")
     ap.add_argument("--prune", action="store_true", help="Remove the superseded versions.")
@@ -173,13 +133,13 @@ def main(argv: list[str] | None = None) -> int:
         reg_ = model.regressor
         sc = sets["scale4" if (reg_.name == "qqzz-factorised" and not reg_.on_shell) else "scale2"]
         if reg_.name == "qqzz-factorised":
-            counts = reg_.set_part_scales(sc["x"], sc["loop"])
+            counts = reg_.set_part_scales(sc["x"], sc["loop"], min_points=args.min_points)
             n_min = int(min(int(c[c > 0].min()) for c in counts))
         else:  # pwcheb with its chain: residuals in the regressor's space
             ex = exact_terms(sc["tree"], sc["loop"], lab.helicity)
             batch = model.chain.forward(Batch(x=sc["x"], y=ex[lab.term], f00=ex["f00"]),
                                         model.context)
-            counts = reg_.set_cell_scale(batch.x, batch.y)
+            counts = reg_.set_cell_scale(batch.x, batch.y, min_points=args.min_points)
             n_min = int(counts[counts > 0].min())
         # calibration on the second set
         if dim == 8:
@@ -192,13 +152,14 @@ def main(argv: list[str] | None = None) -> int:
             cal = sets[f"cal{dim}"]
             ex = exact_terms(cal["tree"], cal["loop"], lab.helicity)
             x, t, f00 = cal["x"], ex[lab.term], ex["f00"]
-        y, s = physical(model, x, f00 if model.chain.steps else None)
-        card = calibrate(y, s, t, metric_scale(lab.term, y, f00))
+        y, s = model.predict_uncertainty_raw(x)
+        card = calibrate(t, y, s, scale=f00 if lab.term == "f01" else None,
+                         scale_name="f00" if lab.term == "f01" else "abs")
         card["calibration_source"] = (
             f"scripts/calibrate_defaults.py --seed {args.seed}: per-cell scales on "
-            f"{len(sc['x'])} exact points ({args.k} per cell of each grid + {args.n_faces} at "
-            f"the faces; >= {n_min} values in every cell), calibrated on {len(t)} others "
-            f"({args.n_cal} uniform + {args.n_faces} at the faces)")
+            f"{len(sc['x'])} exact points ({args.k if dim != 2 else args.k2} per cell of each "
+            f"grid + {args.n_faces} at the faces; >= {n_min} values in every cell), calibrated "
+            f"on {len(t)} others (uniform + faces)")
         summary[f"{key}@{v}"] = card
         print(f"{key}@{v}: scale {card['calibration_scale']:.3g} cov1 "
               f"{card['coverage_1sigma']:.3f} cov2 {card['coverage_2sigma']:.3f} sharp "
