@@ -405,6 +405,15 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
         self.cell_scale_ = scale
         return counts
 
+    def onnx_uncertainty_nodes(self, graph: Graph, x: str) -> str:
+        """``cell_scale_`` of each point's cell: (N,) (:func:`.piecewise_onnx.pwcheb_sigma_nodes`)."""
+        from .piecewise_onnx import pwcheb_sigma_nodes
+
+        check_fitted(self, "coef_")
+        if not self.has_uncertainty:
+            return super().onnx_uncertainty_nodes(graph, x)
+        return pwcheb_sigma_nodes(graph, self, x)
+
     def onnx_nodes(self, graph: Graph, x: str) -> str:
         """The piecewise polynomial in float64 arithmetic: (N, 1)
         (:func:`.piecewise_onnx.pwcheb_nodes`)."""

@@ -124,3 +124,23 @@ def test_factorised_sigma_ranks_its_errors(window, helicity, term) -> None:
         rms_ratio = np.sqrt(np.mean(err**2)) / np.sqrt(np.mean(s**2))
         assert 0.1 < rms_ratio < 10, (step, rms_ratio)
         reg.set_part_scales(x4[fresh], one[fresh])
+
+
+def test_onnx_sigma_is_the_cell_scale() -> None:
+    """The ONNX form of sigma (per-cell scale gathered by the graph's own cell index) equals
+    predict_uncertainty's, bit for bit, including points on inner edges."""
+    ort = pytest.importorskip("onnxruntime")
+    from zoo.runtime.onnx_graph import Graph, build_model
+
+    rng = np.random.default_rng(3)
+    x = rng.random((3000, 2))
+    reg = PiecewiseChebyshevRegressor(cells=[3, 4], degree=2, grading=1.4).fit(x, _smooth(x))
+    g = Graph()
+    xin = g.input("x", "float64", ["N", 2])
+    out = reg.onnx_uncertainty_nodes(g, xin)
+    model = build_model(g, [(out, "float64", ["N"])])
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    xt = np.concatenate([rng.random((500, 2)), np.stack([reg.edges_[0][1:3],
+                                                         reg.edges_[1][1:3]], axis=1)])
+    got = sess.run(None, {"x": xt})[0].reshape(-1)
+    np.testing.assert_array_equal(got, reg.predict_uncertainty(xt)[1])
