@@ -38,7 +38,7 @@ import trust_points as tp  # noqa: E402
 from zoo.labels import as_label  # noqa: E402
 from zoo.model import Model  # noqa: E402
 from zoo.registry.registry import Registry  # noqa: E402
-from zoo.runtime.uncertainty import calibrate  # noqa: E402
+from zoo.runtime.uncertainty import calibrate, vouched  # noqa: E402
 from zoo.transform import Batch  # noqa: E402
 
 BUNDLED = Path(__file__).resolve().parents[1] / "registry" / "bundled"
@@ -89,6 +89,12 @@ def point_sets(work: Path, args, grids: dict) -> dict:
     return sets
 
 
+def refine(spec: str, part) -> list[int]:
+    """``"2,3"`` -> [2, 3, 1, ...] for the part's axes."""
+    r = [int(v) for v in spec.split(",") if v]
+    return (r + [1] * part.n_features_)[: part.n_features_]
+
+
 def grid_of(model: Model) -> tuple[tuple[int, bool], list]:
     """((dimension of the production points, angle coordinate), part edges)."""
     reg = model.regressor
@@ -105,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1601)
     ap.add_argument("--k", type=int, default=24, help="Scale points per cell of a 4D grid.")
     ap.add_argument("--k2", type=int, default=4, help="Scale points per cell of a 2D grid.")
+    ap.add_argument("--refine", default="2,3",
+                    help="Scale grid of the 4D/8D parts: each cell cut per axis (x1, angle).")
+    ap.add_argument("--statistic", default="rms", choices=("rms", "max"),
+                    help="Per scale cell: RMS or largest residual.")
+    ap.add_argument("--refine2", default="1,1", help="The same for the 2D models.")
     ap.add_argument("--min-points", type=int, default=4,
                     help="Fewer values in a cell: it gets the largest scale of the others.")
     ap.add_argument("--n-faces", type=int, default=150, help="Face points per 2D/4D set.")
@@ -133,13 +144,17 @@ def main(argv: list[str] | None = None) -> int:
         reg_ = model.regressor
         sc = sets["scale4" if (reg_.name == "qqzz-factorised" and not reg_.on_shell) else "scale2"]
         if reg_.name == "qqzz-factorised":
-            counts = reg_.set_part_scales(sc["x"], sc["loop"], min_points=args.min_points)
+            counts = reg_.set_part_scales(sc["x"], sc["loop"], min_points=args.min_points,
+                                          refine=refine(args.refine, reg_.parts_[0]),
+                                          statistic=args.statistic)
             n_min = int(min(int(c[c > 0].min()) for c in counts))
         else:  # pwcheb with its chain: residuals in the regressor's space
             ex = exact_terms(sc["tree"], sc["loop"], lab.helicity)
             batch = model.chain.forward(Batch(x=sc["x"], y=ex[lab.term], f00=ex["f00"]),
                                         model.context)
-            counts = reg_.set_cell_scale(batch.x, batch.y, min_points=args.min_points)
+            counts = reg_.set_cell_scale(batch.x, batch.y, min_points=args.min_points,
+                                         refine=refine(args.refine2, reg_),
+                                         statistic=args.statistic)
             n_min = int(counts[counts > 0].min())
         # calibration on the second set
         if dim == 8:
@@ -158,13 +173,19 @@ def main(argv: list[str] | None = None) -> int:
         card["calibration_source"] = (
             f"scripts/calibrate_defaults.py --seed {args.seed}: per-cell scales on "
             f"{len(sc['x'])} exact points ({args.k if dim != 2 else args.k2} per cell of each "
-            f"grid + {args.n_faces} at the faces; >= {n_min} values in every cell), calibrated "
-            f"on {len(t)} others (uniform + faces)")
+            f"grid + {args.n_faces} at the faces; scale cells = fit cells refined "
+            f"{args.refine if dim != 2 else args.refine2}, >= {n_min} values in the "
+            f"sparsest), calibrated on {len(t)} others (uniform + faces)")
+        n_uni = args.n_cal8 if dim == 8 else args.n_cal
+        sc_ = card["calibration_scale"] * s[:n_uni]
+        uni = float(np.mean(~vouched(y[:n_uni], sc_, 1e-3, card["vouch_k"],
+                                     scale=f00[:n_uni] if lab.term == "f01" else None)))
+        card_note = f" uniform-only exact@1e-3 {uni:.4f} k {card['vouch_k']:.1f}"
         summary[f"{key}@{v}"] = card
         print(f"{key}@{v}: scale {card['calibration_scale']:.3g} cov1 "
               f"{card['coverage_1sigma']:.3f} cov2 {card['coverage_2sigma']:.3f} sharp "
               f"{card['sharpness']:.2g} exact@1e-3 {card['exact_fraction']['1e-3']:.4f} "
-              f"({time.perf_counter() - t0:.1f} s)", flush=True)
+              f"({time.perf_counter() - t0:.1f} s){card_note}", flush=True)
         if args.publish:
             model.card["uncertainty"] = card
             model.card["supersedes"] = f"{key}@{v}"

@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--faces2", type=int, default=150)
     ap.add_argument("--rtol", type=float, default=1e-3)
     ap.add_argument("--dims", default="8d,4d,2d")
+    ap.add_argument("--terms", default="f11,f01")
+    ap.add_argument("--only", default="", help="Only the canonical helicities listed (a,b).")
     args = ap.parse_args(argv)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -96,10 +98,15 @@ def main(argv: list[str] | None = None) -> int:
         for name, x in sets.items():
             exact[name], t_exact[name] = exact_set(proc, x)
             print(f"{dim_s} {name}: {len(x)} exact points in {t_exact[name]:.1f} s", flush=True)
-        for term in ("f11", "f01"):
-            for asked in LABELS[dim_s].values():
+        only = [h for h in args.only.split(",") if h]
+        for term in args.terms.split(","):
+            for canon, asked in LABELS[dim_s].items():
+                if only and canon not in only:
+                    continue
                 label = f"qqbar-zz-4l/{dim_s}/{term}/{asked}"
                 amp = zoo.load(label)
+                warm = sets["uniform"][:64]  # compile / cache outside the timings
+                amp.predict(warm), amp.predict(warm, return_uncertainty=True)
                 col = proc.helicity_index(asked)
                 row = {"label": label, "canonical": str(amp.canonical),
                        "n": len(sets["uniform"])}

@@ -51,9 +51,12 @@ of the hat matrix (the ridge lambda included, so it is the leave-one-out residua
 ridge fit), plus the change of the prediction by the float32 rounding of the coefficients.
 A cell with barely more points than coefficients gets h_ii near 1 and a large scale, as it
 should. :meth:`set_cell_scale` replaces the scales by the per-cell RMS residual on held-out
-points (how scales are given to a model whose training data is gone); a cell without
-enough of them gets the largest scale of the others (conservative). Stored in
-``pwcheb.safetensors`` as ``cell_scale``; a file without it loads with
+points (how scales are given to a model whose training data is gone), optionally on a
+refinement of the cells (``refine``: every cell cut into equal parts per axis, the grid kept
+as ``scale_edges_``), since the error varies within a cell (it rises towards a face where
+the function has a layer the polynomial does not resolve); a refined cell without enough
+points gets its cell's scale, a cell without enough the largest scale of the others. Stored in
+``pwcheb.safetensors`` as ``cell_scale`` (and ``scale_edges_j``); a file without it loads with
 ``has_uncertainty`` False. The scale is constant within a cell (it does not follow the
 error's variation inside the cell) and uncalibrated: the core multiplies it by the
 calibration scale of the card.
@@ -264,6 +267,7 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
         # rounded once to the stored precision: what is scored is what is saved
         self.coef_ = coef.astype(self.coef_dtype).astype(np.float64)
         self.cell_scale_ = press
+        self.scale_edges_ = None
         self.n_features_ = int(x.shape[1])
         return self
 
@@ -361,13 +365,19 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
         """Whether per-cell scales are known (fitted here, set, or stored)."""
         return hasattr(self, "coef_") and getattr(self, "cell_scale_", None) is not None
 
-    def cell_index(self, x: np.ndarray) -> np.ndarray:
-        """Flat cell index (N,) int64 of validated points x (N, D)."""
+    def cell_index(self, x: np.ndarray, edges: list[np.ndarray] | None = None) -> np.ndarray:
+        """Flat cell index (N,) int64 of validated points x (N, D) on the grid ``edges``
+        (default: the fit's cells)."""
         flat = np.zeros(x.shape[0], dtype=np.int64)
-        for j, e in enumerate(self.edges_):
+        for j, e in enumerate(self.edges_ if edges is None else edges):
             k = np.clip(np.searchsorted(e, x[:, j], side="right") - 1, 0, len(e) - 2)
             flat = flat * (len(e) - 1) + k
         return flat
+
+    def scale_edges(self) -> list[np.ndarray]:
+        """The grid of ``cell_scale_``: the fit's cells, or their refinement by
+        :meth:`set_cell_scale` (``scale_edges_``)."""
+        return getattr(self, "scale_edges_", None) or self.edges_
 
     def predict_uncertainty(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(predict(x), cell_scale_[cell of x])``, both (N,) float64 (module docstring; NaN
@@ -377,32 +387,59 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
             super().predict_uncertainty(x)
         x = check_x(x, self.n_features_)
         y = self._kernel().predict(x)
-        return y, np.asarray(self.cell_scale_, dtype=np.float64)[self.cell_index(x)]
+        scale = np.asarray(self.cell_scale_, dtype=np.float64)
+        return y, scale[self.cell_index(x, self.scale_edges())]
 
-    def set_cell_scale(self, x: np.ndarray, y: np.ndarray, *, min_points: int = 8
-                       ) -> np.ndarray:
-        """Set ``cell_scale_`` to the RMS of ``predict - y`` over the held-out points
-        (x, y) in each cell; a cell with fewer than ``min_points`` of them (and data at fit
-        time) gets the largest scale of the others. Returns the per-cell counts (cells,)."""
+    def set_cell_scale(self, x: np.ndarray, y: np.ndarray, *, min_points: int = 8,
+                       refine: int | list[int] = 1, statistic: str = "rms") -> np.ndarray:
+        """Set ``cell_scale_`` to the RMS of ``predict - y`` over the held-out points (x, y)
+        in each cell of the fit's grid refined ``refine`` times per axis (every cell cut into
+        ``refine[j]`` equal parts along axis j: the error varies within a fit cell, e.g.
+        towards a face). A refined cell with fewer than ``min_points`` of them gets the RMS
+        of its fit cell, or, with fewer there too, the largest scale of the others. Returns
+        the counts per refined cell. ``statistic``: ``"rms"`` of the residuals, or ``"max"``
+        (their largest magnitude: an envelope, for errors with heavy tails within a cell)."""
         check_fitted(self, "coef_")
+        if statistic not in ("rms", "max"):
+            raise ConfigError(f"statistic must be 'rms' or 'max', got {statistic!r}")
         x, y = check_xy(x, y)
         if x.shape[1] != self.n_features_:
             raise InputError(f"x has {x.shape[1]} columns, the model takes {self.n_features_}")
         if int(min_points) < 1:
             raise ConfigError(f"min_points must be >= 1, got {min_points!r}")
-        n_cells = self.coef_.shape[0]
-        flat = self.cell_index(x)
+        ref = _per_axis(refine, self.n_features_, "refine")
+        if min(ref) < 1 or max(ref) > 64:
+            raise ConfigError(f"refine must be in [1, 64] per axis, got {refine!r}")
+        edges = [np.concatenate([(e[:-1, None] + np.diff(e)[:, None] * np.arange(k) / k)
+                                 .reshape(-1), e[-1:]]) for e, k in zip(self.edges_, ref)]
         r = self._kernel().predict(x) - y
-        counts = np.bincount(flat, minlength=n_cells)
-        ss = np.bincount(flat, weights=r * r, minlength=n_cells)
-        scale = np.sqrt(ss / np.maximum(counts, 1))
-        enough = counts >= int(min_points)
-        if not enough.any():
+
+        def rms(flat, n):
+            counts = np.bincount(flat, minlength=n)
+            if statistic == "max":
+                top = np.zeros(n)
+                np.maximum.at(top, flat, np.abs(r))
+                return top, counts
+            ss = np.bincount(flat, weights=r * r, minlength=n)
+            return np.sqrt(ss / np.maximum(counts, 1)), counts
+
+        n_fit = self.coef_.shape[0]
+        fine, counts = rms(self.cell_index(x, edges), int(np.prod([len(e) - 1 for e in edges])))
+        coarse, c_counts = rms(self.cell_index(x), n_fit)
+        if not (c_counts >= int(min_points)).any():
             raise InputError(f"no cell holds {min_points} of the {len(y)} held-out points; "
                              "give more points (spread over the cells)")
-        scale[~enough] = float(np.nanmax(scale[enough]))
-        scale[np.isnan(self.coef_[:, 0])] = np.nan  # no data at fit time: no prediction
-        self.cell_scale_ = scale
+        coarse[c_counts < int(min_points)] = float(np.nanmax(coarse[c_counts >= int(min_points)]))
+        coarse[np.isnan(self.coef_[:, 0])] = np.nan  # no data at fit time: no prediction
+        # the fit cell of every refined cell: its centre's cell
+        centres = np.stack(np.meshgrid(*[0.5 * (e[1:] + e[:-1]) for e in edges],
+                                       indexing="ij"), -1).reshape(-1, len(edges))
+        parent = self.cell_index(centres)
+        thin = counts < int(min_points)
+        fine[thin] = coarse[parent[thin]]
+        fine[np.isnan(coarse[parent])] = np.nan
+        self.cell_scale_ = fine
+        self.scale_edges_ = None if max(ref) == 1 else edges
         return counts
 
     def onnx_uncertainty_nodes(self, graph: Graph, x: str) -> str:
@@ -488,6 +525,8 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
         arrays.update({f"edges_{j}": e for j, e in enumerate(self.edges_)})
         if getattr(self, "cell_scale_", None) is not None:
             arrays["cell_scale"] = np.asarray(self.cell_scale_, dtype=np.float64)
+            if getattr(self, "scale_edges_", None):
+                arrays.update({f"scale_edges_{j}": e for j, e in enumerate(self.scale_edges_)})
         return save_arrays(self, directory, WEIGHTS_FILE, arrays,
                            n_features=str(self.n_features_))
 
@@ -503,6 +542,9 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
             reg.edges_ = [t[f"edges_{j}"].astype(np.float64) for j in range(d)]
             if "cell_scale" in t:  # artifacts saved before the uncertainty have none
                 reg.cell_scale_ = t["cell_scale"].astype(np.float64)
+                if "scale_edges_0" in t:
+                    reg.scale_edges_ = [t[f"scale_edges_{j}"].astype(np.float64)
+                                        for j in range(d)]
         except (KeyError, ValueError) as exc:
             raise ArtifactError(f"cannot read {path}: {exc}") from exc
         n_cells = int(np.prod([len(e) - 1 for e in reg.edges_]))
@@ -512,7 +554,8 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
                 or len(np.unique(reg.index_, axis=0)) != len(reg.index_)
                 or any(np.any(np.diff(e) <= 0) for e in reg.edges_)
                 or (getattr(reg, "cell_scale_", None) is not None
-                    and reg.cell_scale_.shape != (n_cells,))):
+                    and reg.cell_scale_.shape != (int(np.prod(
+                        [len(e) - 1 for e in reg.scale_edges()])),))):
             raise ArtifactError(f"{path}: edges, degrees and coefficients do not fit together")
         reg.n_features_ = d
         return reg

@@ -59,12 +59,13 @@ def pwcheb_nodes(g: Graph, reg: Any, x64: str) -> str:
 
 
 def pwcheb_sigma_nodes(g: Graph, reg: Any, x64: str) -> str:
-    """The per-cell scale of each point's cell (``cell_scale_``, as ``predict_uncertainty``):
-    (N,) float64; the cell index as in :func:`pwcheb_nodes`."""
+    """The per-cell scale of each point's cell of the scale grid (``cell_scale_`` on
+    ``scale_edges()``, as ``predict_uncertainty``): (N,) float64; the cell index as in
+    :func:`pwcheb_nodes`."""
     from onnx import TensorProto
 
     flat = None
-    for j, edges in enumerate(reg.edges_):
+    for j, edges in enumerate(reg.scale_edges()):
         xj = g.op("Gather", [x64, g.const(np.array(j, dtype=np.int64), "axis_j")], "sxj", axis=1)
         inner = g.const(np.asarray(edges[1:-1], dtype=np.float64).reshape(1, -1), "sinner")
         xcol = g.op("Unsqueeze", [xj, g.const(np.array([1], dtype=np.int64), "ax1")], "sxcol")
