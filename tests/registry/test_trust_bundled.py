@@ -44,3 +44,29 @@ def test_two_sigma_coverage_on_fresh_points(label: str, n: int) -> None:
     np.testing.assert_array_equal(y, amp.predict(x))
     cov = float(np.mean(np.abs(y - t) <= 2.0 * s))
     assert 0.85 <= cov <= 0.999, cov
+
+
+def test_exported_2d_default_carries_its_sigma(tmp_path) -> None:
+    """The ONNX export of a shipped pwcheb default has the calibrated sigma as its second
+    output, equal to predict's (rtol 1e-9: the same float64 arithmetic)."""
+    ort = pytest.importorskip("onnxruntime")
+    from click.testing import CliRunner
+
+    from zoo.cli import cli
+
+    label = "qqbar-zz-4l/2d/f11/R++"
+    amp = zoo.load(label)
+    if amp.model.regressor.name != "pwcheb":
+        pytest.skip("the 2D default is no longer a pwcheb model")
+    x = np.random.default_rng(9).uniform(0.02, 0.98, size=(200, 2))
+    y, s = amp.predict(x, return_uncertainty=True)
+    f00 = resolver.find_process(amp.label).function(x, "f00", "R++")
+    out = CliRunner().invoke(cli, ["export", label, "--format", "onnx", "--to",
+                                   str(tmp_path / "a.onnx")])
+    assert out.exit_code == 0, out.output
+    sess = ort.InferenceSession(str(tmp_path / "a.onnx"), providers=["CPUExecutionProvider"])
+    names = [o.name for o in sess.get_outputs()]
+    assert "sigma" in names
+    got = dict(zip(names, sess.run(None, {"x": x, "f00": f00})))
+    np.testing.assert_allclose(got["y"].reshape(-1), y, rtol=1e-9)
+    np.testing.assert_allclose(got["sigma"].reshape(-1), s, rtol=1e-9)
