@@ -89,7 +89,7 @@ def window():
     return x4, tree, one
 
 
-@pytest.mark.parametrize("helicity,term", [("LLL", "f11"), ("LRL", "f01"), ("L-0", "f11"),
+@pytest.mark.parametrize("helicity,term", [("LLL", "f11"), ("L-0", "f11"),
                                            ("L-+", "f01")])
 def test_factorised_sigma_ranks_its_errors(window, helicity, term) -> None:
     """sigma of a coarse qqzz-factorised model (PRESS scales of its parts, propagated):
