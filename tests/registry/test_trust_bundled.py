@@ -48,7 +48,9 @@ def test_two_sigma_coverage_on_fresh_points(label: str, n: int) -> None:
 
 def test_exported_2d_default_carries_its_sigma(tmp_path) -> None:
     """The ONNX export of a shipped pwcheb default has the calibrated sigma as its second
-    output, equal to predict's (rtol 1e-9: the same float64 arithmetic)."""
+    output, equal to predict's: y to 1e-9; sigma to 1e-2 (the central difference through the
+    log step cancels up to ~13 digits where sigma is tiny against y, so the last bits of ONNX's and
+    numpy's exp show: sigma to 1e-2, measured 1.7e-3)."""
     ort = pytest.importorskip("onnxruntime")
     from click.testing import CliRunner
 
@@ -69,4 +71,4 @@ def test_exported_2d_default_carries_its_sigma(tmp_path) -> None:
     assert "sigma" in names
     got = dict(zip(names, sess.run(None, {"x": x, "f00": f00})))
     np.testing.assert_allclose(got["y"].reshape(-1), y, rtol=1e-9)
-    np.testing.assert_allclose(got["sigma"].reshape(-1), s, rtol=1e-9)
+    np.testing.assert_allclose(got["sigma"].reshape(-1), s, rtol=1e-2)

@@ -47,22 +47,40 @@ from .factorised import (
 from .production import decay_functions
 
 
-def amplitude_with_sigma(model, x4: np.ndarray, col: int) -> tuple[np.ndarray, np.ndarray]:
+def _part_with_scale(part, u: np.ndarray, idx_cache: dict) -> tuple[np.ndarray, np.ndarray]:
+    """A part's prediction (as its ``predict``; u already validated) and per-cell scale; the
+    cell index on the part's scale grid shared through ``idx_cache`` by parts with the same
+    grid (the shipped models: all parts)."""
+    edges = part.scale_edges()
+    key = tuple(e.tobytes() for e in edges)
+    idx = idx_cache.get(key)
+    if idx is None:
+        idx = idx_cache[key] = part.cell_index(u, edges)
+    return part._kernel().predict(u), np.asarray(part.cell_scale_, dtype=np.float64)[idx]
+
+
+def amplitude_with_sigma(model, x4: np.ndarray, col: int, cache: dict | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
     """``(M, sigma_M)``: the learned M_loop (N,) complex of column ``col`` (imaginary part NaN
-    for a 4D f01 model) and its uncertainty (N,) float64 at production points ``x4`` (N, 4)."""
+    for a 4D f01 model) and its uncertainty (N,) float64 at production points ``x4`` (N, 4).
+    ``cache``: a dict shared by the calls on the same points (mapped points, scales and cell
+    indices are computed once per group element)."""
     rep, g, sign = ORBIT[col]
     reps = model._reps()
     k = reps.index(rep)
-    gx = MAPS[g](x4)
-    u = model._coords(gx)
-    f = sign * angular_factor(gx, rep, model.cos_zero) / production_scale(gx)
-    re, s_re = model.parts_[k].predict_uncertainty(u)
+    cache = {} if cache is None else cache
+    if g not in cache:
+        gx = MAPS[g](x4)
+        cache[g] = (gx, model._coords(gx), production_scale(gx), {})
+    gx, u, c, idx_cache = cache[g]
+    f = sign * angular_factor(gx, rep, model.cos_zero) / c
+    re, s_re = _part_with_scale(model.parts_[k], u, idx_cache)
     out = np.empty(len(u), dtype=np.complex128)
     out.real = re * f
     if model._real_only():
         out.imag = np.nan
         return out, np.abs(f) * s_re
-    im, s_im = model.parts_[len(reps) + k].predict_uncertainty(u)
+    im, s_im = _part_with_scale(model.parts_[len(reps) + k], u, idx_cache)
     out.imag = im * f
     return out, np.abs(f) * np.sqrt(s_re * s_re + s_im * s_im)
 
@@ -84,8 +102,9 @@ def predict_uncertainty(model, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x4 = x[:, :4]
     m = np.empty((x.shape[0], 9), dtype=np.complex128)
     sm = np.empty((x.shape[0], 9))
+    cache: dict = {}
     for col in range(9):
-        m[:, col], sm[:, col] = amplitude_with_sigma(model, x4, col)
+        m[:, col], sm[:, col] = amplitude_with_sigma(model, x4, col, cache)
     d1 = decay_functions(2.0 * x[:, 4] - 1.0, 2.0 * np.pi * x[:, 5], _SIGMA[model.helicity[1]])
     d2 = decay_functions(2.0 * x[:, 6] - 1.0, 2.0 * np.pi * x[:, 7], _SIGMA[model.helicity[2]])
     dd = np.einsum("na,nb->nab", d1, d2).reshape(-1, 9)
