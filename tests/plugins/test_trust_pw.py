@@ -19,7 +19,7 @@ def _smooth(x: np.ndarray) -> np.ndarray:
 
 def test_sigma_rises_where_the_training_data_are_corrupted() -> None:
     """A slab of training targets (0.5 <= x0 < 0.75) with noise of 1e-3: the leave-one-out
-    scale of the cells there is > 30 times that of the clean cells (measured ~1e4: the clean
+    scale of the cells there is > 30 times that of the clean cells (measured 3.2e3: the clean
     fit is ~1e-7), and on fresh points corrupted the same way the RMS error in the slab is
     the RMS sigma there within a factor 2 (measured ~1.0)."""
     rng = np.random.default_rng(0)
