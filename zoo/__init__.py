@@ -5,6 +5,8 @@ Public API::
     import zoo
     amp = zoo.load("qqbar-zz-4l/8d/f11/LLR@best")   # any helicity of an orbit
     y = amp.predict(x)                               # x: (N, 8) points of [0,1]^8
+    y, sigma = amp.predict(x, return_uncertainty=True)   # where the model has one
+    y, info = amp.predict(x, rtol=1e-3, return_info=True)  # guarded: exact code elsewhere
     zoo.list("qqbar-zz-4l/8d/*", where=["metrics.test.frac_lt_1pct>=0.99"])
     zoo.publish(model, reference_x=x_test)
 """
@@ -17,6 +19,7 @@ _API = {
     "load": "load",
     "list": "list_models",
     "publish": "publish",
+    "calibrate": "calibrate",
     "resolve": "resolve",
     "Amplitude": "Amplitude",
     "local_registry": "local_registry",

@@ -170,16 +170,18 @@ class Amplitude:
                               "e.g. rtol=1e-3")
         x = validate_points(x, self.dimension)
         cal = self.model.require_uncertainty()
+        scale_name = card_scale(self.card)
         process = resolver.find_process(self.label)
-        if process is None or self.label.term not in process.terms:
+        needed = {self.label.term} | ({"f00"} if scale_name == "f00" else set())
+        if process is None or not needed <= set(process.terms):
             raise ExactUnavailableError(
                 f"guarded prediction of {self.label} needs the exact function of its process, "
                 f"but no installed process plugin provides {self.label.process}/"
-                f"{self.label.dimension}d/{self.label.term}; install the process plugin, or "
+                f"{self.label.dimension}d with {' and '.join(sorted(needed))}; install the "
+                "process plugin, or "
                 "call predict(x, return_uncertainty=True) and decide per point yourself")
         y, sigma = self.model.predict(self.resolution.coord_map(x), f00, return_uncertainty=True)
         k = float(cal.get("vouch_k", K_FLOOR))
-        scale_name = card_scale(self.card)
         scale = None
         if scale_name == "f00":
             scale = process.function(x, "f00", self.label.helicity)

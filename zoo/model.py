@@ -190,7 +190,8 @@ class Model:
                             ) -> tuple[np.ndarray, np.ndarray]:
         """``(y, sigma)``: sigma calibrated (``card["uncertainty"]["calibration_scale"]``
         times the propagated raw sigma), physical units, one standard deviation of
-        ``|y - exact|``. Refuses with :class:`~zoo.errors.NoUncertaintyError` when the model
+        ``|y - exact|``; ``y`` comes from the regressor's ``predict_uncertainty`` (equal to
+        :meth:`predict` to float rounding: the fast path may sum in another order). Refuses with :class:`~zoo.errors.NoUncertaintyError` when the model
         has no calibrated uncertainty."""
         cal = self.require_uncertainty()
         y, s = self.predict_uncertainty_raw(x, f00)

@@ -113,7 +113,9 @@ class Transform(Params, abc.ABC):
 
         ``y`` names the (N,) float64 prediction in this step's output space; return (N,)
         float64. Inputs the inverse needs beyond ``y`` (e.g. ``f00``) are graph inputs:
-        ``ctx.input(name, doc)``. Called in reverse chain order after the regressor's nodes.
+        ``ctx.input(name, doc)``. Called in reverse chain order after the regressor's nodes;
+        when the export has a ``sigma`` output, once more for each of ``y + s`` and ``y - s``
+        (inputs declared with ``ctx.input`` are shared).
         The default is the identity when :meth:`inverse` is the default identity, else it
         refuses with :class:`~zoo.errors.UnsupportedModelError`.
         """

@@ -16,7 +16,8 @@ def export_onnx(amplitude: Any, path: str | os.PathLike, **options: Any) -> Path
     """Write the amplitude (symmetry map, transform chain, regressor) as one ONNX file.
 
     Inputs ``x`` (N, D) and, when the chain normalises by f00, ``f00`` (N,) of the
-    requested label at x; output ``y`` (N,), the physical value. Option ``io_dtype``:
+    requested label at x; output ``y`` (N,), the physical value, and ``sigma`` (N,), its
+    calibrated uncertainty, where the regressor has an ONNX uncertainty. Option ``io_dtype``:
     ``float64`` (default) or ``float32``.
     """
     from zoo.runtime.onnx_export import export_amplitude

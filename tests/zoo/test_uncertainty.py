@@ -102,10 +102,16 @@ def test_needed_k_and_the_vouching_rule_by_hand():
     y_pred = np.array([1.05, 1.001, 2.0])
     sigma = np.array([0.001, 0.0001, 0.0])
     # point 0 is wrong by 5% > 1%: trusted while k * 0.001 * 1.01 <= 0.01 * 1.05
-    k = unc.needed_k(y_true, y_pred, sigma, rtols=(1e-2,))
+    k = unc.needed_k(y_true, y_pred, sigma, rtol_range=(1e-2, 1e-2))
     assert k == pytest.approx(0.0105 / 0.00101, rel=1e-12)
     assert unc.vouched(y_pred, sigma, 1e-2, k * (1 + 1e-9)).tolist() == [False, True, True]
     assert unc.vouched(y_pred, sigma, 1e-2, k * (1 - 1e-9)).tolist() == [True, True, True]
+    # over 1e-4..1e-2 point 1 (error 0.1%) counts too: it fails at every rtol < 1e-3, where
+    # the rule trusts it while k <= 1e-3 * 1.001 / (1e-4 * (1 + 1e-3)) = 10
+    assert unc.needed_k(y_true, y_pred, sigma) == pytest.approx(0.0105 / 0.00101, rel=1e-12)
+    sigma[1] = 5e-5
+    assert unc.needed_k(y_true, y_pred, sigma) == pytest.approx(20.0, rel=1e-9)
+    assert not unc.vouched(y_pred, sigma, 0.999e-3, 20.0 * (1 + 1e-9))[1]
     # f00 scale: k sigma <= rtol f00
     assert unc.vouched(y_pred, sigma, 1e-2, 5.0, scale=np.array([0.4, 0.6, 1.0])).tolist() == [
         False, True, True]
@@ -275,7 +281,7 @@ def _cli():
     from zoo.cli.predict import register_commands
 
     group = ZooGroup("zoo")
-    for name in ("export", "list"):
+    for name in ("export", "list", "show"):
         group.add_command(cli.commands[name])
     register_jobs(group)
     register_commands(group)
@@ -356,6 +362,8 @@ def test_calibrate_publishes_a_new_version_listed_by_its_fields(plugin, tmp_path
     assert len(zoo.list("bump/*", registry=reg, all_versions=True)) == len(before) + 1
     new = zoo.load(out["published"], registry=reg)
     assert new.card["uncertainty"] == rec
+    res = _run("show", out["published"], "--registry", reg)
+    assert res.exit_code == 0 and "coverage 1σ" in res.output, res.output
     res = _run("list", "bump/*", "--registry", reg, "--all-versions", "--json", "--where",
                f"n_calibration=={rec['n_calibration']}", "--where", "coverage_2sigma>=0.5")
     assert [e["label"] for e in json.loads(res.output)] == [out["published"]]

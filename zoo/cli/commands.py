@@ -198,6 +198,14 @@ def show_cmd(name: str, registry_url: str | None, as_json: bool) -> None:
         ("published", f"{card.get('published_at', '-')} as version {card.get('version', '-')}"),
         ("registry", amp.registry_url),
     ]
+    unc = card.get("uncertainty")
+    if isinstance(unc, dict) and "calibration_scale" in unc:
+        fracs = ", ".join(f"{k} {100 * v:.2f}%" for k, v in unc.get("exact_fraction", {}).items())
+        rows.append(("uncertainty", (
+            f"coverage 1σ {100 * unc['coverage_1sigma']:.1f}%, 2σ {100 * unc['coverage_2sigma']:.1f}%; "
+            f"pulls mean {unc['pull_mean']:.3g} width {unc['pull_width']:.3g}; sharpness "
+            f"{unc['sharpness']:.3g}; k {unc.get('vouch_k', '-')}; exact at rtol {fracs}; "
+            f"{unc['n_calibration']} points: {unc['calibration_source']}")))
     for k, v in rows:
         head.add_row(k, v)
     console.print(head)
