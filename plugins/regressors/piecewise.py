@@ -41,6 +41,25 @@ coefficients (cells x basis) in ``coef_dtype``: float64, or float32 (half the di
 same cells; the fitted coefficients are rounded to float32 once at the end of ``fit``, so
 the model that is scored is the one that is stored; a rounding of 6e-8 relative per
 coefficient, far below the 1e-3 that matters here). Prediction always runs in float64.
+
+Uncertainty (``predict_uncertainty``): one scale per cell, ``cell_scale_`` (cells,) float64,
+``s(x) = cell_scale_[cell of x]``, an estimate of the RMS of ``|prediction - target|`` at
+points the cell's fit never saw. ``fit`` sets it from the leave-one-out (PRESS) residuals of
+each cell's least-squares fit, exact without refitting: the residual of point i with point i
+left out is ``e_i / (1 - h_ii)``, ``h_ii = w_i a_i^T (A^T W A + lambda)^-1 a_i`` the diagonal
+of the hat matrix (the ridge lambda included, so it is the leave-one-out residual of the
+ridge fit), plus the change of the prediction by the float32 rounding of the coefficients.
+A cell with barely more points than coefficients gets h_ii near 1 and a large scale, as it
+should. :meth:`set_cell_scale` replaces the scales by the per-cell RMS residual on held-out
+points (how scales are given to a model whose training data is gone), optionally on a
+refinement of the cells (``refine``: every cell cut into equal parts per axis, the grid kept
+as ``scale_edges_``), since the error varies within a cell (it rises towards a face where
+the function has a layer the polynomial does not resolve); a refined cell without enough
+points gets its cell's scale, a cell without enough the largest scale of the others. Stored in
+``pwcheb.safetensors`` as ``cell_scale`` (and ``scale_edges_j``); a file without it loads with
+``has_uncertainty`` False. The scale is constant within a cell (it does not follow the
+error's variation inside the cell) and uncalibrated: the core multiplies it by the
+calibration scale of the card.
 """
 
 from __future__ import annotations
@@ -231,6 +250,7 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
         coef = np.empty((n_cells, p))
         scale = float(np.max(np.abs(y))) if y.size else 0.0
         self.n_outliers_ = 0
+        press = np.full(n_cells, np.nan)
         for c in range(n_cells):
             if counts[c] == 0:  # outside the data's support (e.g. beyond a symmetry fold)
                 coef[c] = np.nan
@@ -242,16 +262,40 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
                 self.n_outliers_ += int(keep.size - keep.sum())
                 uc, yc = uc[keep], yc[keep]
                 wc = None if wc is None else wc[keep]
-            coef[c] = self._fit_cell(c, uc, yc, p, step, weights=wc)
+            coef[c], cho = self._fit_cell(c, uc, yc, p, step, weights=wc, factor=True)
+            press[c] = self._press_scale(uc, yc, coef[c], cho, step, wc)
         # rounded once to the stored precision: what is scored is what is saved
         self.coef_ = coef.astype(self.coef_dtype).astype(np.float64)
+        self.cell_scale_ = press
+        self.scale_edges_ = None
         self.n_features_ = int(x.shape[1])
         return self
 
+    def _press_scale(self, u: np.ndarray, y: np.ndarray, coef: np.ndarray, cho: np.ndarray,
+                     step: int, weights: np.ndarray | None) -> float:
+        """RMS leave-one-out residual of one cell's fit (module docstring), the rounding of
+        the coefficients to ``coef_dtype`` included."""
+        from scipy.linalg import solve_triangular
+
+        rounded = coef.astype(self.coef_dtype).astype(np.float64)
+        wts = None if weights is None else weights / weights.max()
+        total = 0.0
+        for s0 in range(0, len(y), step):
+            a = self._design(u[s0:s0 + step])
+            e = y[s0:s0 + step] - a @ coef
+            v = solve_triangular(cho, a.T, lower=True)  # L^-1 a_i, column i
+            h = np.einsum("pn,pn->n", v, v)
+            if wts is not None:
+                h = h * wts[s0:s0 + step]
+            loo = e / np.maximum(1.0 - h, 1e-12) + a @ (coef - rounded)
+            total += float(loo @ loo)
+        return float(np.sqrt(total / len(y)))
+
     def _fit_cell(self, c: int, u: np.ndarray, y: np.ndarray, p: int, step: int,
-                  weights: np.ndarray | None = None) -> np.ndarray:
+                  weights: np.ndarray | None = None, factor: bool = False) -> Any:
         """(Weighted) least squares of one cell: normal equations, Cholesky, two refinement
-        steps."""
+        steps. With ``factor``: (coefficients, lower Cholesky factor of the regularised
+        normal matrix)."""
         pieces = [(s0, min(s0 + step, len(y))) for s0 in range(0, len(y), step)]
         wts = None if weights is None else weights / weights.max()
 
@@ -286,7 +330,7 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
                 a = self._design(u[s0:s1])
                 r += weighted(a, s0, s1).T @ (y[s0:s1] - a @ coef)
             coef += solve(r)
-        return coef
+        return (coef, cho) if factor else coef
 
     def _inliers(self, c: int, u: np.ndarray, y: np.ndarray, p: int, step: int,
                  scale: float) -> np.ndarray:
@@ -334,6 +378,98 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
             return kernel.predict(check_x(x, d), n_threads)
 
         return Predictor(batch, d, "numba", one=kernel.one)
+
+    # -- uncertainty -----------------------------------------------------------------------
+    @property
+    def has_uncertainty(self) -> bool:
+        """Whether per-cell scales are known (fitted here, set, or stored)."""
+        return hasattr(self, "coef_") and getattr(self, "cell_scale_", None) is not None
+
+    def cell_index(self, x: np.ndarray, edges: list[np.ndarray] | None = None) -> np.ndarray:
+        """Flat cell index (N,) int64 of validated points x (N, D) on the grid ``edges``
+        (default: the fit's cells)."""
+        flat = np.zeros(x.shape[0], dtype=np.int64)
+        for j, e in enumerate(self.edges_ if edges is None else edges):
+            k = np.clip(np.searchsorted(e, x[:, j], side="right") - 1, 0, len(e) - 2)
+            flat = flat * (len(e) - 1) + k
+        return flat
+
+    def scale_edges(self) -> list[np.ndarray]:
+        """The grid of ``cell_scale_``: the fit's cells, or their refinement by
+        :meth:`set_cell_scale` (``scale_edges_``)."""
+        return getattr(self, "scale_edges_", None) or self.edges_
+
+    def predict_uncertainty(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(predict(x), cell_scale_[cell of x])``, both (N,) float64 (module docstring; NaN
+        in cells without data)."""
+        check_fitted(self, "coef_")
+        if not self.has_uncertainty:
+            super().predict_uncertainty(x)
+        x = check_x(x, self.n_features_)
+        y = self._kernel().predict(x)
+        scale = np.asarray(self.cell_scale_, dtype=np.float64)
+        return y, scale[self.cell_index(x, self.scale_edges())]
+
+    def set_cell_scale(self, x: np.ndarray, y: np.ndarray, *, min_points: int = 8,
+                       refine: int | list[int] = 1, statistic: str = "rms") -> np.ndarray:
+        """Set ``cell_scale_`` to the RMS of ``predict - y`` over the held-out points (x, y)
+        in each cell of the fit's grid refined ``refine`` times per axis (every cell cut into
+        ``refine[j]`` equal parts along axis j: the error varies within a fit cell, e.g.
+        towards a face). A refined cell with fewer than ``min_points`` of them gets the RMS
+        of its fit cell, or, with fewer there too, the largest scale of the others. Returns
+        the counts per refined cell. ``statistic``: ``"rms"`` of the residuals, or ``"max"``
+        (their largest magnitude: an envelope, for errors with heavy tails within a cell)."""
+        check_fitted(self, "coef_")
+        if statistic not in ("rms", "max"):
+            raise ConfigError(f"statistic must be 'rms' or 'max', got {statistic!r}")
+        x, y = check_xy(x, y)
+        if x.shape[1] != self.n_features_:
+            raise InputError(f"x has {x.shape[1]} columns, the model takes {self.n_features_}")
+        if int(min_points) < 1:
+            raise ConfigError(f"min_points must be >= 1, got {min_points!r}")
+        ref = _per_axis(refine, self.n_features_, "refine")
+        if min(ref) < 1 or max(ref) > 64:
+            raise ConfigError(f"refine must be in [1, 64] per axis, got {refine!r}")
+        edges = [np.concatenate([(e[:-1, None] + np.diff(e)[:, None] * np.arange(k) / k)
+                                 .reshape(-1), e[-1:]]) for e, k in zip(self.edges_, ref)]
+        r = self._kernel().predict(x) - y
+
+        def rms(flat, n):
+            counts = np.bincount(flat, minlength=n)
+            if statistic == "max":
+                top = np.zeros(n)
+                np.maximum.at(top, flat, np.abs(r))
+                return top, counts
+            ss = np.bincount(flat, weights=r * r, minlength=n)
+            return np.sqrt(ss / np.maximum(counts, 1)), counts
+
+        n_fit = self.coef_.shape[0]
+        fine, counts = rms(self.cell_index(x, edges), int(np.prod([len(e) - 1 for e in edges])))
+        coarse, c_counts = rms(self.cell_index(x), n_fit)
+        if not (c_counts >= int(min_points)).any():
+            raise InputError(f"no cell holds {min_points} of the {len(y)} held-out points; "
+                             "give more points (spread over the cells)")
+        coarse[c_counts < int(min_points)] = float(np.nanmax(coarse[c_counts >= int(min_points)]))
+        coarse[np.isnan(self.coef_[:, 0])] = np.nan  # no data at fit time: no prediction
+        # the fit cell of every refined cell: its centre's cell
+        centres = np.stack(np.meshgrid(*[0.5 * (e[1:] + e[:-1]) for e in edges],
+                                       indexing="ij"), -1).reshape(-1, len(edges))
+        parent = self.cell_index(centres)
+        thin = counts < int(min_points)
+        fine[thin] = coarse[parent[thin]]
+        fine[np.isnan(coarse[parent])] = np.nan
+        self.cell_scale_ = fine
+        self.scale_edges_ = None if max(ref) == 1 else edges
+        return counts
+
+    def onnx_uncertainty_nodes(self, graph: Graph, x: str) -> str:
+        """``cell_scale_`` of each point's cell: (N,) (:func:`.piecewise_onnx.pwcheb_sigma_nodes`)."""
+        from .piecewise_onnx import pwcheb_sigma_nodes
+
+        check_fitted(self, "coef_")
+        if not self.has_uncertainty:
+            return super().onnx_uncertainty_nodes(graph, x)
+        return pwcheb_sigma_nodes(graph, self, x)
 
     def onnx_nodes(self, graph: Graph, x: str) -> str:
         """The piecewise polynomial in float64 arithmetic: (N, 1)
@@ -407,6 +543,10 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
         arrays = {"coef": self.coef_.astype(self.coef_dtype), "index": self.index_.astype(np.int16),
                   "degrees": self.degrees_}
         arrays.update({f"edges_{j}": e for j, e in enumerate(self.edges_)})
+        if getattr(self, "cell_scale_", None) is not None:
+            arrays["cell_scale"] = np.asarray(self.cell_scale_, dtype=np.float64)
+            if getattr(self, "scale_edges_", None):
+                arrays.update({f"scale_edges_{j}": e for j, e in enumerate(self.scale_edges_)})
         return save_arrays(self, directory, WEIGHTS_FILE, arrays,
                            n_features=str(self.n_features_))
 
@@ -420,6 +560,11 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
             reg.index_ = t["index"].astype(np.int64)
             reg.degrees_ = t["degrees"].astype(np.int64)
             reg.edges_ = [t[f"edges_{j}"].astype(np.float64) for j in range(d)]
+            if "cell_scale" in t:  # artifacts saved before the uncertainty have none
+                reg.cell_scale_ = t["cell_scale"].astype(np.float64)
+                if "scale_edges_0" in t:
+                    reg.scale_edges_ = [t[f"scale_edges_{j}"].astype(np.float64)
+                                        for j in range(d)]
         except (KeyError, ValueError) as exc:
             raise ArtifactError(f"cannot read {path}: {exc}") from exc
         n_cells = int(np.prod([len(e) - 1 for e in reg.edges_]))
@@ -427,7 +572,10 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
                 or reg.degrees_.shape != (d,) or reg.index_.min(initial=0) < 0
                 or np.any(reg.index_ > reg.degrees_)
                 or len(np.unique(reg.index_, axis=0)) != len(reg.index_)
-                or any(np.any(np.diff(e) <= 0) for e in reg.edges_)):
+                or any(np.any(np.diff(e) <= 0) for e in reg.edges_)
+                or (getattr(reg, "cell_scale_", None) is not None
+                    and reg.cell_scale_.shape != (int(np.prod(
+                        [len(e) - 1 for e in reg.scale_edges()])),))):
             raise ArtifactError(f"{path}: edges, degrees and coefficients do not fit together")
         reg.n_features_ = d
         return reg

@@ -8,7 +8,7 @@ import numpy as np
 
 from zoo.runtime.onnx_graph import Graph
 
-__all__ = ["pwcheb_nodes"]
+__all__ = ["pwcheb_nodes", "pwcheb_sigma_nodes"]
 
 
 def pwcheb_nodes(g: Graph, reg: Any, x64: str) -> str:
@@ -56,3 +56,23 @@ def pwcheb_nodes(g: Graph, reg: Any, x64: str) -> str:
                 "cellcoef", axis=0)
     return g.op("ReduceSum", [g.op("Mul", [design, coef]),
                               g.const(np.array([1], dtype=np.int64), "ax1")], "pw_y", keepdims=1)
+
+
+def pwcheb_sigma_nodes(g: Graph, reg: Any, x64: str) -> str:
+    """The per-cell scale of each point's cell of the scale grid (``cell_scale_`` on
+    ``scale_edges()``, as ``predict_uncertainty``): (N,) float64; the cell index as in
+    :func:`pwcheb_nodes`."""
+    from onnx import TensorProto
+
+    flat = None
+    for j, edges in enumerate(reg.scale_edges()):
+        xj = g.op("Gather", [x64, g.const(np.array(j, dtype=np.int64), "axis_j")], "sxj", axis=1)
+        inner = g.const(np.asarray(edges[1:-1], dtype=np.float64).reshape(1, -1), "sinner")
+        xcol = g.op("Unsqueeze", [xj, g.const(np.array([1], dtype=np.int64), "ax1")], "sxcol")
+        ge = g.op("Cast", [g.op("GreaterOrEqual", [xcol, inner])], "sge", to=TensorProto.INT64)
+        k = g.op("ReduceSum", [ge, g.const(np.array([1], dtype=np.int64), "ax1")], "sk",
+                 keepdims=0)
+        n_cells = g.const(np.array(len(edges) - 1, dtype=np.int64), "sncells")
+        flat = k if flat is None else g.op("Add", [g.op("Mul", [flat, n_cells]), k], "sflat")
+    scale = g.const(np.asarray(reg.cell_scale_, dtype=np.float64), "cell_scale")
+    return g.op("Gather", [scale, flat], "pw_sigma", axis=0)

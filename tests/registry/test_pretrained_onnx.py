@@ -14,9 +14,9 @@ from zoo.cli import cli
 
 # not canonical: resolved onto L-- / LLL through the symmetry map (for RRL it includes
 # azimuthal half turns x -> x + 1/2 mod 1, and the 8D fold uses such maps too): the
-# bundle's piecewise polynomial (2D L--@2, the default) and its sk-DNN (8D LLL@1; the
+# bundle's piecewise polynomial (2D L--@3, the default) and its sk-DNN (8D LLL@1; the
 # default 8D version is a qqzz-factorised model, which has no ONNX form: tested below).
-LABELS = ["qqbar-zz-4l/2d/f11/R++@2", "qqbar-zz-4l/8d/f11/RRL@1"]
+LABELS = ["qqbar-zz-4l/2d/f11/R++@3", "qqbar-zz-4l/8d/f11/RRL@1"]
 
 
 @pytest.mark.parametrize("LABEL", LABELS)

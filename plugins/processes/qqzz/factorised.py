@@ -487,6 +487,32 @@ class FactorisedLoopRegressor(Regressor):
     def n_parameters(self) -> int:
         return int(sum(p.n_parameters for p in getattr(self, "parts_", [])))
 
+    # -- uncertainty (:mod:`.factorised_uncertainty`) --------------------------------------
+    @property
+    def has_uncertainty(self) -> bool:
+        """Whether every part has per-cell scales (fitted, set, or stored with it)."""
+        parts = getattr(self, "parts_", None)
+        return bool(parts) and all(p.has_uncertainty for p in parts)
+
+    def predict_uncertainty(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(predict(x), sigma)``: sigma propagated from the parts' per-cell scales
+        (:mod:`.factorised_uncertainty`)."""
+        if not self.has_uncertainty:
+            return super().predict_uncertainty(x)
+        from .factorised_uncertainty import predict_uncertainty
+
+        return predict_uncertainty(self, x)
+
+    def set_part_scales(self, x: np.ndarray, m_loop: np.ndarray, *, min_points: int = 8,
+                        refine: int | list[int] = 1, statistic: str = "rms"
+                    ) -> list[np.ndarray]:
+        """Per-cell scales of the parts from held-out exact loop amplitudes
+        (:func:`.factorised_uncertainty.set_part_scales`)."""
+        from .factorised_uncertainty import set_part_scales
+
+        return set_part_scales(self, x, m_loop, min_points=min_points, refine=refine,
+                               statistic=statistic)
+
     def save(self, directory: Path) -> list[str]:
         check_fitted(self, "parts_")
         written = []
