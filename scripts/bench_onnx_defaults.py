@@ -59,9 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json")
     args = ap.parse_args(argv)
 
-    import zoo
+    from zoo.api import list_models
 
-    labels = args.labels or sorted({e["label"].split("@")[0] for e in zoo.api.list_models()})
+    labels = args.labels or sorted({e["label"].split("@")[0] for e in list_models()})
     rows = []
     with tempfile.TemporaryDirectory(prefix="zoo-onnx-bench-") as tmp:
         for label in labels:
