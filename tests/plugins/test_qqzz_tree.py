@@ -214,3 +214,62 @@ def test_scalar_path_and_allowed_operations() -> None:
 def test_bad_quark() -> None:
     with pytest.raises(ValueError):
         tree_amplitudes(np.full((1, 4), 0.5), "X")
+
+
+# -- the wiring: the processes and qqzz-factorised take the tree from the closed form --------
+
+
+@pytest.mark.parametrize("proc", [QQZZ4D(), QQZZ2D()], ids=["4D", "2D"])
+def test_process_tree_and_f00_without_8d(proc, monkeypatch) -> None:
+    """amplitudes(loop=False) and f00 are the closed form; no 8D evaluation, and finite at
+    the faces (x1 = 0, x2 = 0)."""
+    def no_8d(*args, **kwargs):
+        raise AssertionError("the 8D code was evaluated")
+
+    monkeypatch.setattr(proc._p8, "amplitudes", no_8d)
+    d = proc.dimension
+    x = np.random.default_rng(6).uniform(0.0, 1.0, (50, d))
+    x[0, 0], x[1, 1] = 0.0, 0.0
+    x4 = x if d == 4 else np.concatenate([x, np.full((50, 2), XZ)], axis=1)
+    tree, one = proc.amplitudes(x, loop=False)
+    assert one is None and tree.dtype == np.complex128
+    np.testing.assert_array_equal(tree, tree_all(x4))
+    f = proc.evaluate(x, ["f00"])["f00"]
+    np.testing.assert_array_equal(f, tree_all(x4) ** 2)
+    assert np.isfinite(f).all()
+
+
+@pytest.mark.parametrize("proc", [QQZZ4D(), QQZZ2D()], ids=["4D", "2D"])
+def test_f01_unchanged_with_projected_loop(proc) -> None:
+    """2 Re(conj(M_tree) M_loop) with the closed tree equals that with the projected tree
+    (the projected loop shares the projected tree's quark phase) to 1e-10 relative to
+    sqrt(f00 f11) (measured ~1e-14)."""
+    d = proc.dimension
+    x = np.random.default_rng(7).uniform(0.0, 1.0, (60, d))
+    x4 = x if d == 4 else np.concatenate([x, np.full((60, 2), XZ)], axis=1)
+    t_proj, l_proj = proc._project(x4, True)
+    old = 2.0 * np.real(np.conj(t_proj) * l_proj)
+    f = proc.evaluate(x, ["f00", "f01", "f11"])
+    err = np.abs(f["f01"] - old) / np.sqrt(f["f00"] * f["f11"])
+    assert np.max(err) < 1e-10, np.max(err)
+    np.testing.assert_allclose(f["f11"], np.abs(l_proj) ** 2, rtol=1e-14)
+
+
+def test_factorised_tree_is_the_closed_form() -> None:
+    x4 = np.random.default_rng(8).uniform(0.0, 1.0, (40, 4))
+    for q in "LR":
+        np.testing.assert_array_equal(factorised.tree_amplitudes(x4, q), tree_amplitudes(x4, q))
+
+
+def test_numba_single_point() -> None:
+    """The core compiles with numba for one point (xp = math bound in a closure)."""
+    numba = pytest.importorskip("numba")
+    core = numba.njit(tree_production_xp)
+
+    @numba.njit
+    def tree_r(x1, x2, x3, x4):
+        return core(math, x1, x2, x3, x4, "R")
+
+    x = (0.37, 0.81, 0.12, 0.64)
+    np.testing.assert_allclose(list(tree_r(*x)), tree_amplitudes(np.array([x]), "R")[0],
+                               rtol=1e-15, atol=0)

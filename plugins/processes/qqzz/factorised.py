@@ -67,9 +67,10 @@ only, ``fit`` and ``predict`` take 2D points (N, 2) (:func:`on_shell_points` emb
 and the symmetry maps act within the slice (exchange and CP both send x2 to 1 - x2 there).
 
 The interference term (``term="f01"``): ``f01 = 2 Re(conj(A_tree) A_loop)`` with the *exact*
-tree (:func:`tree_amplitudes`, the 4D process at ``loop=False``: ~3e-5 s per point) and the
+tree (:func:`tree_amplitudes`, the closed form of :mod:`.tree`: ~1e-7 s per point) and the
 learned loop amplitudes; in 4D ``f01 = 2 M_tree Re(M_loop)``: the tree production amplitude is
-real in these phase conventions (checked to 1e-8 at every prediction), so only ``Re M_loop`` is
+real in these phase conventions (the projected tree is checked real against the closed form in
+the tests), so only ``Re M_loop`` is
 fitted (one part per amplitude, twice the cells at the same disk size). f01 is scored as
 ``(pred - true) / f00`` (the error of f01/f00); the fit is plain least squares of
 ``c M_loop`` as for f11 (weights ``1 / (c |M_tree|)^2``, clipped to 10 or 100 times their
@@ -87,7 +88,8 @@ import numpy as np
 
 from zoo.errors import ArtifactError, ConfigError, InputError, NumericalError
 from zoo.plugins.processes.qqzz.kinematics import M_MIN, M_RANGE, SQRT_S_MAX
-from zoo.plugins.processes.qqzz.production import QQZZ4D, XZ, decay_functions
+from zoo.plugins.processes.qqzz.production import XZ, decay_functions
+from zoo.plugins.processes.qqzz.tree import tree_amplitudes as closed_tree
 from zoo.plugins.regressors.common import check_fitted, check_x, stored_file
 from zoo.plugins.regressors.piecewise import WEIGHTS_FILE, PiecewiseChebyshevRegressor
 from zoo.plugins.transforms.coordinates import angle_coordinate
@@ -204,6 +206,7 @@ def on_shell_points(x: np.ndarray) -> np.ndarray:
 
 
 def _real_tree(t: np.ndarray) -> np.ndarray:
+    """The real part of projected tree amplitudes ``t`` (N, 9) complex, checked to be real."""
     # rounding of the projection, relative to the size of the point's 9 amplitudes
     size = np.sqrt(np.sum(np.abs(t) ** 2, axis=1, keepdims=True))
     ratio = np.abs(t.imag) / np.maximum(size, 1e-300)
@@ -217,10 +220,14 @@ def _real_tree(t: np.ndarray) -> np.ndarray:
 
 def tree_amplitudes(x4: np.ndarray, quark: str = "L") -> np.ndarray:
     """The exact tree production amplitudes M_tree (N, 9) float64 (real) of quark helicity
-    ``quark`` at production points ``x4`` (N, 4): the 4D process at ``loop=False``."""
-    q = 0 if quark == "L" else 1
-    tree, _ = QQZZ4D().amplitudes(x4, loop=False)
-    return _real_tree(tree[:, 9 * q: 9 * q + 9])
+    ``quark`` at production points ``x4`` (N, 4): the closed form of :mod:`.tree` (the tree of
+    the 4D process; no 8D evaluation). Real by construction, so the former check of the
+    projected tree (:func:`_real_tree`) is not made here: the phase convention it guarded (the
+    projected loop shares the quark phase of this tree) is checked in
+    ``tests/plugins/test_qqzz_tree.py`` against the projection."""
+    if quark not in _SIGMA:
+        raise ConfigError(f"quark helicity must be 'L' or 'R', got {quark!r}")
+    return closed_tree(np.asarray(x4, dtype=np.float64)[:, :4], quark)
 
 
 def _decay_sum(m: np.ndarray, x8: np.ndarray, helicity: str) -> np.ndarray:

@@ -69,7 +69,8 @@ the threshold and the zeros of a helicity (detected by the parity partners) the 
 projection in extended precision (:func:`project_exact`).
 
 Boundaries: the 8D code is singular at threshold (x1 = 0) and with a boson along the beam
-(x2 in {0, 1}); such points raise :class:`zoo.errors.NumericalError`.
+(x2 in {0, 1}); such points raise :class:`zoo.errors.NumericalError` for the loop terms (the
+tree, and f00, come from the closed form of :mod:`.tree`, finite there).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ from zoo.plugins.processes.qqzz import amplitudes as amp
 from zoo.plugins.processes.qqzz.kinematics import M_MIN, M_RANGE, x_to_momenta
 from zoo.plugins.processes.qqzz.process import QQZZ8D
 from zoo.plugins.processes.qqzz.spinors import angle_spinors
+from zoo.plugins.processes.qqzz.tree import tree_all
 from zoo.process import CoordinatePermutation, Process, Symmetry
 
 MZ = 91.1876
@@ -521,18 +523,19 @@ class _Production(Process):
         self, x: np.ndarray, *, loop: bool = True
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Production amplitudes ``(M_tree, M_loop)`` (N, 18) complex128 at points ``x``
-        (columns :data:`HELICITIES`); ``M_loop`` is None with ``loop=False``."""
+        (columns :data:`HELICITIES`); ``M_loop`` is None with ``loop=False``. M_tree is the
+        closed form of :mod:`.tree` (no 8D evaluation; finite on the closed hypercube), M_loop
+        the projection of the 8D code (it shares the quark phase of the projected tree, equal
+        to the closed form: ``tests/plugins/test_qqzz_tree.py``)."""
         x4 = self._to_x4(self.check_x(x))
         n = x4.shape[0]
-        tree = np.empty((n, 18), dtype=np.complex128)
+        tree = tree_all(x4).astype(np.complex128)
         one = np.empty((n, 18), dtype=np.complex128) if loop else None
         self.last_exact = 0
-        for lo in range(0, n, self.chunk):
-            hi = min(n, lo + self.chunk)
-            t, l1 = self._project(x4[lo:hi], loop)
-            tree[lo:hi] = t
-            if loop:
-                one[lo:hi] = l1
+        if loop:
+            for lo in range(0, n, self.chunk):
+                hi = min(n, lo + self.chunk)
+                one[lo:hi] = self._project(x4[lo:hi], True)[1]
         return tree, one
 
     def evaluate(self, x: np.ndarray, terms: Sequence[str] | None = None) -> dict[str, np.ndarray]:

@@ -27,11 +27,14 @@ incoming quark) and the Mandelstam invariants ``t = (p_q - P1)^2``, ``u = (p_q -
 The numerators are those of ``vbar(qbar) [eps2* (p_q - P1) eps1* / t + eps1* (p_q - P2) eps2*
 / u] P u(q)`` (massless quark spinors along +-z, ``P`` the chirality projector) over the common
 denominator ``t u``: after ``p^2 = lambda / (4 s)`` is eliminated they are polynomials in
-``S, A, B, c, h`` (no odd power of the boson momentum p survives). The positive constant
-``1 / (3 m1 m2)`` and the quark phases (``+1`` for L; the sign ``(-1)^(l1 + l2 + 1)`` of the
-parity relation for R) were fixed by comparison with the projected tree of :mod:`.production`
-(their ratio is ``1/3`` to 1e-15 at random points) and are checked in the tests. The tree is
-real in these conventions.
+``S, A, B, c, h`` (no odd power of the boson momentum p survives): ``t u T = 2 n`` for L and
+``t u T_R(l1, l2) = 2 (-1)^(l1 + l2) n(-l1, -l2)`` for R. The positive constant ``1 / (3 m1 m2)``
+(with the factor 2: ``2 / (6 m1 m2)``; it carries the spinor normalisation of the chain, the
+lepton currents and the ``sqrt(3)`` of the decay functions) and the quark phases of the
+projection relative to these chains (``+1`` for L, ``-1`` for R) were fixed by comparison with
+the projected tree of :mod:`.production` (ratio ``1/3`` to the projection's rounding; the closed
+form agrees with :func:`.production.project_exact` to ~1e-15) and are checked in the tests. The
+tree is real in these conventions.
 
 Stability at the faces: every factor is a product or a sum of terms of one sign except the
 brackets that vanish on a genuine zero line of an amplitude; ``S - A - B = (sqrt(S) - m1 - m2)
@@ -49,8 +52,15 @@ and are finite on the closed hypercube (x1 = 0 and x2 in {0, 1} included).
 The core (:func:`tree_production_xp`) is generic over an array namespace ``xp``: it uses only
 ``+ - * /``, unary minus, python float constants and ``xp.sqrt`` (no comparisons, branches on
 values, indexing or in-place assignment), so it runs on numpy arrays, on python floats with
-``xp = math`` (e.g. compiled by numba for one point) and on symbolic expression objects (e.g. to
-build an ONNX graph).
+``xp = math`` and on symbolic expression objects (e.g. to build an ONNX graph). numba compiles
+it for one point when the module is bound in a closure (a module is not a valid argument type
+of a jitted call)::
+
+    core = numba.njit(tree_production_xp)
+
+    @numba.njit
+    def tree_l(x1, x2, x3, x4):
+        return core(math, x1, x2, x3, x4, "L")  # a list of 9 floats
 """
 
 from __future__ import annotations
@@ -79,7 +89,7 @@ def tree_production_xp(xp: Any, x1: Any, x2: Any, x3: Any, x4: Any, quark: str =
     inputs. ``xp``: a namespace providing ``sqrt`` (numpy, math, or an expression builder);
     only ``+ - * /``, unary minus and ``xp.sqrt`` are used. Formulas: module docstring."""
     if quark not in ("L", "R"):
-        raise ValueError(f"quark helicity must be 'L' or 'R', got {quark!r}")
+        raise ValueError("quark helicity must be 'L' or 'R'")  # plain: numba-compilable
     m1 = x3 * M_RANGE + M_MIN
     m2 = x4 * M_RANGE + M_MIN
     msum = m1 + m2
