@@ -142,7 +142,10 @@ class ExportContext:
 
     ``dimension``: D of the points; ``label``: the canonical label of the model;
     ``context``: the :class:`zoo.transform.Context` of the model (its ``invariances``
-    drive the symmetry fold); ``io_dtype``: the dtype of the graph's inputs and output.
+    drive the symmetry fold, its ``process`` may give an in-graph f00:
+    :meth:`zoo.process.Process.onnx_f00`); ``io_dtype``: the dtype of the graph's inputs and
+    output; ``points``: the float64 points of the canonical function (the label's map
+    applied, before the chain), set by the export.
     """
 
     graph: Graph
@@ -150,6 +153,7 @@ class ExportContext:
     label: str = ""
     context: Any = None
     io_dtype: str = "float64"
+    points: str | None = None
     _cast: dict[str, str] = field(default_factory=dict, repr=False)
 
     def input(self, name: str, doc: str = "", shape: Sequence[str | int] = ("N",)) -> str:
