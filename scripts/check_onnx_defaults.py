@@ -11,8 +11,9 @@ Deviation: f11 (and other terms) relative, ``|onnx - zoo| / |zoo|``; f01 relativ
 ``max(f00, |f01|)``: the scale of its metric, the leading order f00 of the same label at the
 same point, or |f01| itself where that is larger (near the beam the tree is suppressed and
 |f01| / f00 reaches 1e3 and more: rounding of the learned loop amplitude, ~1e-11 of |f01|
-there, is then ~1e-8 of f00). The maxima of ``|onnx - zoo| / f00`` and
-``|onnx - zoo| / |f01|`` are printed beside it. Where a graph has
+there, is then ~1e-8 of f00). The maxima of ``|onnx - zoo| / |y|``, ``|onnx - zoo| / f00``
+(f01) and ``|onnx - zoo| / f00_sum`` (the leading order summed over helicities: the scale of
+the rounding of models normalised by it) are printed beside it. Where a graph has
 an ``f00`` (or ``f00_sum``) input, it is fed the exact leading order that ``zoo`` uses itself
 (the model's context, at the label's mapped point).
 
@@ -137,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             if "f00_sum" in names:
                 feed["f00_sum"] = np.asarray(ctx.f00_sum(xm), dtype=np.float64)
             np.savez(folder / f"{i:02d}.in.npz", **feed)
-            meta.append((i, label, canon, y, f00 if amp.label.term == "f01" else None,
+            f00_sum = np.asarray(ctx.f00_sum(xm), dtype=np.float64)
+            meta.append((i, label, canon, y, f00 if amp.label.term == "f01" else None, f00_sum,
                          sorted(names), t_export, t_zoo, amp.card["regressor"]["name"]))
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         out = subprocess.run([sys.executable, "-I", "-c", CHILD, str(folder)], env=env,
@@ -146,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             print(out.stderr, file=sys.stderr)
             return 1
         child_has_zoo = "zoo imported: True" in out.stdout
-        for i, label, canon, y, f00, inputs, t_export, t_zoo, reg in meta:
+        for i, label, canon, y, f00, f00_sum, inputs, t_export, t_zoo, reg in meta:
             got = np.load(folder / f"{i:02d}.out.npy", allow_pickle=False)
             diff = np.abs(got - y)
             rel = diff / np.abs(y)
@@ -159,9 +161,10 @@ def main(argv: list[str] | None = None) -> int:
                          "inputs": inputs, "ok": bool(dev <= args.tol and np.isfinite(got).all()),
                          "max_dev": dev, "scale": scale, "max_rel_to_y": float(np.max(rel)),
                          "max_rel_to_f00": rel_f00,
+                         "max_rel_to_f00_sum": float(np.max(diff / f00_sum)),
                          "export_s": round(t_export, 2), "zoo_predict_s": round(t_zoo, 2)})
     print(f"{'label (exported as)':34s} {'canonical':28s} {'regressor':16s} {'inputs':12s} "
-          f"{'max dev':>9s} {'scale':12s} {'|d|/|y|':>9s} {'|d|/f00':>9s}  ok")
+          f"{'max dev':>9s} {'scale':12s} {'|d|/|y|':>9s} {'|d|/f00':>9s} {'|d|/f00sum':>10s}  ok")
     for r in rows:
         if "error" in r:
             print(f"{r['label']:34s} {r['canonical']:28s} EXPORT FAILED: {r['error']}")
@@ -170,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{','.join(r['inputs']):12s} {r['max_dev']:9.2e} {r['scale']:12s} "
               f"{r['max_rel_to_y']:9.2e} "
               f"{'-' if r['max_rel_to_f00'] is None else format(r['max_rel_to_f00'], '9.2e'):>9s}"
-              f"  {'yes' if r['ok'] else 'NO'}")
+              f" {r['max_rel_to_f00_sum']:10.2e}  {'yes' if r['ok'] else 'NO'}")
     print(f"points per label: {args.n} ({args.faces} near the faces); evaluated by onnxruntime "
           f"in a process without zoo (zoo in sys.modules there: {child_has_zoo})")
     if args.json:
