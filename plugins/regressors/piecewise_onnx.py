@@ -50,8 +50,11 @@ def pwcheb_nodes(g: Graph, reg: Any, x64: str) -> str:
         basis = g.op("Gather", [table, g.const(reg.index_[:, j].astype(np.int64), "idx")],
                      "bj", axis=1)
         design = basis if design is None else g.op("Mul", [design, basis], "design")
-        n_cells = g.const(np.array(len(edges) - 1, dtype=np.int64), "ncells")
-        flat = k if flat is None else g.op("Add", [g.op("Mul", [flat, n_cells]), k], "flat")
+        if flat is None:
+            flat = k
+        else:
+            n_cells = g.const(np.array(len(edges) - 1, dtype=np.int64), "ncells")
+            flat = g.op("Add", [g.op("Mul", [flat, n_cells]), k], "flat")
     coef = g.op("Gather", [g.const(np.asarray(reg.coef_, dtype=np.float64), "coef"), flat],
                 "cellcoef", axis=0)
     return g.op("ReduceSum", [g.op("Mul", [design, coef]),
