@@ -4,7 +4,7 @@ For each label ``zoo list`` shows by default: export it to ONNX (float64, throug
 ``zoo.runtime.onnx_export.export_amplitude``), then on the same uniform random points time
 
 * ONNX Runtime (CPU, ``--threads`` intra-op threads, one session) at the batches ``--batches``
-  (one ``run`` call per batch; the best of ``--repeat``), points/s;
+  (one ``run`` call per batch; the best of at least ``--repeat`` calls and 0.3 s), points/s;
 * ``zoo.load(label).predict`` (what ``zoo predict`` calls per chunk) at the batches up to
   ``--zoo-max`` (larger batches take minutes for the f00-normalised 2D models), points/s;
 * single-point latency: the median of ``--calls`` calls with one point, both paths.
@@ -29,12 +29,14 @@ from pathlib import Path
 import numpy as np
 
 
-def _best(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
+def _best(fn, repeat: int, min_time: float = 0.3) -> float:
+    """The best time of one call of ``fn``: at least ``repeat`` calls and ``min_time`` s."""
+    best, spent, k = float("inf"), 0.0, 0
+    while k < repeat or spent < min_time:
         t0 = time.perf_counter()
         fn()
-        best = min(best, time.perf_counter() - t0)
+        dt = time.perf_counter() - t0
+        best, spent, k = min(best, dt), spent + dt, k + 1
     return best
 
 
@@ -113,8 +115,7 @@ def bench_label(label: str, args: argparse.Namespace, path: Path) -> dict:
         except Exception as exc:  # noqa: BLE001  (memory: reported)
             row["onnx"][n] = f"failed: {type(exc).__name__}"
         if n <= args.zoo_max:
-            row["zoo"][n] = n / _best(lambda n=n: amp.predict(x_all[:n]),
-                                      1 if n >= 100000 else args.repeat)
+            row["zoo"][n] = n / _best(lambda n=n: amp.predict(x_all[:n]), args.repeat)
     one = {"x": x_all[:1], **{k: v[:1] for k, v in extra.items()}}
     row["onnx_1pt_us"] = 1e6 * _median_call(lambda: sess.run(["y"], one), args.calls)
     row["zoo_1pt_us"] = 1e6 * _median_call(lambda: amp.predict(x_all[:1]),
