@@ -351,12 +351,13 @@ class OnnxMath:
 
     ``xp = OnnxMath(g); x = xp.wrap("x"); y = xp.sqrt(xp.column(x, 0)) * 2.0 + 1.0`` appends
     the nodes of ``y``; ``y.name`` is its tensor. Functions: ``sqrt``, ``exp``, ``log``,
-    ``abs``, ``sin``, ``cos``, ``atan``, ``asin``, ``acos``, ``minimum``, ``maximum``,
+    ``abs``, ``sin``, ``cos``, ``tan``, ``atan``, ``asin``, ``acos``, ``minimum``, ``maximum``,
     ``clip``, ``where`` (on a boolean from ``greater``/``less``), ``column``, ``stack``,
     ``reshape``; ``pi`` is a python float as in numpy. Every value is float64.
 
-    ONNX Runtime (CPU) has float64 kernels of Sqrt, Exp, Log, Abs, Sin, Cos, but Atan, Asin
-    and Acos in float32 only: those start from the float32 kernel and refine with two
+    ONNX Runtime (CPU; checked with 1.32) has float64 kernels of Sqrt, Exp, Log, Abs, Sin,
+    Cos, Tanh, Pow, but Tan, Atan, Asin, Acos (and Erf) in float32 only: ``tan`` is
+    ``sin / cos``; the inverse functions start from the float32 kernel and refine with two
     Newton steps on ``sin(v) den - num cos(v) = 0`` (float64 Sin/Cos; quadratic convergence
     from ~1e-7 to the float64 rounding), with ``asin(x) = atan2(x, sqrt((1 - x)(1 + x)))``
     and ``acos(x) = 2 atan2(sqrt(1 - x), sqrt(1 + x))`` (exact at +-1, no loss near them).
@@ -414,6 +415,11 @@ class OnnxMath:
 
     def cos(self, x: Any) -> Expr:
         return self._un("Cos", x)
+
+    def tan(self, x: Any) -> Expr:
+        """``sin(x) / cos(x)`` (ONNX Runtime has no float64 Tan)."""
+        x = self.as_expr(x)
+        return self.sin(x) / self.cos(x)
 
     def minimum(self, a: Any, b: Any) -> Expr:
         return self.as_expr(a)._bin("Min", b)
