@@ -8,7 +8,8 @@ the same formulas in the same order (so both agree to rounding):
   for an 8D column): ``(rep, g, sign) = ORBIT[c]``, the mapped point ``g(x4)`` (:data:`MAPS`),
   the coordinates of the parts (``angle=True``: ``1 - theta / pi`` instead of x2, by
   :func:`~zoo.plugins.transforms.coordinates.onnx_angle`), the ``pwcheb`` parts of ``rep``
-  (:func:`~zoo.plugins.regressors.piecewise_onnx.pwcheb_nodes`), and
+  (real and imaginary parts on one basis:
+  :func:`~zoo.plugins.regressors.piecewise_onnx.pwcheb_nodes_shared`), and
   ``M_c = sign * part(u) * angular_factor(g x4, rep) / production_scale(g x4)`` (real and
   imaginary parts; a 2D/4D f01 model has the real part only);
 * 2D/4D: ``f11 = |M_c|^2``, ``f01 = 2 M_tree,c Re M_c``; 8D: the exact decay functions
@@ -39,7 +40,7 @@ from zoo.plugins.processes.qqzz.factorised import (
 from zoo.plugins.processes.qqzz.kinematics import M_MIN, M_RANGE, SQRT_S_MAX
 from zoo.plugins.processes.qqzz.production import XZ
 from zoo.plugins.processes.qqzz.tree import tree_production_xp
-from zoo.plugins.regressors.piecewise_onnx import pwcheb_nodes
+from zoo.plugins.regressors.piecewise_onnx import pwcheb_nodes_shared
 from zoo.plugins.transforms.coordinates import onnx_angle
 from zoo.runtime.onnx_graph import Expr, Graph, OnnxMath
 
@@ -138,21 +139,22 @@ def factorised_nodes(reg: Any, g: Graph, x: str) -> str:
     reps = reg._reps()
     real_only = reg._real_only()
     coords: dict[str, Expr] = {}
-    parts: dict[tuple[int, str, int], Expr] = {}
+    parts: dict[tuple[int, str], list[Expr]] = {}
 
     def part(rep: int, gname: str, imag: bool) -> Expr:
-        k = reps.index(rep) + (len(reps) if imag else 0)
-        key = (rep, gname, k)
-        if key not in parts:
+        """The fitted real (imaginary) part of ``rep`` at the mapped points ``g(x4)``."""
+        if (rep, gname) not in parts:
             if gname not in coords:
                 gx = _LIST_MAPS[gname](x4)
                 u = gx[:2] if reg.on_shell else gx
                 if reg.angle:
                     u = [u[0], xp.wrap(onnx_angle(g, xp.as_expr(u[1]).name)), *u[2:]]
                 coords[gname] = xp.stack(u, axis=1)
-            y = pwcheb_nodes(g, reg.parts_[k], coords[gname].name)
-            parts[key] = xp.reshape(xp.wrap(y), [-1])
-        return parts[key]
+            k = reps.index(rep)
+            regs = [reg.parts_[k]] + ([] if real_only else [reg.parts_[len(reps) + k]])
+            ys = pwcheb_nodes_shared(g, regs, coords[gname].name)
+            parts[(rep, gname)] = [xp.reshape(xp.wrap(y), [-1]) for y in ys]
+        return parts[(rep, gname)][1 if imag else 0]
 
     def amplitude(col: int) -> tuple[Expr, Expr | None]:
         rep, gname, sign = ORBIT[col]
