@@ -8,12 +8,18 @@ Figures (points per second, best of ``--repeat`` runs, uniform points of the uni
    with ``loop=False``, chunks of 512) at ``--n-old`` points;
 2. f00 of the 2D and 4D processes through ``evaluate(x, ["f00"])`` (now the closed form) vs the
    projected path;
+0. with ``--accuracy N``: the largest deviation of the closed form from the extended-precision
+   projection :func:`.production.project_exact` on N uniform points and on N face points
+   (threshold x1 in 1e-9..1e-3, beam x2 or 1 - x2 in 1e-11..1e-3, equal masses, the 2D slice),
+   relative to the size of the point's 9 amplitudes and per amplitude (where |M| >= 1e-3 of the
+   size, or within 1e-4 of the beam);
 3. prediction of the shipped f01 models ``qqbar-zz-4l/2d/f01/L-0`` and ``4d/f01/L-+``
    (qqzz-factorised: learned Re M_loop times the exact tree) with the closed-form tree (after)
    and with the projected tree (before: ``factorised.tree_amplitudes`` replaced by the former
    implementation).
 
-Run: ``.venv/bin/python scripts/bench_tree.py [--n 100000] [--n-old 10000] [--repeat 3]``.
+Run: ``.venv/bin/python scripts/bench_tree.py [--n 100000] [--n-old 10000] [--repeat 3]
+[--accuracy 0]``.
 """
 
 from __future__ import annotations
@@ -57,13 +63,47 @@ def _embed(x: np.ndarray) -> np.ndarray:
     return np.concatenate([x, np.full((len(x), 2), XZ)], axis=1) if x.shape[1] == 2 else x
 
 
+def _face_points(rng: np.random.Generator, n: int) -> np.ndarray:
+    x = rng.random((n, 4))
+    k = np.arange(n)
+    thr = k % 3 == 0
+    x[thr, 0] = 10 ** rng.uniform(-9, -3, thr.sum())
+    beam = (k % 3 == 1) | (k % 4 == 0)
+    b = 10 ** rng.uniform(-11, -3, beam.sum())
+    x[beam, 1] = np.where(k[beam] % 2 == 1, b, 1.0 - b)
+    eq = k % 5 == 0
+    x[eq, 3] = x[eq, 2]
+    x[k % 6 == 0, 2:] = XZ
+    return x
+
+
+def accuracy(n: int, rng: np.random.Generator) -> None:
+    """Print the deviations of item 0 of the module docstring."""
+    from zoo.plugins.processes.qqzz.production import project_exact
+
+    for name, x in (("uniform", rng.random((n, 4))), ("faces", _face_points(rng, n))):
+        ref, _ = project_exact(x, loop=False)
+        closed = tree_all(x)
+        size = np.repeat(np.sqrt(np.sum(np.abs(ref.reshape(-1, 2, 9)) ** 2, axis=2)), 9, axis=1)
+        err = np.abs(closed - ref)
+        beam = np.minimum(x[:, 1], 1.0 - x[:, 1])[:, None] <= 1e-4
+        mask = (np.abs(ref) >= 1e-3 * size) | (beam & (np.abs(ref) > 0))
+        print(f"accuracy {name} ({n} points): max |closed - exact| / size "
+              f"{float(np.max(err / size)):.2g}, per amplitude "
+              f"{float(np.max(err[mask] / np.abs(ref[mask]))):.2g}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=100_000, help="points for the closed form")
     ap.add_argument("--n-old", type=int, default=10_000, help="points for the projected tree")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--accuracy", type=int, default=0,
+                    help="points per set for the accuracy check against project_exact")
     args = ap.parse_args()
     rng = np.random.default_rng(0)
+    if args.accuracy:
+        accuracy(args.accuracy, rng)
     n, n_old, r = args.n, args.n_old, args.repeat
     x4 = rng.random((n, 4))
     x4_old = x4[:n_old]
@@ -102,9 +142,15 @@ def main() -> None:
             before = amp.predict(xo)
         finally:
             factorised.tree_amplitudes = new
-        scale = np.maximum(np.abs(before), 1e-300)
-        print(f"{label}: max |after - before| / |before| = "
-              f"{float(np.max(np.abs(after - before) / scale)):.2g}")
+        proc = QQZZ2D() if d == 2 else QQZZ4D()
+        col = proc.helicity_index(label.rsplit("/", 1)[1])
+        f00 = proc.evaluate(xo, ["f00"])["f00"][:, col]
+        # f01 = 2 M_tree Re M_loop: its relative change is that of the tree; relative to f00
+        # it is amplified by |M_loop / M_tree| near the zero line of the tree
+        print(f"{label}: f01 after vs before: max relative change "
+              f"{float(np.max(np.abs(after - before) / np.abs(before))):.2g}, "
+              f"median / f00 {float(np.median(np.abs(after - before) / f00)):.2g}, "
+              f"max / f00 {float(np.max(np.abs(after - before) / f00)):.2g}")
 
     width = max(len(a) for a, _, _ in rows)
     print(f"{'':{width}}  {'points':>8}  {'points/s':>12}  {'s/point':>10}")

@@ -24,17 +24,17 @@ incoming quark) and the Mandelstam invariants ``t = (p_q - P1)^2``, ``u = (p_q -
 
     M(R; l1, l2) = (-1)^(l1 + l2 + 1) M(L; -l1, -l2)
 
-The numerators are those of ``vbar(qbar) [eps2* (p_q - P1) eps1* / t + eps1* (p_q - P2) eps2*
-/ u] P u(q)`` (massless quark spinors along +-z, ``P`` the chirality projector) over the common
-denominator ``t u``: after ``p^2 = lambda / (4 s)`` is eliminated they are polynomials in
-``S, A, B, c, h`` (no odd power of the boson momentum p survives): ``t u T = 2 n`` for L and
-``t u T_R(l1, l2) = 2 (-1)^(l1 + l2) n(-l1, -l2)`` for R. The positive constant ``1 / (3 m1 m2)``
-(with the factor 2: ``2 / (6 m1 m2)``; it carries the spinor normalisation of the chain, the
-lepton currents and the ``sqrt(3)`` of the decay functions) and the quark phases of the
-projection relative to these chains (``+1`` for L, ``-1`` for R) were fixed by comparison with
-the projected tree of :mod:`.production` (ratio ``1/3`` to the projection's rounding; the closed
-form agrees with :func:`.production.project_exact` to ~1e-15) and are checked in the tests. The
-tree is real in these conventions.
+The numerators come from the Dirac chain ``T = vbar(qbar) [eps2* (p_q - P1) eps1* / t + eps1*
+(p_q - P2) eps2* / u] P u(q)`` (massless quark spinors along +-z normalised to ``2E``, ``P`` the
+chirality projector): over the common denominator, after ``p^2 = lambda / (4 s)`` is eliminated,
+``t u T`` is a polynomial in ``S, A, B, c, h`` (no odd power of the boson momentum p survives),
+``t u T_L(l1, l2) = 2 N(l1, l2)`` and ``t u T_R(l1, l2) = 2 (-1)^(l1 + l2) N(-l1, -l2)``. So
+``M = +-T / (6 m1 m2)``: the positive constant ``1 / (6 m1 m2)`` (the lepton currents, the
+``sqrt(3)`` of the decay functions and the normalisation of the DKS spinor products) and the
+quark phases of the projection relative to these chains (``+1`` for L, ``-1`` for R) were fixed
+by comparison with the projected tree of :mod:`.production` (ratio constant to the projection's
+rounding; the closed form agrees with :func:`.production.project_exact` to ~1e-15) and are
+checked in the tests. The tree is real in these conventions.
 
 Stability at the faces: every factor is a product or a sum of terms of one sign except the
 brackets that vanish on a genuine zero line of an amplitude; ``S - A - B = (sqrt(S) - m1 - m2)
