@@ -140,34 +140,20 @@ def factorised_nodes(reg: Any, g: Graph, x: str) -> str:
     real_only = reg._real_only()
     coords: dict[str, Expr] = {}
     parts: dict[tuple[int, str], list[Expr]] = {}
-    needed = [reg._column()] if reg._is_4d() else list(range(9))
-    maps_of = {r: list(dict.fromkeys(ORBIT[c][1] for c in needed if ORBIT[c][0] == r))
-               for r in reps}
-
-    def coordinates(gname: str) -> Expr:
-        if gname not in coords:
-            gx = _LIST_MAPS[gname](x4)
-            u = gx[:2] if reg.on_shell else gx
-            if reg.angle:
-                u = [u[0], xp.wrap(onnx_angle(g, xp.as_expr(u[1]).name)), *u[2:]]
-            coords[gname] = xp.stack(u, axis=1)
-        return coords[gname]
 
     def part(rep: int, gname: str, imag: bool) -> Expr:
-        """The fitted real (imaginary) part of ``rep`` at the mapped points ``g(x4)``; the
-        maps of one representative are evaluated in one pass (points stacked)."""
+        """The fitted real (imaginary) part of ``rep`` at the mapped points ``g(x4)``."""
         if (rep, gname) not in parts:
+            if gname not in coords:
+                gx = _LIST_MAPS[gname](x4)
+                u = gx[:2] if reg.on_shell else gx
+                if reg.angle:
+                    u = [u[0], xp.wrap(onnx_angle(g, xp.as_expr(u[1]).name)), *u[2:]]
+                coords[gname] = xp.stack(u, axis=1)
             k = reps.index(rep)
             regs = [reg.parts_[k]] + ([] if real_only else [reg.parts_[len(reps) + k]])
-            gnames = maps_of[rep]
-            u = coordinates(gnames[0]) if len(gnames) == 1 else Expr(xp, g.op(
-                "Concat", [coordinates(m).name for m in gnames], "stackmaps", axis=0))
-            ys = [xp.reshape(xp.wrap(y), [len(gnames), -1])
-                  for y in pwcheb_nodes_shared(g, regs, u.name)]
-            for i, m in enumerate(gnames):
-                row = g.const(np.array(i, dtype=np.int64), "mapi")
-                parts[(rep, m)] = [Expr(xp, g.op("Gather", [y.name, row], "mapped", axis=0))
-                                   for y in ys]
+            ys = pwcheb_nodes_shared(g, regs, coords[gname].name)
+            parts[(rep, gname)] = [xp.reshape(xp.wrap(y), [-1]) for y in ys]
         return parts[(rep, gname)][1 if imag else 0]
 
     def amplitude(col: int) -> tuple[Expr, Expr | None]:
