@@ -20,6 +20,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -97,6 +98,15 @@ class Process(abc.ABC):
 
     def description(self) -> str:
         return (self.__doc__ or "").strip().splitlines()[0] if self.__doc__ else ""
+
+    def onnx_f00(self, graph: Any, x: str, helicity: str) -> str | None:
+        """Optional: ONNX nodes of the exact leading-order term ``f00`` (N,) of ``helicity``
+        (``'sum'``: summed over helicities) at the float64 points named ``x`` (N, D) of a
+        :class:`zoo.runtime.onnx_graph.Graph`; returns the output's name. Transforms that
+        normalise by the process's f00 then compute it inside an exported graph instead of
+        asking for an ``f00`` input. Default: None (no ONNX form; the graph takes f00 as an
+        input)."""
+        return None
 
     # -- helpers shared by every process ----------------------------------------------
     def check_x(self, x: np.ndarray) -> np.ndarray:

@@ -114,11 +114,24 @@ class F00Normalise(Transform):
             return y * _checked(fn(x))
         return times_f00
 
-    # -- ONNX: f00 is a graph input (whatever the source: a generator always has it) -------
+    # -- ONNX: f00 inside the graph when the process gives its ONNX form
+    # (source="process", Process.onnx_f00), else a graph input ------------------------------
     def onnx_forward(self, graph: Graph, x: str, ctx: ExportContext) -> str:
         return x
 
+    def _onnx_f00(self, graph: Graph, ctx: ExportContext) -> str | None:
+        process = getattr(ctx.context, "process", None)
+        if self.source != "process" or process is None or ctx.points is None:
+            return None
+        from zoo.labels import as_label
+
+        hel = "sum" if self.helicity == "sum" else as_label(ctx.label).helicity
+        return process.onnx_f00(graph, ctx.points, hel)
+
     def onnx_inverse(self, graph: Graph, y: str, ctx: ExportContext) -> str:
+        inside = self._onnx_f00(graph, ctx)
+        if inside is not None:
+            return graph.op("Mul", [y, inside], "times_f00")
         if getattr(self, "helicity", "label") == "sum":
             f00 = ctx.input("f00_sum", "f00_sum (N,) leading-order term summed over all "
                                        "helicities at x")

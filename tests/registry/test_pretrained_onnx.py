@@ -1,8 +1,10 @@
 """A pretrained (bundled) amplitude exported with `zoo export --format onnx` answers the
 physical question: run with onnxruntime and numpy only, it gives zoo.load(...).predict.
 
-The exported graph takes x and the leading-order f00 of the requested label at x (an event
-generator has it); here f00 is computed once beforehand and passed in as a numpy array.
+The exported graph takes x, and the leading-order f00 of the requested label at x only where
+the process has no ONNX form of it (none of the shipped processes: the 2D/4D production
+processes compute f00 inside the graph from the closed-form tree); any such input is fed here
+from numpy arrays computed beforehand.
 """
 
 import numpy as np
@@ -15,7 +17,8 @@ from zoo.cli import cli
 # not canonical: resolved onto L-- / LLL through the symmetry map (for RRL it includes
 # azimuthal half turns x -> x + 1/2 mod 1, and the 8D fold uses such maps too): the
 # bundle's piecewise polynomial (2D L--@3, the default) and its sk-DNN (8D LLL@1; the
-# default 8D version is a qqzz-factorised model, which has no ONNX form: tested below).
+# default 8D version, a qqzz-factorised model: tests/plugins/test_qqzz_factorised_onnx.py
+# and below).
 LABELS = ["qqbar-zz-4l/2d/f11/R++@3", "qqbar-zz-4l/8d/f11/RRL@1"]
 
 
@@ -49,13 +52,17 @@ def test_exported_pretrained_amplitude_matches_zoo(tmp_path, LABEL):
     np.testing.assert_allclose(got, want, rtol=2e-5)
 
 
-def test_a_model_without_onnx_form_is_refused_with_the_way_out(tmp_path):
-    """The best 8D version is a qqzz-factorised model: the export says so and how to go on."""
+def test_readme_example_exports_the_8d_default_with_x_as_only_input(tmp_path):
+    """The README's `zoo export qqbar-zz-4l/8d/f11/RRL --format onnx --to amp.onnx`: the
+    default (qqzz-factorised) exports, takes x alone and gives zoo's prediction (1e-9)."""
     label = "qqbar-zz-4l/8d/f11/RRL"
-    if zoo.load(label).model.regressor.name != "qqzz-factorised":
-        pytest.skip("the best bundled 8D model has an ONNX form")
     out = CliRunner().invoke(cli, ["export", label, "--format", "onnx", "--to",
-                                   str(tmp_path / "b.onnx")])
-    assert out.exit_code != 0
-    assert "no ONNX export" in out.output and "@N" in out.output
-    assert not (tmp_path / "b.onnx").exists()
+                                   str(tmp_path / "amp.onnx")])
+    assert out.exit_code == 0, out.output
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(tmp_path / "amp.onnx"), providers=["CPUExecutionProvider"])
+    assert [i.name for i in sess.get_inputs()] == ["x"]
+    x = np.random.default_rng(6).random((64, 8))
+    want = zoo.load(label).predict(x)
+    np.testing.assert_allclose(sess.run(["y"], {"x": x})[0], want, rtol=1e-9)

@@ -5,8 +5,8 @@ The exported graph answers the physical question for the requested label:
     inputs   x    (N, D)  float64 (or float32 with io_dtype="float32"): points of [0,1]^D
              ...          inputs the transforms declare, same dtype (e.g. ``f00`` (N,), the
                           leading-order term of the *requested* label at x, when the chain
-                          normalises by f00: an event generator always has it; it is cheap
-                          and exact)
+                          normalises by f00 and the process has no ONNX form of it,
+                          :meth:`zoo.process.Process.onnx_f00`)
     output   y    (N,)    the physical value (e.g. f11 itself, not f11/f00)
              sigma (N,)   where the regressor has an ONNX uncertainty
                           (:meth:`zoo.regressor.Regressor.onnx_uncertainty_nodes`) and the
@@ -85,6 +85,7 @@ def build_onnx(model: Any, *, coord_map: Any = None, io_dtype: str = "float64",
         sp = signed_permutation(coord_map, dim)
         if sp is not None:
             x = apply_map(g, x, *sp)
+    ctx.points = x
     for step in model.chain.steps:
         x = step.onnx_forward(g, x, ctx)
     y = g.cast(model.regressor.onnx_nodes(g, x), "float64", "y64")

@@ -12,6 +12,10 @@ they share:
   extra graph inputs such as ``f00``);
 * dtype helpers (:func:`onnx_type`), :func:`activation` and :func:`dense` layers;
 * coordinate maps: :func:`signed_permutation` and :func:`apply_map`;
+* expressions: :class:`Expr` (a tensor of a graph with the arithmetic operators) and
+  :class:`OnnxMath` (a numpy-like namespace: ``sqrt``, ``sin``, ``cos``, ``atan``, ``asin``,
+  ``acos``, ``column``, ``stack``, ...), so that numeric code written against an ``xp``
+  namespace builds a float64 graph;
 * :func:`build_model`: the ModelProto of a graph.
 
 ``onnx`` is imported only when a graph is built.
@@ -36,8 +40,8 @@ ML_OPSET = 3
 #: opset versions of the domains a node may use (:meth:`Graph.op` with ``domain=``)
 OPSETS = {"": OPSET, "ai.onnx.ml": ML_OPSET}
 
-__all__ = ["ML_OPSET", "OPSET", "OPSETS", "ExportContext", "Graph", "activation",
-           "apply_map", "build_model", "dense", "onnx_type", "signed_permutation"]
+__all__ = ["ML_OPSET", "OPSET", "OPSETS", "ExportContext", "Expr", "Graph", "OnnxMath",
+           "activation", "apply_map", "build_model", "dense", "onnx_type", "signed_permutation"]
 
 
 def onnx_type(dtype: str | np.dtype) -> int:
@@ -138,7 +142,10 @@ class ExportContext:
 
     ``dimension``: D of the points; ``label``: the canonical label of the model;
     ``context``: the :class:`zoo.transform.Context` of the model (its ``invariances``
-    drive the symmetry fold); ``io_dtype``: the dtype of the graph's inputs and output.
+    drive the symmetry fold, its ``process`` may give an in-graph f00:
+    :meth:`zoo.process.Process.onnx_f00`); ``io_dtype``: the dtype of the graph's inputs and
+    output; ``points``: the float64 points of the canonical function (the label's map
+    applied, before the chain), set by the export.
     """
 
     graph: Graph
@@ -146,6 +153,7 @@ class ExportContext:
     label: str = ""
     context: Any = None
     io_dtype: str = "float64"
+    points: str | None = None
     _cast: dict[str, str] = field(default_factory=dict, repr=False)
 
     def input(self, name: str, doc: str = "", shape: Sequence[str | int] = ("N",)) -> str:
@@ -260,6 +268,233 @@ def apply_map(g: Graph, x: str, perm: np.ndarray, reflect: np.ndarray,
                     to=TensorProto.DOUBLE)
         y = g.op("Sub", [v, g.op("Mul", [wrap, mask])], "wrapped")
     return y
+
+
+# -- expressions ------------------------------------------------------------------------------
+class Expr:
+    """A float64 tensor of a :class:`Graph` with numpy's arithmetic operators.
+
+    ``+ - * /``, unary minus and ``**`` (integer powers, by repeated multiplication; ``0.5``:
+    Sqrt) append the corresponding nodes; python and numpy numbers become float64
+    initializers (one per value and namespace); shapes broadcast as in numpy. Build them
+    with :class:`OnnxMath`; ``.name`` is the tensor's name in the graph.
+    """
+
+    __array_priority__ = 1000  # numpy scalars defer to the reflected operators
+
+    def __init__(self, ns: OnnxMath, name: str) -> None:
+        self.ns = ns
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Expr({self.name!r})"
+
+    def _bin(self, op: str, other: Any, reflected: bool = False) -> Expr:
+        b = self.ns.as_expr(other)
+        a, b = (b, self) if reflected else (self, b)
+        return Expr(self.ns, self.ns.graph.op(op, [a.name, b.name]))
+
+    def __add__(self, other: Any) -> Expr:
+        return self._bin("Add", other)
+
+    def __radd__(self, other: Any) -> Expr:
+        return self._bin("Add", other, True)
+
+    def __sub__(self, other: Any) -> Expr:
+        return self._bin("Sub", other)
+
+    def __rsub__(self, other: Any) -> Expr:
+        return self._bin("Sub", other, True)
+
+    def __mul__(self, other: Any) -> Expr:
+        return self._bin("Mul", other)
+
+    def __rmul__(self, other: Any) -> Expr:
+        return self._bin("Mul", other, True)
+
+    def __truediv__(self, other: Any) -> Expr:
+        return self._bin("Div", other)
+
+    def __rtruediv__(self, other: Any) -> Expr:
+        return self._bin("Div", other, True)
+
+    def __neg__(self) -> Expr:
+        return Expr(self.ns, self.ns.graph.op("Neg", [self.name]))
+
+    def __pos__(self) -> Expr:
+        return self
+
+    def __pow__(self, n: Any) -> Expr:
+        if isinstance(n, (float, np.floating)) and float(n) == 0.5:
+            return self.ns.sqrt(self)
+        if not (isinstance(n, (int, np.integer)) or (isinstance(n, (float, np.floating))
+                                                     and float(n).is_integer())):
+            raise UnsupportedModelError(
+                f"Expr ** {n!r}: only integer powers and 0.5 are supported; write "
+                "xp.exp(p * xp.log(x)) for other exponents")
+        k = int(n)
+        if k == 0:
+            return self * 0.0 + 1.0
+        base = self if k > 0 else 1.0 / self
+        out, k = None, abs(k)
+        while k:  # square and multiply
+            if k & 1:
+                out = base if out is None else out * base
+            k >>= 1
+            if k:
+                base = base * base
+        return out
+
+
+class OnnxMath:
+    """A numpy-like namespace that builds float64 nodes of ``graph`` (see :class:`Expr`).
+
+    ``xp = OnnxMath(g); x = xp.wrap("x"); y = xp.sqrt(xp.column(x, 0)) * 2.0 + 1.0`` appends
+    the nodes of ``y``; ``y.name`` is its tensor. Functions: ``sqrt``, ``exp``, ``log``,
+    ``abs``, ``sin``, ``cos``, ``tan``, ``atan``, ``asin``, ``acos``, ``minimum``, ``maximum``,
+    ``clip``, ``where`` (on a boolean from ``greater``/``less``), ``column``, ``stack``,
+    ``reshape``; ``pi`` is a python float as in numpy. Every value is float64.
+
+    ONNX Runtime (CPU; checked with 1.32) has float64 kernels of Sqrt, Exp, Log, Abs, Sin,
+    Cos, Tanh, Pow, but Tan, Atan, Asin, Acos (and Erf) in float32 only: ``tan`` is
+    ``sin / cos``; the inverse functions start from the float32 kernel and refine with two
+    Newton steps on ``sin(v) den - num cos(v) = 0`` (float64 Sin/Cos; quadratic convergence
+    from ~1e-7 to the float64 rounding), with ``asin(x) = atan2(x, sqrt((1 - x)(1 + x)))``
+    and ``acos(x) = 2 atan2(sqrt(1 - x), sqrt(1 + x))`` (exact at +-1, no loss near them).
+    """
+
+    pi = math.pi
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self._consts: dict[tuple[float, float], Expr] = {}
+        self._const_names: set[str] = set()
+
+    # -- values
+    def wrap(self, name: str) -> Expr:
+        """The graph tensor ``name`` (float64) as an :class:`Expr`."""
+        return Expr(self, name)
+
+    def const(self, value: Any) -> Expr:
+        """A float64 constant (scalars cached per value)."""
+        arr = np.asarray(value, dtype=np.float64)
+        if arr.ndim:
+            return Expr(self, self.graph.const(arr, "k"))
+        key = (float(arr), math.copysign(1.0, float(arr)))  # 0.0 and -0.0 apart
+        if key not in self._consts:
+            self._consts[key] = Expr(self, self.graph.const(arr, "k"))
+            self._const_names.add(self._consts[key].name)
+        return self._consts[key]
+
+    def as_expr(self, v: Any) -> Expr:
+        """``v`` if an :class:`Expr`, else a float64 constant."""
+        if isinstance(v, Expr):
+            return v
+        if isinstance(v, (int, float, np.number, np.ndarray)) and not isinstance(v, bool):
+            return self.const(v)
+        raise UnsupportedModelError(f"cannot use {type(v).__name__} {v!r} in an ONNX expression")
+
+    def _un(self, op: str, x: Any) -> Expr:
+        return Expr(self, self.graph.op(op, [self.as_expr(x).name]))
+
+    # -- elementwise functions
+    def sqrt(self, x: Any) -> Expr:
+        return self._un("Sqrt", x)
+
+    def exp(self, x: Any) -> Expr:
+        return self._un("Exp", x)
+
+    def log(self, x: Any) -> Expr:
+        return self._un("Log", x)
+
+    def abs(self, x: Any) -> Expr:
+        return self._un("Abs", x)
+
+    def sin(self, x: Any) -> Expr:
+        return self._un("Sin", x)
+
+    def cos(self, x: Any) -> Expr:
+        return self._un("Cos", x)
+
+    def tan(self, x: Any) -> Expr:
+        """``sin(x) / cos(x)`` (ONNX Runtime has no float64 Tan)."""
+        x = self.as_expr(x)
+        return self.sin(x) / self.cos(x)
+
+    def minimum(self, a: Any, b: Any) -> Expr:
+        return self.as_expr(a)._bin("Min", b)
+
+    def maximum(self, a: Any, b: Any) -> Expr:
+        return self.as_expr(a)._bin("Max", b)
+
+    def clip(self, x: Any, lo: Any, hi: Any) -> Expr:
+        return self.minimum(self.maximum(x, lo), hi)
+
+    def greater(self, a: Any, b: Any) -> str:
+        """The boolean tensor ``a > b`` (its name; for :meth:`where`)."""
+        return self.graph.op("Greater", [self.as_expr(a).name, self.as_expr(b).name])
+
+    def less(self, a: Any, b: Any) -> str:
+        """The boolean tensor ``a < b`` (its name; for :meth:`where`)."""
+        return self.graph.op("Less", [self.as_expr(a).name, self.as_expr(b).name])
+
+    def where(self, cond: str, a: Any, b: Any) -> Expr:
+        """``a`` where the boolean tensor ``cond``, else ``b``."""
+        return Expr(self, self.graph.op("Where", [cond, self.as_expr(a).name,
+                                                  self.as_expr(b).name]))
+
+    def _atan_f32(self, x: Expr) -> Expr:
+        from onnx import TensorProto
+
+        g = self.graph
+        v = g.op("Atan", [g.op("Cast", [x.name], to=TensorProto.FLOAT)])
+        return Expr(self, g.op("Cast", [v], to=TensorProto.DOUBLE))
+
+    def _atan2_pos(self, num: Any, den: Any) -> Expr:
+        """``atan2(num, den)`` for ``den >= 0`` (not both 0), float64."""
+        num, den = self.as_expr(num), self.as_expr(den)
+        v = self._atan_f32(num / den)  # den = 0: +-inf -> +-pi/2 in float32
+        for _ in range(2):
+            s, c = self.sin(v), self.cos(v)
+            v = v - (s * den - num * c) / (c * den + s * num)
+        return v
+
+    def atan(self, x: Any) -> Expr:
+        return self._atan2_pos(x, 1.0)
+
+    def asin(self, x: Any) -> Expr:
+        x = self.as_expr(x)
+        return self._atan2_pos(x, self.sqrt((1.0 - x) * (1.0 + x)))
+
+    def acos(self, x: Any) -> Expr:
+        x = self.as_expr(x)
+        return self._atan2_pos(self.sqrt(1.0 - x), self.sqrt(1.0 + x)) * 2.0
+
+    # -- shapes
+    def column(self, x: Any, j: int) -> Expr:
+        """Column ``j`` (N,) of a matrix (N, D)."""
+        idx = self.graph.const(np.array(int(j), dtype=np.int64), "col")
+        return Expr(self, self.graph.op("Gather", [self.as_expr(x).name, idx], "colj", axis=1))
+
+    def stack(self, cols: Sequence[Any], axis: int = 1) -> Expr:
+        """Vectors (N,) stacked into (N, k) (``axis=1``) or (k, N) (``axis=0``); a scalar
+        constant among them is broadcast to the length of the first vector."""
+        exprs = [self.as_expr(c) for c in cols]
+        ref = next((e for e in exprs if e.name not in self._const_names), None)
+        if ref is None:
+            raise UnsupportedModelError("stack needs at least one non-constant vector")
+        zero = ref * 0.0
+        ax = self.graph.const(np.array([axis], dtype=np.int64), "ax")
+        parts = []
+        for e in exprs:
+            if e.name in self._const_names:
+                e = zero + e
+            parts.append(self.graph.op("Unsqueeze", [e.name, ax], "unsq"))
+        return Expr(self, self.graph.op("Concat", parts, "stack", axis=axis))
+
+    def reshape(self, x: Any, shape: Sequence[int]) -> Expr:
+        shp = self.graph.const(np.asarray(shape, dtype=np.int64), "shape")
+        return Expr(self, self.graph.op("Reshape", [self.as_expr(x).name, shp], "reshape"))
 
 
 # -- the model --------------------------------------------------------------------------------

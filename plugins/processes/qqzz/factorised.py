@@ -483,6 +483,14 @@ class FactorisedLoopRegressor(Regressor):
             return native_predictor(self)
         return Predictor(native_predictor(self), self._n_inputs(), "numba", one=fast.one)
 
+    def onnx_nodes(self, graph: Any, x: str) -> str:
+        """The float64 ONNX form (parts, scales, orbit maps, exact decays and closed-form
+        tree): :func:`.factorised_onnx.factorised_nodes`."""
+        from zoo.plugins.processes.qqzz.factorised_onnx import factorised_nodes
+
+        check_fitted(self, "parts_")
+        return factorised_nodes(self, graph, x)
+
     @property
     def n_parameters(self) -> int:
         return int(sum(p.n_parameters for p in getattr(self, "parts_", [])))

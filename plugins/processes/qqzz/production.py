@@ -601,6 +601,12 @@ class _Production(Process):
 
         return f00
 
+    def onnx_f00(self, graph, x: str, helicity: str) -> str:
+        """f00 in ONNX from the closed-form tree (:func:`.tree_onnx.f00_nodes`)."""
+        from zoo.plugins.processes.qqzz.tree_onnx import f00_nodes
+
+        return f00_nodes(graph, x, helicity, on_shell=self.dimension == 2)
+
     def symmetries(self) -> list[Symmetry]:
         hs = self.helicities
         d = self.dimension
