@@ -101,7 +101,10 @@ def pwcheb_sigma_nodes(g: Graph, reg: Any, x64: str) -> str:
         ge = g.op("Cast", [g.op("GreaterOrEqual", [xcol, inner])], "sge", to=TensorProto.INT64)
         k = g.op("ReduceSum", [ge, g.const(np.array([1], dtype=np.int64), "ax1")], "sk",
                  keepdims=0)
-        n_cells = g.const(np.array(len(edges) - 1, dtype=np.int64), "sncells")
-        flat = k if flat is None else g.op("Add", [g.op("Mul", [flat, n_cells]), k], "sflat")
+        if flat is None:
+            flat = k
+        else:
+            n_cells = g.const(np.array(len(edges) - 1, dtype=np.int64), "sncells")
+            flat = g.op("Add", [g.op("Mul", [flat, n_cells]), k], "sflat")
     scale = g.const(np.asarray(reg.cell_scale_, dtype=np.float64), "cell_scale")
     return g.op("Gather", [scale, flat], "pw_sigma", axis=0)
