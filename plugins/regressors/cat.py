@@ -23,6 +23,7 @@ from zoo.progress import get_logger
 from zoo.regressor import Regressor
 
 from .common import (
+    MemberEnsemble,
     check_fitted,
     check_x,
     check_xy,
@@ -43,7 +44,7 @@ MODEL_FILE = "model.cbm"
 SNAPSHOT_FILE = "catboost.snapshot"
 
 
-class CatBoostRegressor(Regressor):
+class CatBoostRegressor(MemberEnsemble, Regressor):
     """Oblivious (symmetric) boosted trees with CatBoost, RMSE loss.
 
     With ``early_stopping_rounds`` set, the model is cut back to the best iteration on
@@ -54,6 +55,7 @@ class CatBoostRegressor(Regressor):
     in ``checkpoint_dir/member-k``).
     """
 
+    _single = "model_"
     name = "catboost"
     version = "1"
 
@@ -156,39 +158,23 @@ class CatBoostRegressor(Regressor):
         model.fit(Pool(x, y), eval_set=eval_set, log_cout=log, log_cerr=log)
         return model
 
-    def _models(self) -> list[Any]:
-        check_fitted(self, "model_")
-        return getattr(self, "members_", None) or [self.model_]
-
-    @property
-    def has_uncertainty(self) -> bool:
-        """True for a fitted ensemble (``n_members`` > 1)."""
-        return getattr(self, "model_", None) is not None and len(self._models()) > 1
-
-    def predict_uncertainty(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(predict(x), s)``: the members' mean and standard deviation (Bessel)."""
-        if not self.has_uncertainty:
-            return super().predict_uncertainty(x)
-        x = check_x(x, self.n_features_)
-        return mean_and_spread(self._member_predictions(x))
-
     def _member_predictions(self, x: np.ndarray) -> np.ndarray:
         threads = self._threads()
         return np.stack([np.asarray(m.predict(x, thread_count=threads), dtype=np.float64)
-                         .reshape(-1) for m in self._models()])
+                         .reshape(-1) for m in self._members()])
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Predict (N,) float64."""
         check_fitted(self, "model_")
         x = check_x(x, self.n_features_)
-        if len(self._models()) > 1:
+        if len(self._members()) > 1:
             return mean_and_spread(self._member_predictions(x))[0]
         pred = self.model_.predict(x, thread_count=self._threads())
         return np.asarray(pred, dtype=np.float64).reshape(-1)
 
     def save(self, directory: Path) -> list[str]:
         """Write ``model.cbm`` (CatBoost's binary model format; one file per member)."""
-        models = self._models()
+        models = self._members()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         written = []
@@ -223,7 +209,7 @@ class CatBoostRegressor(Regressor):
         if getattr(self, "model_", None) is None:
             return 0
         total = 0
-        for model in self._models():
+        for model in self._members():
             leaves = np.asarray(model.get_tree_leaf_counts(), dtype=np.int64)
             splits = np.log2(np.maximum(leaves, 1)).round().astype(np.int64)
             total += int(leaves.sum() + splits.sum())
@@ -233,7 +219,7 @@ class CatBoostRegressor(Regressor):
     def onnx_nodes(self, graph: Graph, x: str) -> str:
         """CatBoost's own ONNX export embedded in the graph: (N, 1) float32
         (:func:`.tree_onnx.catboost_nodes`)."""
-        models = self._models()
+        models = self._members()
         if len(models) == 1:
             from .tree_onnx import catboost_nodes
 
@@ -243,7 +229,7 @@ class CatBoostRegressor(Regressor):
     def _onnx_members(self, graph: Graph, x: str) -> list[str]:
         from .tree_onnx import catboost_nodes, member_nodes
 
-        models = self._models()
+        models = self._members()
         return member_nodes(self, graph, x, lambda g, k, x32: catboost_nodes(
             g, models[k], x32), len(models))
 
@@ -263,7 +249,7 @@ class CatBoostRegressor(Regressor):
 
         check_fitted(self, "model_")
         model, threads = self.model_, self._threads()
-        if len(self._models()) > 1:
+        if len(self._members()) > 1:
             return native_predictor(
                 self, lambda x: mean_and_spread(self._member_predictions(x))[0],
                 "native-catboost")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -148,6 +149,32 @@ def mean_and_spread(outs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     standard deviation with Bessel's correction (divisor K - 1), K >= 2."""
     mean = outs.mean(axis=0)
     return mean, np.sqrt(((outs - mean) ** 2).sum(axis=0) / (outs.shape[0] - 1))
+
+
+class MemberEnsemble:
+    """Mixin of the seed ensembles of the tree plugins (``n_members``): ``_members()`` lists
+    the fitted library models (the one model of a plain fit, in ``_single``, first),
+    ``_member_predictions(x)`` (defined by the plugin) their (K, N) float64 predictions; the
+    value is their mean and the uncertainty their spread (:func:`mean_and_spread`)."""
+
+    #: the attribute holding the (first) fitted library model
+    _single: str = ""
+
+    def _members(self) -> list[Any]:
+        check_fitted(self, self._single)
+        return getattr(self, "members_", None) or [getattr(self, self._single)]
+
+    @property
+    def has_uncertainty(self) -> bool:
+        """True for a fitted ensemble (``n_members`` > 1)."""
+        return getattr(self, self._single, None) is not None and len(self._members()) > 1
+
+    def predict_uncertainty(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(predict(x), s)``: the members' mean and standard deviation (Bessel)."""
+        if not self.has_uncertainty:
+            return super().predict_uncertainty(x)
+        x = check_x(x, self.n_features_)
+        return mean_and_spread(self._member_predictions(x))
 
 
 def onnx_mean(g, outs: list[str]) -> str:

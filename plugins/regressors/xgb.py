@@ -24,6 +24,7 @@ from zoo.progress import get_logger, task
 from zoo.regressor import Regressor
 
 from .common import (
+    MemberEnsemble,
     check_fitted,
     check_x,
     check_xy,
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 MODEL_FILE = "model.ubj"
 
 
-class XGBoostRegressor(Regressor):
+class XGBoostRegressor(MemberEnsemble, Regressor):
     """Gradient-boosted trees (XGBoost, ``tree_method="hist"``, squared error).
 
     With ``early_stopping_rounds`` set, training stops once the validation RMSE has not
@@ -55,6 +56,7 @@ class XGBoostRegressor(Regressor):
     in ``checkpoint_dir/member-k``).
     """
 
+    _single = "booster_"
     name = "xgboost"
     version = "1"
 
@@ -188,31 +190,15 @@ class XGBoostRegressor(Regressor):
             booster = booster[: int(best) + 1]
         return booster
 
-    def _boosters(self) -> list[Any]:
-        check_fitted(self, "booster_")
-        return getattr(self, "members_", None) or [self.booster_]
-
-    @property
-    def has_uncertainty(self) -> bool:
-        """True for a fitted ensemble (``n_members`` > 1)."""
-        return getattr(self, "booster_", None) is not None and len(self._boosters()) > 1
-
-    def predict_uncertainty(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(predict(x), s)``: the members' mean and standard deviation (Bessel)."""
-        if not self.has_uncertainty:
-            return super().predict_uncertainty(x)
-        x = check_x(x, self.n_features_)
-        return mean_and_spread(self._member_predictions(x))
-
     def _member_predictions(self, x: np.ndarray) -> np.ndarray:
         return np.stack([np.asarray(b.inplace_predict(x), dtype=np.float64).reshape(-1)
-                         for b in self._boosters()])
+                         for b in self._members()])
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Predict (N,) float64 (XGBoost computes in float32)."""
         check_fitted(self, "booster_")
         x = check_x(x, self.n_features_)
-        if len(self._boosters()) > 1:
+        if len(self._members()) > 1:
             return mean_and_spread(self._member_predictions(x))[0]
         return np.asarray(self.booster_.inplace_predict(x), dtype=np.float64).reshape(-1)
 
@@ -221,7 +207,7 @@ class XGBoostRegressor(Regressor):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         written = []
-        for k, booster in enumerate(self._boosters()):
+        for k, booster in enumerate(self._members()):
             name = member_file("model", "ubj", k)
             booster.save_model(str(directory / name))
             written.append(name)
@@ -256,7 +242,7 @@ class XGBoostRegressor(Regressor):
             return 0
         return sum(
             sum(1 for line in tree.splitlines() if line.strip())
-            for booster in self._boosters() for tree in booster.get_dump()
+            for booster in self._members() for tree in booster.get_dump()
         )
 
     @property
@@ -267,7 +253,7 @@ class XGBoostRegressor(Regressor):
     def onnx_nodes(self, graph: Graph, x: str) -> str:
         """An ``ai.onnx.ml`` TreeEnsembleRegressor from the booster's JSON dump: (N, 1)
         float32 (:func:`.tree_onnx.xgboost_nodes`)."""
-        boosters = self._boosters()
+        boosters = self._members()
         if len(boosters) == 1:
             from .tree_onnx import xgboost_nodes
 
@@ -278,7 +264,7 @@ class XGBoostRegressor(Regressor):
         from .tree_onnx import member_nodes, xgboost_nodes
 
         return member_nodes(self, graph, x, lambda g, k, x32: xgboost_nodes(
-            g, self._boosters()[k], x32), len(self._boosters()))
+            g, self._members()[k], x32), len(self._members()))
 
     def onnx_uncertainty_nodes(self, graph: Graph, x: str) -> str:
         """The members' standard deviation, (N, 1) float64, from the member trees."""
@@ -296,7 +282,7 @@ class XGBoostRegressor(Regressor):
 
         check_fitted(self, "booster_")
         booster = self.booster_
-        if len(self._boosters()) > 1:
+        if len(self._members()) > 1:
             return native_predictor(self, self._member_mean, "native-xgboost")
 
         def xgb_predict(x: np.ndarray) -> np.ndarray:
