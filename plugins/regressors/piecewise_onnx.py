@@ -35,7 +35,6 @@ def pwcheb_nodes_shared(g: Graph, regs: list[Any], x64: str) -> list[str]:
     columns) times the coefficients of each point's cell (gathered (N, P), transposed),
     summed over P. It materialises (P, N) arrays: feed batches of ~10^3-10^4 rows.
     """
-    from onnx import TensorProto
 
     reg = regs[0]
     if not all(same_basis(reg, r) for r in regs[1:]):
@@ -43,12 +42,7 @@ def pwcheb_nodes_shared(g: Graph, regs: list[Any], x64: str) -> list[str]:
     flat = None
     design = None
     for j, edges in enumerate(reg.edges_):
-        xj = g.op("Gather", [x64, g.const(np.array(j, dtype=np.int64), "axis_j")], "xj", axis=1)
-        inner = g.const(np.asarray(edges[1:-1], dtype=np.float64).reshape(1, -1), "inner")
-        xcol = g.op("Unsqueeze", [xj, g.const(np.array([1], dtype=np.int64), "ax1")], "xcol")
-        ge = g.op("Cast", [g.op("GreaterOrEqual", [xcol, inner])], "ge", to=TensorProto.INT64)
-        k = g.op("ReduceSum", [ge, g.const(np.array([1], dtype=np.int64), "ax1")], "k",
-                 keepdims=0)
+        xj, k = _axis_cell(g, x64, j, edges)
         e = g.const(np.asarray(edges, dtype=np.float64), "edges")
         lo = g.op("Gather", [e, k], "lo", axis=0)
         hi = g.op("Gather", [e, g.op("Add", [k, g.const(np.array(1, dtype=np.int64), "one")])],
@@ -87,20 +81,27 @@ def pwcheb_nodes_shared(g: Graph, regs: list[Any], x64: str) -> list[str]:
     return outs
 
 
+def _axis_cell(g: Graph, x64: str, j: int, edges: np.ndarray) -> tuple[str, str]:
+    """Column ``j`` of the points and each point's cell index on the axis (the number of
+    inner edges <= x: ``searchsorted`` clipped to the grid), (N,) float64 and int64."""
+    from onnx import TensorProto
+
+    xj = g.op("Gather", [x64, g.const(np.array(j, dtype=np.int64), "axis_j")], "xj", axis=1)
+    inner = g.const(np.asarray(edges[1:-1], dtype=np.float64).reshape(1, -1), "inner")
+    xcol = g.op("Unsqueeze", [xj, g.const(np.array([1], dtype=np.int64), "ax1")], "xcol")
+    ge = g.op("Cast", [g.op("GreaterOrEqual", [xcol, inner])], "ge", to=TensorProto.INT64)
+    k = g.op("ReduceSum", [ge, g.const(np.array([1], dtype=np.int64), "ax1")], "k", keepdims=0)
+    return xj, k
+
+
 def pwcheb_sigma_nodes(g: Graph, reg: Any, x64: str) -> str:
     """The per-cell scale of each point's cell of the scale grid (``cell_scale_`` on
     ``scale_edges()``, as ``predict_uncertainty``): (N,) float64; the cell index as in
     :func:`pwcheb_nodes`."""
-    from onnx import TensorProto
 
     flat = None
     for j, edges in enumerate(reg.scale_edges()):
-        xj = g.op("Gather", [x64, g.const(np.array(j, dtype=np.int64), "axis_j")], "sxj", axis=1)
-        inner = g.const(np.asarray(edges[1:-1], dtype=np.float64).reshape(1, -1), "sinner")
-        xcol = g.op("Unsqueeze", [xj, g.const(np.array([1], dtype=np.int64), "ax1")], "sxcol")
-        ge = g.op("Cast", [g.op("GreaterOrEqual", [xcol, inner])], "sge", to=TensorProto.INT64)
-        k = g.op("ReduceSum", [ge, g.const(np.array([1], dtype=np.int64), "ax1")], "sk",
-                 keepdims=0)
+        _, k = _axis_cell(g, x64, j, edges)
         if flat is None:
             flat = k
         else:
