@@ -169,6 +169,35 @@ def test_fit_predicts_8d_f11_and_round_trips(fitted, procs, tmp_path) -> None:
         FactorisedLoopRegressor.load(tmp_path, fitted.get_params())
 
 
+@pytest.mark.parametrize("term", ["f11", "f01"])
+def test_8d_point_kernel_shares_tables_and_equals_the_general_one(procs, term,
+                                                                  monkeypatch) -> None:
+    """The 8D single-point kernel (shared T tables, (re, im) rows in one pass, a level-1
+    result shared by the maps of one x2 side) gives bitwise the result of the general
+    per-part kernel, also with x3 and x4 in different cells (the exchange maps' cell differs),
+    and the batch prediction to 1e-12."""
+    from zoo.plugins.processes.qqzz import factorised_fast as ff
+
+    p4, _ = procs
+    rng = np.random.default_rng(31)
+    x4 = 0.4 + 0.2 * rng.random((1500, 4))
+    _, one = p4.amplitudes(x4)
+    reg = FactorisedLoopRegressor(cells=[2, 3, 2, 2], degree=[3, 3, 2, 2], grading=1.0,
+                                  term=term).fit(x4, production_targets(one, x4))
+    shared = ff.compiled(reg)
+    assert shared.kernel is ff.predict_one8
+    monkeypatch.setattr(ff, "_one_layout", lambda kernels: False)
+    general = ff.compiled(reg)
+    assert general.kernel is ff.predict_one
+    x8 = rng.random((400, 8))
+    x8[:, :4] = 0.42 + 0.16 * x8[:, :4]
+    x8[:100, 2], x8[:100, 3] = 0.45, 0.55  # x3, x4 on either side of the middle edge
+    x8[100:120, 1] = 0.5
+    got = np.array([shared.one(p) for p in x8])
+    np.testing.assert_array_equal(got, [general.one(p) for p in x8])
+    np.testing.assert_allclose(got, reg.predict(x8), rtol=1e-12, atol=0)
+
+
 def test_bad_input(fitted) -> None:
     with pytest.raises(InputError, match="8"):
         fitted.predict(np.full((3, 4), 0.5))

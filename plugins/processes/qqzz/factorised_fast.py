@@ -16,10 +16,21 @@ compiled function, the same formulas in the same order as its numpy path (module
 * 8D: the decay functions of the lepton angles and ``|A_loop|^2`` or
   ``2 Re(conj(A_tree) A_loop)``.
 
+8D models whose parts share cells, degrees and basis (every shipped one) run
+:func:`predict_one8` (:func:`_production8`): the T tables once per axis and distinct
+coordinate value of the point (x1; the angle of x2 and of 1 - x2; x3 and x4), the real and
+imaginary coefficient rows of a representative interleaved and contracted in one pass, and
+the axes-0/1 contraction of a representative shared by its maps with the same x2 side and
+cell (id and exchange, cp and exchange-cp): 7 level-0 passes over a (re, im) row instead of
+18 over a part's row, and one scratch array per point instead of one per part evaluation;
+the same sums in the same order, so bitwise the result of
+:func:`predict_one` (~3.5x faster per point, BENCHMARKS section 4).
+
 Batches stay with the numpy path of :mod:`.factorised` (each part's compiled kernel over the
-whole batch: measured 2.5-3x the points/s of this point code run row by row, whose 18 part
-evaluations per 8D point jump between 8 coefficient tables of ~0.5 MB each, where a part at a
-time keeps one table in cache; BENCHMARKS section 4). Only ``symmetric=True`` models (every
+whole batch: measured 2.5-3x the points/s of the general point code run row by row, whose 18
+part evaluations per 8D point jump between 8 coefficient tables of ~0.5 MB each, where a part
+at a time keeps one table in cache; BENCHMARKS section 4; :func:`predict_one8` run row by row
+in numba measured ~2.4x the batch path's points/s, not wired in). Only ``symmetric=True`` models (every
 shipped one) are compiled; :func:`compiled` returns None for the others.
 """
 
@@ -35,7 +46,12 @@ import numpy as np
 from zoo.plugins.processes.qqzz.kinematics import M_MIN, M_RANGE, SQRT_S_MAX
 from zoo.plugins.processes.qqzz.production import XZ
 from zoo.plugins.processes.qqzz.tree import tree_production_xp
-from zoo.plugins.regressors.piecewise_kernel import SparsePiecewiseKernel, predict_sparse_one
+from zoo.plugins.regressors.piecewise_kernel import (
+    SparsePiecewiseKernel,
+    _cell,
+    _chebyshev,
+    predict_sparse_one,
+)
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 _SQRT3 = math.sqrt(3.0)
@@ -202,16 +218,196 @@ def predict_one(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: Any,
                   seglen, gather)
 
 
+# -- 8D: the 18 part evaluations of a point in one pass -------------------------------------
+# Every part of a shipped 8D model has the same cells, degrees and basis (one sparse layout,
+# checked at packing): per point the T tables are computed once per axis and distinct
+# coordinate value (x1; the angle of x2 and of 1 - x2; x3 and x4 on axes 2 and 3), the real
+# and imaginary coefficient rows of a representative are stored interleaved (one stream,
+# both contracted in one pass, each component summed exactly as by the sparse kernel), and
+# a representative's level-1 result (axes 0 and 1 contracted) is shared by the maps with
+# the same x2 side and cell (id and exchange, cp and exchange-cp). Same sums in the same
+# order as :func:`_value`: bitwise the same results.
+
+
+@numba.njit(**_JIT)
+def _axis_table(edges: np.ndarray, offsets: np.ndarray, j: int, v: float, degree: int,
+                buf: np.ndarray, at: int) -> int:  # pragma: no cover - compiled
+    """T_0..T_degree of v's local coordinate on axis j into buf[at:]; returns its cell (the
+    arithmetic of :func:`zoo.plugins.regressors.piecewise_kernel._locate`)."""
+    lo, hi = offsets[j], offsets[j + 1]
+    k = _cell(edges, lo, hi, v)
+    a, b = edges[lo + k], edges[lo + k + 1]
+    _chebyshev((2.0 * v - (a + b)) / (b - a), degree, buf, at)
+    return k
+
+
+@numba.njit(**_JIT)
+def _pair_first(coef: np.ndarray, row: int, tab: np.ndarray, ta: int, n: int,
+                seglen: np.ndarray, dst: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Level 0 of the sparse layout on a (re, im) interleaved coefficient row: the
+    segments are twice as long, the output (re, im) interleaved."""
+    size = 2 * seglen[0]
+    out = dst[:size]
+    seg = coef[row:row + size]
+    c = tab[ta]
+    for r in range(size):
+        out[r] = c * seg[r]
+    o = row + size
+    for k in range(1, n):
+        ln = 2 * seglen[k]
+        seg = coef[o:o + ln]
+        c = tab[ta + k]
+        for r in range(ln):
+            out[r] += c * seg[r]
+        o += ln
+
+
+@numba.njit(**_JIT)
+def _pair_gather(src: np.ndarray, gather: np.ndarray, go: int, tab: np.ndarray, ta: int,
+                 n: int, seglen: np.ndarray, so: int,
+                 dst: np.ndarray) -> int:  # pragma: no cover - compiled
+    """A gather level of the sparse layout on (re, im) interleaved vectors (segment lengths
+    at seglen[so:]); returns the gather offset of the next level."""
+    size = seglen[so]
+    g = gather[go:go + size]
+    c = tab[ta]
+    for r in range(size):
+        q = 2 * g[r]
+        dst[2 * r] = c * src[q]
+        dst[2 * r + 1] = c * src[q + 1]
+    o = go + size
+    for k in range(1, n):
+        ln = seglen[so + k]
+        g = gather[o:o + ln]
+        c = tab[ta + k]
+        for r in range(ln):
+            q = 2 * g[r]
+            dst[2 * r] += c * src[q]
+            dst[2 * r + 1] += c * src[q + 1]
+        o += ln
+    return o
+
+
+@numba.njit(**_JIT)
+def _production8(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: np.ndarray,
+                 offsets: np.ndarray, degrees: np.ndarray, coef: np.ndarray,
+                 seglen: np.ndarray, gather: np.ndarray,
+                 amp: np.ndarray) -> None:  # pragma: no cover - compiled
+    """The 9 learned M_loop of the production point x[0:4] into ``amp`` (9,) complex;
+    ``coef`` (n_reps, n_cells * 2P), each row (re, im) interleaved."""
+    n0, n1, n2, n3 = degrees[0] + 1, degrees[1] + 1, degrees[2] + 1, degrees[3] + 1
+    w0 = 2 * seglen[0]  # level-0 output (interleaved)
+    w1 = 2 * seglen[n0]  # level-1 output
+    w2 = 2 * seglen[n0 + n1]  # level-2 output
+    n_reps = flags[3]
+    # scratch: T tables | level-0 | level-1 cache (n_reps x 2 sides) | level 2 | level 3
+    t0 = 0
+    t1 = n0  # side s at t1 + s n1
+    t2 = t1 + 2 * n1  # x3 at t2, x4 at t2 + n2
+    t3 = t2 + 2 * n2  # x3 at t3, x4 at t3 + n3
+    a0 = t3 + 2 * n3
+    a1 = a0 + w0
+    a2 = a1 + 2 * n_reps * w1
+    a3 = a2 + w2
+    buf = np.empty(a3 + 2)
+    n_cells1 = offsets[2] - offsets[1] - 1
+    n_cells2 = offsets[3] - offsets[2] - 1
+    n_cells3 = offsets[4] - offsets[3] - 1
+    p2 = coef.shape[1] // ((offsets[1] - offsets[0] - 1) * n_cells1 * n_cells2 * n_cells3)
+    x1, x2, x3, x4 = x[0], x[1], x[2], x[3]
+    c0 = _axis_table(edges, offsets, 0, x1, degrees[0], buf, t0)
+    c1 = np.empty(2, dtype=np.int64)
+    for s in range(2):
+        g2 = x2 if s == 0 else 1.0 - x2
+        c1[s] = _axis_table(edges, offsets, 1, _angle(g2) if flags[0] else g2, degrees[1],
+                            buf, t1 + s * n1)
+    c23 = np.empty(4, dtype=np.int64)  # axis 2 at x3, x4; axis 3 at x3, x4
+    c23[0] = _axis_table(edges, offsets, 2, x3, degrees[2], buf, t2)
+    c23[1] = _axis_table(edges, offsets, 2, x4, degrees[2], buf, t2 + n2)
+    c23[2] = _axis_table(edges, offsets, 3, x3, degrees[3], buf, t3)
+    c23[3] = _axis_table(edges, offsets, 3, x4, degrees[3], buf, t3 + n3)
+    cached = np.full(2 * n_reps, -1, dtype=np.int64)  # cell of each level-1 cache entry
+    go2 = 0  # gather offset of level 2: after the entries level 1 reads
+    for j in range(n1):
+        go2 += seglen[n0 + j]
+    for col in range(9):
+        k, code = table[col, 0], table[col, 1]
+        if k < 0:
+            amp[col] = np.nan
+            continue
+        rep = table[col, 2]
+        sign = 1.0 if table[col, 3] > 0 else -1.0
+        s = 1 if code == 1 or code == 2 else 0
+        e = 1 if code == 2 or code == 3 else 0  # x3 <-> x4
+        g2 = 1.0 - x2 if s == 1 else x2
+        g3, g4 = (x4, x3) if e == 1 else (x3, x4)
+        k2, k3 = c23[e], c23[3 - e]
+        flat = ((c0 * n_cells1 + c1[s]) * n_cells2 + k2) * n_cells3 + k3
+        slot = a1 + (2 * k + s) * w1
+        if cached[2 * k + s] != flat:
+            _pair_first(coef[k], flat * p2, buf, t0, n0, seglen, buf[a0:a1])
+            _pair_gather(buf[a0:a1], gather, 0, buf, t1 + s * n1, n1, seglen, n0,
+                         buf[slot:slot + w1])
+            cached[2 * k + s] = flat
+        go = _pair_gather(buf[slot:slot + w1], gather, go2, buf, t2 + e * n2, n2, seglen,
+                          n0 + n1, buf[a2:a3])
+        _pair_gather(buf[a2:a3], gather, go, buf, t3 + (1 - e) * n3, n3, seglen,
+                     n0 + n1 + n2, buf[a3:a3 + 2])
+        f = sign * _angular(g2, rep, flags[1] != 0) / _scale(x1, g2, g3, g4)
+        amp[col] = complex(buf[a3] * f, buf[a3 + 1] * f)
+
+
+@numba.njit(**_JIT)
+def predict_one8(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: np.ndarray,
+                 offsets: np.ndarray, degrees: np.ndarray, coef: np.ndarray,
+                 seglen: np.ndarray, gather: np.ndarray) -> float:  # pragma: no cover
+    """The prediction of an 8D model at one point x (8,) (no checks): :func:`_value` with
+    the production amplitudes by :func:`_production8`."""
+    amp = np.empty(15, dtype=np.complex128)  # 9 amplitudes | d1 (3) | d2 (3)
+    _production8(x, table, flags, edges, offsets, degrees, coef, seglen, gather, amp)
+    d1 = amp[9:12]
+    d2 = amp[12:15]
+    _decay(2.0 * x[4] - 1.0, _TWO_PI * x[5], flags[9], d1)
+    _decay(2.0 * x[6] - 1.0, _TWO_PI * x[7], flags[10], d2)
+    f01 = flags[6] != 0
+    tree = np.empty(9)
+    if f01:
+        _tree(x[0], x[1], x[2], x[3], flags[8], tree)
+    a = 0j
+    t = 0j
+    for c in range(9):
+        w = d1[c // 3] * d2[c % 3]
+        a += amp[c] * w
+        if f01:
+            t += tree[c] * w
+    if f01:
+        return 2.0 * (t.real * a.real + t.imag * a.imag)
+    return a.real * a.real + a.imag * a.imag
+
+
 @dataclass(frozen=True, eq=False)
 class CompiledFactorised:
     """A fitted symmetric ``qqzz-factorised`` model packed for the compiled kernels."""
 
     n_features: int
     args: tuple
+    #: the compiled kernel: :func:`predict_one`, or :func:`predict_one8` (8D, shared layout)
+    kernel: Any = predict_one
 
     def one(self, x: np.ndarray) -> float:
         """The prediction at one contiguous (D,) float64 point (no checks)."""
-        return predict_one(x, *self.args)
+        return self.kernel(x, *self.args)
+
+
+def _one_layout(kernels: list[SparsePiecewiseKernel]) -> bool:
+    """Whether the packed parts share cells, degrees and basis (4 axes): the layout of
+    :func:`predict_one8`."""
+    k0 = kernels[0]
+    return k0.degrees.size == 4 and all(
+        np.array_equal(k.edges, k0.edges) and np.array_equal(k.offsets, k0.offsets)
+        and np.array_equal(k.degrees, k0.degrees) and np.array_equal(k.seglen, k0.seglen)
+        and np.array_equal(k.gather, k0.gather) and k.coef.shape == k0.coef.shape
+        for k in kernels)
 
 
 def compiled(reg: Any) -> CompiledFactorised | None:
@@ -237,6 +433,15 @@ def compiled(reg: Any) -> CompiledFactorised | None:
     ], dtype=np.int64)
     kernels = [SparsePiecewiseKernel.build(p.edges_, p.degrees_, p.index_, p.coef_)
                for p in reg.parts_]
+    if is_8d and not reg.on_shell and len(kernels) == 2 * len(reps) and _one_layout(kernels):
+        n = len(reps)
+        pairs = np.empty((n, kernels[0].coef.size * 2))
+        for k in range(n):  # each row's (re, im) interleaved
+            pairs[k, 0::2] = kernels[k].coef.ravel()
+            pairs[k, 1::2] = kernels[n + k].coef.ravel()
+        first = kernels[0]
+        return CompiledFactorised(8, (table, flags, first.edges, first.offsets, first.degrees,
+                                      pairs, first.seglen, first.gather), predict_one8)
     # padded to N_PACKED parts (never read): one compiled signature serves every model
     kernels += [kernels[0]] * (N_PACKED - len(kernels))
     parts = tuple(tuple(getattr(k, f) for k in kernels)
