@@ -30,7 +30,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from zoo.plugins.processes.qqzz import factorised
+from zoo.plugins.processes.qqzz import factorisation, factorised
 from zoo.plugins.processes.qqzz.production import QQZZ2D, QQZZ4D, XZ
 from zoo.plugins.processes.qqzz.tree import tree_all, tree_amplitudes
 
@@ -56,7 +56,7 @@ def _projected(proc, x4: np.ndarray) -> np.ndarray:
 def _old_tree_amplitudes(x4: np.ndarray, quark: str = "L") -> np.ndarray:
     """The former ``factorised.tree_amplitudes``: the projected tree, checked real."""
     q = 0 if quark == "L" else 1
-    return factorised._real_tree(_projected(QQZZ4D(), np.asarray(x4)[:, :4])[:, 9 * q: 9 * q + 9])
+    return factorisation._real_tree(_projected(QQZZ4D(), np.asarray(x4)[:, :4])[:, 9 * q: 9 * q + 9])
 
 
 def _embed(x: np.ndarray) -> np.ndarray:

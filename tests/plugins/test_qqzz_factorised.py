@@ -15,11 +15,11 @@ from zoo.errors import (
     InputError,
     NumericalError,
 )
+from zoo.plugins.processes.qqzz.factorisation import _real_tree
 from zoo.plugins.processes.qqzz.factorised import (
     MAPS,
     ORBIT,
     FactorisedLoopRegressor,
-    _real_tree,
     f01_from_production,
     f11_from_production,
     on_shell_points,

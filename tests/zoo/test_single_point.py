@@ -67,11 +67,12 @@ def _scale(amp, x: np.ndarray, ref: np.ndarray) -> np.ndarray:
     floor = 1e-7 * np.max(np.abs(ref[np.isfinite(ref)]))
     scale = np.maximum(np.abs(ref), floor)
     if amp.label.term == "f01" and amp.dimension == 8:
+        from zoo.plugins.processes.qqzz import factorisation as fzn
         from zoo.plugins.processes.qqzz import factorised as fz
 
         reg, x0 = amp.model.regressor, amp.resolution.coord_map(x)
-        a_tree = fz._decay_sum(fz.tree_amplitudes(x0[:, :4], reg.helicity[0]), x0, reg.helicity)
-        a_loop = fz._decay_sum(reg.production_amplitudes(x0[:, :4]), x0, reg.helicity)
+        a_tree = fzn._decay_sum(fz.tree_amplitudes(x0[:, :4], reg.helicity[0]), x0, reg.helicity)
+        a_loop = fzn._decay_sum(reg.production_amplitudes(x0[:, :4]), x0, reg.helicity)
         scale = np.maximum(2.0 * np.abs(a_tree) * np.abs(a_loop), floor)
     return scale
 

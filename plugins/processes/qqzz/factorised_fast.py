@@ -413,7 +413,7 @@ def _one_layout(kernels: list[SparsePiecewiseKernel]) -> bool:
 def compiled(reg: Any) -> CompiledFactorised | None:
     """The compiled form of a fitted :class:`.factorised.FactorisedLoopRegressor`, or None
     for a non-symmetric one."""
-    from zoo.plugins.processes.qqzz.factorised import _SIGMA, ORBIT
+    from zoo.plugins.processes.qqzz.factorisation import _SIGMA, ORBIT
 
     if not reg.symmetric:
         return None

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.plugins.processes.qqzz.factorised import (
+from zoo.plugins.processes.qqzz.factorisation import (
     _SIGMA,
     MAPS,
     ORBIT,

@@ -32,7 +32,7 @@ import numpy as np
 from zoo.errors import ConfigError, InputError
 from zoo.plugins.regressors.common import check_fitted, check_x
 
-from .factorised import (
+from .factorisation import (
     _SIGMA,
     ACTION,
     MAPS,
