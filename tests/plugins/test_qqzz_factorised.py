@@ -198,6 +198,50 @@ def test_8d_point_kernel_shares_tables_and_equals_the_general_one(procs, term,
     np.testing.assert_allclose(got, reg.predict(x8), rtol=1e-12, atol=0)
 
 
+@pytest.mark.parametrize("term", ["f11", "f01"])
+def test_8d_compiled_batch_equals_predict(procs, term) -> None:
+    """8D batches of the fast predictor run the shared-layout point kernel row by row in
+    numba, serial and over threads (blocks of rows), and equal ``predict`` to 1e-12 (relative;
+    f01, which changes sign, also 1e-12 of the largest value absolute); each row bitwise its
+    single-point result."""
+    import numba
+
+    from zoo.plugins.processes.qqzz import factorised_fast as ff
+    from zoo.plugins.regressors import piecewise_kernel as pk
+
+    p4, _ = procs
+    rng = np.random.default_rng(37)
+    x4 = 0.4 + 0.2 * rng.random((1500, 4))
+    _, one = p4.amplitudes(x4)
+    reg = FactorisedLoopRegressor(cells=[2, 3, 2, 2], degree=[3, 3, 2, 2], grading=1.0,
+                                  term=term).fit(x4, production_targets(one, x4))
+    fast = ff.compiled(reg)
+    assert fast.has_batch
+    x8 = rng.random((3000, 8))
+    x8[:, :4] = 0.42 + 0.16 * x8[:, :4]
+    x8[:50, 2], x8[:50, 3] = 0.45, 0.55
+    ref = reg.predict(x8)
+    pred = reg.fast_predictor()
+    assert pred.backend == "numba"
+    got = pred(x8)
+    # f01 changes sign: near its zeros relative to the batch's scale (both sum the same
+    # terms in different orders)
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+    np.testing.assert_array_equal(got[:20], [fast.one(p) for p in x8[:20]])
+    out = np.empty(len(x8))  # the parallel kernel directly (small blocks, 2 threads)
+    previous = numba.get_num_threads()
+    try:
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        ff.predict8_parallel(x8, *fast.args, out, 256)
+    finally:
+        numba.set_num_threads(previous)
+    np.testing.assert_array_equal(out, got)
+    assert fast.batch(x8, n_threads=1).tolist() == got.tolist()
+    assert pk.PARALLEL_MIN > len(x8)  # the serial path above; the parallel one checked too
+    with pytest.raises(InputError):
+        pred(np.full((3, 8), np.nan))
+
+
 def test_bad_input(fitted) -> None:
     with pytest.raises(InputError, match="8"):
         fitted.predict(np.full((3, 4), 0.5))

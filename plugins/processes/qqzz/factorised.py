@@ -330,9 +330,11 @@ class FactorisedLoopRegressor(Regressor):
 
     def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
                        chunk: int | None = None):
-        """Batches by :meth:`predict` (each part's compiled kernel over the batch) and one
-        point per call by the whole model compiled (:mod:`.factorised_fast`), backend
-        ``"numba"``; ``"native"``: :meth:`predict` only."""
+        """One point per call by the whole model compiled (:mod:`.factorised_fast`), backend
+        ``"numba"``; batches of 8D models whose parts share one layout (every shipped one) by
+        the same compiled point kernel row by row on ``n_threads``, other batches by
+        :meth:`predict` (each part's compiled kernel over the batch); ``"native"``:
+        :meth:`predict` only."""
         from zoo.errors import UnsupportedModelError
         from zoo.runtime.inference import Predictor, native_predictor
 
@@ -345,7 +347,13 @@ class FactorisedLoopRegressor(Regressor):
         fast = None if backend == "native" else compiled(self)
         if fast is None:
             return native_predictor(self)
-        return Predictor(native_predictor(self), self._n_inputs(), "numba", one=fast.one)
+        if not fast.has_batch:
+            return Predictor(native_predictor(self), self._n_inputs(), "numba", one=fast.one)
+
+        def batch(x: np.ndarray) -> np.ndarray:
+            return fast.batch(check_x(x, 8), n_threads)
+
+        return Predictor(batch, 8, "numba", one=fast.one)
 
     def onnx_nodes(self, graph: Any, x: str) -> str:
         """The float64 ONNX form (parts, scales, orbit maps, exact decays and closed-form

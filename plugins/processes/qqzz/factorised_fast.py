@@ -26,12 +26,16 @@ cell (id and exchange, cp and exchange-cp): 7 level-0 passes over a (re, im) row
 the same sums in the same order, so bitwise the result of
 :func:`predict_one` (~3.5x faster per point, BENCHMARKS section 4).
 
-Batches stay with the numpy path of :mod:`.factorised` (each part's compiled kernel over the
-whole batch: measured 2.5-3x the points/s of the general point code run row by row, whose 18
-part evaluations per 8D point jump between 8 coefficient tables of ~0.5 MB each, where a part
-at a time keeps one table in cache; BENCHMARKS section 4; :func:`predict_one8` run row by row
-in numba measured ~2.4x the batch path's points/s, not wired in). Only ``symmetric=True`` models (every
-shipped one) are compiled; :func:`compiled` returns None for the others.
+Batches of such 8D models run :func:`predict_one8` row by row in numba
+(:meth:`CompiledFactorised.batch`: :func:`predict8_serial`, or :func:`predict8_parallel` over
+blocks of rows from PARALLEL_MIN points on more than one thread, the ``pwcheb`` kernel's
+choice of :func:`zoo.plugins.regressors.piecewise_kernel._launch`); measured 2.3-2.7x the points/s
+of the numpy path of :mod:`.factorised` (BENCHMARKS section 4), which stays the reference
+(``predict``). Other batches (2D/4D, and 8D parts of different layouts) stay with the numpy
+path (each part's compiled kernel over the whole batch: 2.5-3x the points/s of the general
+point code run row by row, whose 18 part evaluations per 8D point jump between 8 coefficient
+tables of ~0.5 MB each). Only ``symmetric=True`` models (every shipped one) are compiled;
+:func:`compiled` returns None for the others.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from zoo.plugins.regressors.piecewise_kernel import (
     SparsePiecewiseKernel,
     _cell,
     _chebyshev,
+    _launch,
     predict_sparse_one,
 )
 
@@ -385,6 +390,31 @@ def predict_one8(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: np.
     return a.real * a.real + a.imag * a.imag
 
 
+@numba.njit(**_JIT)
+def predict8_serial(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: np.ndarray,
+                    offsets: np.ndarray, degrees: np.ndarray, coef: np.ndarray,
+                    seglen: np.ndarray, gather: np.ndarray,
+                    out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """:func:`predict_one8` at every row of x (N, 8) into out (N,), on the calling thread."""
+    for i in range(x.shape[0]):
+        out[i] = predict_one8(x[i], table, flags, edges, offsets, degrees, coef, seglen,
+                              gather)
+
+
+@numba.njit(parallel=True, **_JIT)
+def predict8_parallel(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: np.ndarray,
+                      offsets: np.ndarray, degrees: np.ndarray, coef: np.ndarray,
+                      seglen: np.ndarray, gather: np.ndarray, out: np.ndarray,
+                      block: int) -> None:  # pragma: no cover - compiled
+    """:func:`predict8_serial` in blocks of ``block`` rows over numba's threads (as many as
+    ``numba.set_num_threads`` allows); each row computed alone, so the same results."""
+    n = x.shape[0]
+    for b in numba.prange((n + block - 1) // block):
+        for i in range(b * block, min(n, (b + 1) * block)):
+            out[i] = predict_one8(x[i], table, flags, edges, offsets, degrees, coef, seglen,
+                                  gather)
+
+
 @dataclass(frozen=True, eq=False)
 class CompiledFactorised:
     """A fitted symmetric ``qqzz-factorised`` model packed for the compiled kernels."""
@@ -397,6 +427,22 @@ class CompiledFactorised:
     def one(self, x: np.ndarray) -> float:
         """The prediction at one contiguous (D,) float64 point (no checks)."""
         return self.kernel(x, *self.args)
+
+    @property
+    def has_batch(self) -> bool:
+        """Whether batches have a compiled path (:meth:`batch`): the 8D shared layout."""
+        return self.kernel is predict_one8
+
+    def batch(self, x: np.ndarray, n_threads: int | None = None) -> np.ndarray:
+        """(N,) predictions at validated points x (N, 8) by :func:`predict_one8` row by
+        row: serial, or from PARALLEL_MIN points on ``n_threads`` threads (None: the idle
+        physical cores), as the ``pwcheb`` kernel picks
+        (:func:`zoo.plugins.regressors.piecewise_kernel._launch`)."""
+        if not self.has_batch:
+            raise ValueError("only 8D models of one shared layout have a compiled batch path")
+        return _launch(predict8_serial, predict8_parallel,
+                       np.ascontiguousarray(x, dtype=np.float64), self.args, self.n_features,
+                       n_threads)
 
 
 def _one_layout(kernels: list[SparsePiecewiseKernel]) -> bool:
