@@ -41,7 +41,8 @@ def test_two_sigma_coverage_on_fresh_points(label: str, n: int) -> None:
     y, s = amp.predict(x, return_uncertainty=True)
     hel = label.rsplit("/", 1)[1]
     t = resolver.find_process(amp.label).function(x, "f11", hel)
-    np.testing.assert_array_equal(y, amp.predict(x))
+    # predict may take the compiled batch path, summing in another order: float rounding
+    np.testing.assert_allclose(y, amp.predict(x), rtol=1e-12, atol=0)
     cov = float(np.mean(np.abs(y - t) <= 2.0 * s))
     assert 0.85 <= cov <= 0.999, cov
 
