@@ -31,7 +31,6 @@ from .common import (
     member_file,
     member_seed,
     onnx_mean,
-    onnx_variance,
     stored_file,
     validation_split,
 )
@@ -232,13 +231,6 @@ class CatBoostRegressor(MemberEnsemble, Regressor):
         models = self._members()
         return member_nodes(self, graph, x, lambda g, k, x32: catboost_nodes(
             g, models[k], x32), len(models))
-
-    def onnx_uncertainty_nodes(self, graph: Graph, x: str) -> str:
-        """The members' standard deviation, (N, 1) float64, from the members' own ONNX."""
-        if not self.has_uncertainty:
-            return super().onnx_uncertainty_nodes(graph, x)
-        outs = self._onnx_members(graph, x)
-        return graph.op("Sqrt", [onnx_variance(graph, outs, onnx_mean(graph, outs))], "sigma")
 
     def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
                        chunk: int | None = None) -> Predictor:

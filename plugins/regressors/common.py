@@ -176,6 +176,14 @@ class MemberEnsemble:
         x = check_x(x, self.n_features_)
         return mean_and_spread(self._member_predictions(x))
 
+    def onnx_uncertainty_nodes(self, graph: Any, x: str) -> str:
+        """The members' standard deviation, (N, 1) float64, from the members' own ONNX
+        subgraphs (``_onnx_members``, defined by the plugin)."""
+        if not self.has_uncertainty:
+            return super().onnx_uncertainty_nodes(graph, x)
+        outs = self._onnx_members(graph, x)
+        return graph.op("Sqrt", [onnx_variance(graph, outs, onnx_mean(graph, outs))], "sigma")
+
 
 def onnx_mean(g, outs: list[str]) -> str:
     """ONNX nodes of the mean of same-shaped float64 outputs (Sum, then / K)."""
