@@ -9,6 +9,8 @@ are fitted in, the exact closed-form tree, and the 8D decay sums. Conventions: t
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from zoo.errors import ConfigError, NumericalError
@@ -71,19 +73,27 @@ ORBIT = {
 
 def production_scale(x4: np.ndarray) -> np.ndarray:
     """``c = m1^2 m2^2 sqrt(t u) / s`` (N,) float64 in GeV^4 at 4D production points (see the
-    module docstring; coordinates of :mod:`.kinematics`)."""
+    module docstring; coordinates of :mod:`.kinematics`): :func:`production_scale_xp` on
+    numpy."""
     x4 = np.asarray(x4, dtype=np.float64)
-    m1 = M_MIN + M_RANGE * x4[:, 2]
-    m2 = M_MIN + M_RANGE * x4[:, 3]
-    rs = m1 + m2 + (SQRT_S_MAX - m1 - m2) * x4[:, 0]
+    return production_scale_xp(np, x4[:, 0], x4[:, 1], x4[:, 2], x4[:, 3])
+
+
+def production_scale_xp(xp: Any, x1: Any, x2: Any, x3: Any, x4: Any) -> Any:
+    """``c = m1^2 m2^2 sqrt(t u) / s`` of :func:`production_scale` on an array
+    namespace ``xp`` (``sqrt``, ``maximum``): one formula for numpy and ONNX (the compiled
+    single point, :mod:`.factorised_fast`, spells the same operations for one point)."""
+    m1 = M_MIN + M_RANGE * x3
+    m2 = M_MIN + M_RANGE * x4
+    rs = m1 + m2 + (SQRT_S_MAX - m1 - m2) * x1
     s = rs * rs
-    cos_t = 2.0 * x4[:, 1] - 1.0
+    cos_t = 2.0 * x2 - 1.0
     lam = (s - (m1 + m2) ** 2) * (s - (m1 - m2) ** 2)
-    p = np.sqrt(np.clip(lam, 0.0, None)) / (2.0 * rs)
+    p = xp.sqrt(xp.maximum(lam, 0.0)) / (2.0 * rs)
     e1 = (s + m1 * m1 - m2 * m2) / (2.0 * rs)
     t = m1 * m1 - rs * (e1 - p * cos_t)
     u = m2 * m2 - rs * (rs - e1 + p * cos_t)
-    return (m1 * m2) ** 2 * np.sqrt(t * u) / s
+    return (m1 * m2) ** 2 * xp.sqrt(t * u) / s
 
 
 def _even(col: int) -> bool:

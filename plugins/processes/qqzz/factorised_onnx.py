@@ -36,15 +36,15 @@ from zoo.plugins.processes.qqzz.factorisation import (
     REPRESENTATIVES,
     _col,
     _even,
+    production_scale_xp,
 )
-from zoo.plugins.processes.qqzz.kinematics import M_MIN, M_RANGE, SQRT_S_MAX
 from zoo.plugins.processes.qqzz.production import XZ
 from zoo.plugins.processes.qqzz.tree import tree_production_xp
 from zoo.plugins.regressors.piecewise_onnx import pwcheb_nodes_shared
 from zoo.plugins.transforms.coordinates import onnx_angle
 from zoo.runtime.onnx_graph import Expr, Graph, OnnxMath
 
-__all__ = ["factorised_nodes", "production_scale_xp"]
+__all__ = ["factorised_nodes"]
 
 _SQRT3 = float(np.sqrt(3.0))
 _SQRT2 = float(np.sqrt(2.0))
@@ -56,22 +56,6 @@ _LIST_MAPS = {
     "exchange-cp": lambda v: [v[0], v[1], v[3], v[2]],
 }
 assert set(_LIST_MAPS) == set(MAPS)
-
-
-def production_scale_xp(xp: Any, x1: Any, x2: Any, x3: Any, x4: Any) -> Any:
-    """``c = m1^2 m2^2 sqrt(t u) / s`` of :func:`.factorised.production_scale` on an array
-    namespace ``xp`` (``sqrt``, ``maximum``), same operations in the same order."""
-    m1 = M_MIN + M_RANGE * x3
-    m2 = M_MIN + M_RANGE * x4
-    rs = m1 + m2 + (SQRT_S_MAX - m1 - m2) * x1
-    s = rs * rs
-    cos_t = 2.0 * x2 - 1.0
-    lam = (s - (m1 + m2) ** 2) * (s - (m1 - m2) ** 2)
-    p = xp.sqrt(xp.maximum(lam, 0.0)) / (2.0 * rs)
-    e1 = (s + m1 * m1 - m2 * m2) / (2.0 * rs)
-    t = m1 * m1 - rs * (e1 - p * cos_t)
-    u = m2 * m2 - rs * (rs - e1 + p * cos_t)
-    return (m1 * m2) ** 2 * xp.sqrt(t * u) / s
 
 
 def _angular_factor(xp: Any, x2: Any, col: int, cos_zero: bool) -> Any:
