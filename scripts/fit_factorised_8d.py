@@ -50,21 +50,17 @@ def _stratified(rng: np.random.Generator, n: int, edges: np.ndarray) -> np.ndarr
     return edges[k] + (edges[k + 1] - edges[k]) * rng.random(n)
 
 
-#: training points keep x2 >= this: closer to the beam the generator's amplitudes lose their
-#: precision (`scripts/check_face_precision.py --beam`: Re M_loop / M_tree of L-0, 4-25 near
-#: the face, leaves [2, 30] at 16% of the points with x2 in [1e-8, 1e-7), 95% in
-#: [1e-9, 1e-8), all below; none from 1e-7 up); the fit's end cell reaches the face by its
-#: polynomial
-X2_FLOOR = 1e-6
+#: version of the generator the cached production amplitudes came from (a cache written by an
+#: earlier one is regenerated): 2 = exact as a function of x up to the faces (issue 17)
+GENERATOR = 2
 
 
 def cell_points(n: int, seed: int, params: dict, dim: int) -> np.ndarray:
     """``--sampling cells``: the same expected number of points in every cell of the parts
     (their graded edges, in their coordinates: the polar angle with ``angle``), x2 in
-    [X2_FLOOR, 1/2] only: the symmetric fit maps every point to 1 - x2 as well (x3, x4
-    uniform)."""
+    [0, 1/2] only: the symmetric fit maps every point to 1 - x2 as well (x3, x4 uniform). No
+    floor at the beam: the generator is exact up to the faces (``GENERATOR``)."""
     from zoo.plugins.regressors.piecewise import graded_edges
-    from zoo.plugins.transforms.coordinates import angle_coordinate
 
     rng = np.random.default_rng(seed)
     x = rng.random((n, dim))
@@ -73,7 +69,6 @@ def cell_points(n: int, seed: int, params: dict, dim: int) -> np.ndarray:
         if j == 1:
             edges = edges[: len(edges) // 2 + 1]
             edges[-1] = min(edges[-1], 0.5)
-            edges[0] = angle_coordinate(X2_FLOOR) if params["angle"] else X2_FLOOR
         x[:, j] = _stratified(rng, n, edges)
     if params["angle"]:  # the angle a of x2: x2 = sin(pi a / 2)^2
         x[:, 1] = np.sin(0.5 * np.pi * x[:, 1]) ** 2
@@ -90,17 +85,18 @@ def production_points(n: int, seed: int, sampling: str, params: dict, dim: int) 
         factor = edge_factor(sampling)
         if factor != 1.0:
             x[:, :2] = warp_edges(x[:, :2], factor)
-    # the 8D code is singular exactly at threshold and along the beam
+    # the loop amplitudes are evaluated off the closed faces (x1 = 0: zero boson velocity,
+    # x2 = 0 or 1: a boson along the beam); the fit reaches them by its polynomials
     return np.clip(x, 1e-12, 1.0 - 1e-12)
 
 
 def training_data(n: int, seed: int, sampling: str, cache: Path, workers: int, params: dict,
                   dim: int):
     """Points (N, dim) (dim 4, or 2 on shell) and their 18 loop production amplitudes."""
-    key = sampling
+    key = json.dumps({"sampling": sampling, "generator": GENERATOR})
     if sampling == "cells":  # the points depend on the parts' cells
         key = json.dumps({k: params[k] for k in ("cells", "grading", "angle")}
-                         | {"dim": dim, "x2_floor": X2_FLOOR})
+                         | {"dim": dim, "generator": GENERATOR})
     if cache.is_file():
         with np.load(cache, allow_pickle=False) as z:
             if (int(z["n"]) == n and int(z["seed"]) == seed and str(z["sampling"]) == key
@@ -184,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--basis", default="tensor", choices=("tensor", "total"))
     ap.add_argument("--cos-zero", action="store_true",
                     help="fit the (0,0) amplitude divided by cos theta (qqzz-factorised cos_zero)")
+    ap.add_argument("--endpoints", action="store_true",
+                    help="fit every amplitude divided by its exact beam behaviour "
+                         "(qqzz-factorised endpoints: bounded relative errors up to the beam)")
     ap.add_argument("--on-shell", action="store_true",
                     help="the 2D process (both bosons at MZ): a 4D helicity fitted in (x1, x2)")
     ap.add_argument("--angle", action="store_true",
@@ -212,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     params = {"helicity": args.helicity, "cells": json.loads(args.cells),
               "degree": json.loads(args.degree), "grading": json.loads(args.grading),
               "coef_dtype": args.coef_dtype, "angle": args.angle, "basis": args.basis,
-              "cos_zero": args.cos_zero, "on_shell": args.on_shell}
+              "cos_zero": args.cos_zero, "on_shell": args.on_shell,
+              "endpoints": args.endpoints}
     x, amps = training_data(args.n, args.seed, args.sampling, cache, args.workers, params,
                             min(dim, 4))
     y = production_targets(amps, on_shell_points(x) if dim == 2 else x, args.helicity[0])

@@ -130,7 +130,11 @@ class FactorisedLoopRegressor(Regressor):
     layers ~ sqrt of their width in x2); ``term``: ``"f11"`` or ``"f01"`` (with the exact
     tree, module docstring); ``cos_zero``: fit the (0, 0) amplitude divided by
     ``cos theta`` too (it vanishes there, with its tree: module docstring); ``on_shell``: the
-    2D process (a 4D helicity with both bosons at MZ; parts of ``(x1, x2)``, 2D points).
+    2D process (a 4D helicity with both bosons at MZ; parts of ``(x1, x2)``, 2D points);
+    ``endpoints``: fit every amplitude divided by its exact behaviour at the beam faces,
+    ``sqrt(x2)^|sigma + l| sqrt(1 - x2)^|sigma - l|``
+    (:func:`.factorisation.endpoint_powers`), so relative errors stay bounded up to the
+    beam (``False``, the models published before: ``sqrt(x2 (1 - x2))`` for even ``l`` only).
     """
 
     name = "qqzz-factorised"
@@ -141,7 +145,8 @@ class FactorisedLoopRegressor(Regressor):
                  grading: float | list[float] = (1.15, 1.3, 1.0, 1.0), ridge: float = 1e-12,
                  coef_dtype: str = "float32", symmetric: bool = True,
                  angle: bool = False, term: str = "f11", basis: str = "tensor",
-                 cos_zero: bool = False, on_shell: bool = False) -> None:
+                 cos_zero: bool = False, on_shell: bool = False,
+                 endpoints: bool = False) -> None:
         self.helicity = helicity
         self.cells = cells
         self.degree = degree
@@ -154,6 +159,7 @@ class FactorisedLoopRegressor(Regressor):
         self.basis = basis
         self.cos_zero = cos_zero
         self.on_shell = on_shell
+        self.endpoints = endpoints
 
     def _check_params(self) -> None:
         h = self.helicity
@@ -170,6 +176,11 @@ class FactorisedLoopRegressor(Regressor):
         if self.on_shell and not ok4:
             raise ConfigError(f"on_shell=True (the 2D process) needs a 4D production helicity "
                               f"such as 'L-0', got {h!r}")
+
+    def _endpoint_quark(self) -> str | None:
+        """The quark helicity the angular factors take with ``endpoints`` (else None: the
+        older factors; :func:`.factorisation.angular_factor_xp`)."""
+        return self.helicity[0] if self.endpoints else None
 
     def _is_4d(self) -> bool:
         """A production helicity (4D, or 2D with ``on_shell``), not an 8D column."""
@@ -243,7 +254,7 @@ class FactorisedLoopRegressor(Regressor):
         c = production_scale(x)[:, None]
         m = (y[:, :9] + 1j * y[:, 9:]) / c
         if not self.symmetric:
-            t = m * np.stack([fit_scale(x, col, self.cos_zero) for col in range(9)], axis=1)
+            t = m * np.stack([fit_scale(x, col, self.cos_zero, self._endpoint_quark()) for col in range(9)], axis=1)
             u = self._coords(x)
             self.parts_ = [self._part().fit(u, v[:, k]) for v in (t.real, t.imag)
                            for k in range(9)]
@@ -258,7 +269,7 @@ class FactorisedLoopRegressor(Regressor):
                     rep = act(col)
                     if rep in xs:
                         xs[rep].append(self._coords(gx))
-                        ys[rep].append(sign * m[:, col] * fit_scale(gx, rep, self.cos_zero))
+                        ys[rep].append(sign * m[:, col] * fit_scale(gx, rep, self.cos_zero, self._endpoint_quark()))
             fits = [(np.concatenate(xs[r]), np.concatenate(ys[r])) for r in reps]
             self.parts_ = [self._part().fit(u, v.real) for u, v in fits]
             if not self._real_only():
@@ -288,7 +299,7 @@ class FactorisedLoopRegressor(Regressor):
         if not self.symmetric:
             u = self._coords(x4)
             v = np.stack([p.predict(u) for p in self.parts_], axis=1)
-            unit = np.stack([angular_factor(x4, col, self.cos_zero) for col in range(9)], axis=1)
+            unit = np.stack([angular_factor(x4, col, self.cos_zero, self._endpoint_quark()) for col in range(9)], axis=1)
             return (v[:, :9] + 1j * v[:, 9:]) * unit / production_scale(x4)[:, None]
         out = np.full((x4.shape[0], 9), np.nan, dtype=np.complex128)
         for c, (rep, _, _) in ORBIT.items():
@@ -303,7 +314,7 @@ class FactorisedLoopRegressor(Regressor):
         k = self._reps().index(rep)
         gx = MAPS[g](x4)
         u = self._coords(gx)
-        f = sign * angular_factor(gx, rep, self.cos_zero) / production_scale(gx)
+        f = sign * angular_factor(gx, rep, self.cos_zero, self._endpoint_quark()) / production_scale(gx)
         out = np.empty(len(u), dtype=np.complex128)
         out.real = self.parts_[k].predict(u) * f
         out.imag = (np.nan if self._real_only()

@@ -114,9 +114,20 @@ def _scale(x1: float, x2: float, x3: float, x4: float) -> float:  # pragma: no c
 
 
 @numba.njit(**_JIT)
-def _angular(x2: float, col: int, cos_zero: bool) -> float:  # pragma: no cover
-    """:func:`.factorised.angular_factor` of one point."""
-    out = math.sqrt(x2 * (1.0 - x2)) if (col // 3 - col % 3) % 2 == 0 else 1.0
+def _angular(x2: float, col: int, cos_zero: bool, endpoints: bool,
+             quark: int) -> float:  # pragma: no cover
+    """:func:`.factorisation.angular_factor_xp` of one point (``quark`` 0 = L, 1 = R; used
+    with ``endpoints`` only)."""
+    if endpoints:
+        sigma = -1 if quark == 0 else 1
+        lam = col // 3 - col % 3
+        out = 1.0
+        for _ in range(abs(sigma + lam)):
+            out *= math.sqrt(x2)
+        for _ in range(abs(sigma - lam)):
+            out *= math.sqrt(1.0 - x2)
+    else:
+        out = math.sqrt(x2 * (1.0 - x2)) if (col // 3 - col % 3) % 2 == 0 else 1.0
     if cos_zero and col == 4:
         out = out * (2.0 * x2 - 1.0)
     return out
@@ -147,7 +158,8 @@ def _amplitude(x4: np.ndarray, col: int, table: np.ndarray, flags: np.ndarray, e
     if u.shape[0] == 4:
         u[2] = g3
         u[3] = g4
-    f = sign * _angular(g2, rep, flags[1] != 0) / _scale(g1, g2, g3, g4)
+    f = (sign * _angular(g2, rep, flags[1] != 0, flags[11] != 0, flags[8])
+         / _scale(g1, g2, g3, g4))
     re = predict_sparse_one(u, edges[k], offsets[k], degrees[k], coef[k], seglen[k],
                             gather[k]) * f
     if flags[2]:  # real parts only
@@ -177,7 +189,7 @@ def _value(x: np.ndarray, i: int, table: np.ndarray, flags: np.ndarray, edges: A
            offsets: Any, degrees: Any, coef: Any, seglen: Any,
            gather: Any) -> float:  # pragma: no cover - compiled
     """The model's prediction at the point x[i] (x (N, D)). flags: angle, cos_zero, real_only, n_reps, on_shell, 8D, f01, column (4D), quark,
-    sigma1, sigma2."""
+    sigma1, sigma2, endpoints."""
     x4 = np.empty(4)
     x4[0] = x[i, 0]
     x4[1] = x[i, 1]
@@ -358,7 +370,8 @@ def _production8(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: np.
                           n0 + n1, buf[a2:a3])
         _pair_gather(buf[a2:a3], gather, go, buf, t3 + (1 - e) * n3, n3, seglen,
                      n0 + n1 + n2, buf[a3:a3 + 2])
-        f = sign * _angular(g2, rep, flags[1] != 0) / _scale(x1, g2, g3, g4)
+        f = (sign * _angular(g2, rep, flags[1] != 0, flags[11] != 0, flags[8])
+             / _scale(x1, g2, g3, g4))
         amp[col] = complex(buf[a3] * f, buf[a3 + 1] * f)
 
 
@@ -476,6 +489,7 @@ def compiled(reg: Any) -> CompiledFactorised | None:
         int(bool(reg.on_shell)), int(is_8d), int(reg.term == "f01"), col,
         0 if h[0] == "L" else 1,
         _SIGMA[h[1]] if is_8d else 0, _SIGMA[h[2]] if is_8d else 0,
+        int(bool(reg.endpoints)),
     ], dtype=np.int64)
     kernels = [SparsePiecewiseKernel.build(p.edges_, p.degrees_, p.index_, p.coef_)
                for p in reg.parts_]

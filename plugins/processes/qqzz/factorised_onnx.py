@@ -34,8 +34,7 @@ from zoo.plugins.processes.qqzz.factorisation import (
     MAPS,
     ORBIT,
     REPRESENTATIVES,
-    _col,
-    _even,
+    angular_factor_xp,
     production_scale_xp,
 )
 from zoo.plugins.processes.qqzz.production import XZ
@@ -56,12 +55,6 @@ _LIST_MAPS = {
     "exchange-cp": lambda v: [v[0], v[1], v[3], v[2]],
 }
 assert set(_LIST_MAPS) == set(MAPS)
-
-
-def _angular_factor(xp: Any, x2: Any, col: int, cos_zero: bool) -> Any:
-    """:func:`.factorised.angular_factor` on ``xp`` (1.0 for odd l1 - l2)."""
-    out = xp.sqrt(x2 * (1.0 - x2)) if _even(col) else 1.0
-    return out * (2.0 * x2 - 1.0) if cos_zero and col == _col(0, 0) else out
 
 
 def _decay(xp: OnnxMath, xc: Expr, xphi: Expr, sigma: int) -> list[tuple[Any, Any]]:
@@ -143,7 +136,7 @@ def factorised_nodes(reg: Any, g: Graph, x: str) -> str:
     def amplitude(col: int) -> tuple[Expr, Expr | None]:
         rep, gname, sign = ORBIT[col]
         gx = _LIST_MAPS[gname](x4)
-        f = sign * _angular_factor(xp, gx[1], rep, reg.cos_zero) / production_scale_xp(xp, *gx)
+        f = sign * angular_factor_xp(xp, gx[1], rep, reg.cos_zero, reg._endpoint_quark()) / production_scale_xp(xp, *gx)
         re = part(rep, gname, False) * f
         return re, (None if real_only else part(rep, gname, True) * f)
 

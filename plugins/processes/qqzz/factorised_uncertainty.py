@@ -73,7 +73,7 @@ def amplitude_with_sigma(model, x4: np.ndarray, col: int, cache: dict | None = N
         gx = MAPS[g](x4)
         cache[g] = (gx, model._coords(gx), production_scale(gx), {})
     gx, u, c, idx_cache = cache[g]
-    f = sign * angular_factor(gx, rep, model.cos_zero) / c
+    f = sign * angular_factor(gx, rep, model.cos_zero, model._endpoint_quark()) / c
     re, s_re = _part_with_scale(model.parts_[k], u, idx_cache)
     out = np.empty(len(u), dtype=np.complex128)
     out.real = re * f
@@ -132,7 +132,7 @@ def part_targets(model, x4: np.ndarray, m_loop: np.ndarray
             rep = act(col)
             if rep in xs:
                 xs[rep].append(model._coords(gx))
-                ys[rep].append(sign * m_loop[:, col] * fit_scale(gx, rep, model.cos_zero))
+                ys[rep].append(sign * m_loop[:, col] * fit_scale(gx, rep, model.cos_zero, model._endpoint_quark()))
     return {r: (np.concatenate(xs[r]), np.concatenate(ys[r])) for r in reps}
 
 
