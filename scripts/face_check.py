@@ -255,7 +255,7 @@ def load_targets(args: argparse.Namespace) -> list[dict[str, Any]]:
                                   f"artifact {directory} holds {model.label}; pass a label of "
                                   "its symmetry orbit")
             dim, term, hel = _label_parts(via)
-            targets.append({"name": via if args.via else model.label,
+            targets.append({"name": f"{via} [{directory}]",
                             "predict": (lambda x, m=model, r=res: m.predict(r.coord_map(x))),
                             "dim": dim, "term": term, "helicity": hel, "card": model.card,
                             "model": {"label": model.label, "artifact": str(directory)}})
@@ -292,8 +292,9 @@ def summary(results: dict[str, dict[str, Any]]) -> str:
     cols: list[str] = []
     for rec in results.values():
         for r, s in rec["test_faces"].items():
-            if isinstance(s, dict) and "n" in s and r != "set" and r not in cols:
+            if isinstance(s, dict) and "n" in s and r not in ("set", "all", *cols):
                 cols.append(r)
+    cols.append("all")
     head = ("| label | " + " | ".join(cols) + " |\n|---|" + "---|" * len(cols) + "\n")
     rows = []
     for name, rec in results.items():
@@ -352,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
                "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                "results": results}
         tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(json.dumps(doc, indent=1) + "\n")
+        tmp.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
         os.replace(tmp, out)
         print(f"wrote {out}", file=sys.stderr)
     return 0
