@@ -16,7 +16,8 @@ A prediction that is NaN/inf or that the model refuses counts as an infinite err
 ``card["metrics"]["test_faces"]``: per region ``n, n_failed, frac_lt_1pct, frac_lt_0p1pct,
 frac_lt_0p01pct, median, max`` (fractions in [0, 1], errors as fractions, ``max`` null when
 infinite), the ``delta_denominator`` and the set's provenance (``set``: dim, n, seed,
-regions, sha256 of x and of the exact values, process version).
+regions, sha256 of x and of the exact values, process version): e.g.
+``card["metrics"]["test_faces"] = json.load(f)["results"][NAME]["test_faces"]``.
 
     python scripts/face_check.py --defaults --json runs/faces/defaults_before.json
     python scripts/face_check.py --labels qqbar-zz-4l/4d/f11/R++,qqbar-zz-4l/8d/f01/RRL
@@ -275,7 +276,8 @@ def _e(v: float | None) -> str:
 
 def table(name: str, rec: dict[str, Any]) -> str:
     """A markdown table of one label's record: a row per region, then ``all``."""
-    lines = [f"### {name} (error = |pred - exact| / {rec['delta_denominator'][1:-1]})", "",
+    denom = "|exact|" if rec["delta_denominator"] == "|y_true|" else "f00"
+    lines = [f"### {name} (error = |pred - exact| / {denom})", "",
              "| region | N | median | max | < 1e-2 | < 1e-3 | < 1e-4 | failed |",
              "|---|---|---|---|---|---|---|---|"]
     for r, s in rec.items():
