@@ -15,9 +15,9 @@ import time
 
 import numpy as np
 
-from zoo.training.generate import edge_factor, warp_edges
 from zoo.plugins.processes.qqzz.process import QQZZ8D
 from zoo.plugins.processes.qqzz.production import QQZZ2D, QQZZ4D
+from zoo.training.generate import edge_factor, warp_edges
 
 
 def bench(proc, x: np.ndarray, terms, repeat: int, clock=time.perf_counter) -> float:

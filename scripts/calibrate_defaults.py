@@ -8,8 +8,8 @@ For each default (the bundle's ``latest`` of each label):
    production amplitudes (``set_part_scales``: one 4D point set gives the 9 loop amplitudes
    of every column at once); a ``pwcheb`` model (2D, with its transform chain) against the
    exact f11/f01 mapped through its chain (``set_cell_scale``). The points: K per cell of
-   every part grid (stratified), plus points near the faces (x2 within 1e-6..1e-3 of 0 and
-   1, x1 within 1e-6..1e-3 of threshold);
+   every part grid (stratified), plus points near the faces (x2 within 1e-11..1e-3 of 0 and
+   1, x1 within 1e-9..1e-3 of threshold), all by the exact generator;
 2. **calibration** on a second fresh set (seed ``--seed + 1``: uniform points plus ~5%
    face points) by the core's :func:`zoo.runtime.uncertainty.calibrate` (the scale, the
    coverages, pulls, sharpness, the guard's ``vouch_k`` and exact fractions of the card);
@@ -75,9 +75,9 @@ def point_sets(work: Path, args, grids: dict) -> dict:
               if d == dim for e in es]
         if not xs:
             continue
-        # the stratified points by the float64 projection (1e-7 near the faces, far below
-        # the model errors there), the face points by the extended-precision one
-        a = tp.production_set(work / f"scale{dim}.npz", np.concatenate(xs), dim, exact=False)
+        # every point by the exact projection (double-double near the faces: the float64
+        # one is 1e-7 there, above the errors of the endpoint-factor models)
+        a = tp.production_set(work / f"scale{dim}.npz", np.concatenate(xs), dim)
         b = tp.production_set(work / f"scale{dim}f.npz", tp.faces(args.n_faces, dim, rng), dim)
         sets[f"scale{dim}"] = {k: np.concatenate([a[k], b[k]]) for k in a}
     rng = np.random.default_rng(args.seed + 1)

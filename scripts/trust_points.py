@@ -6,8 +6,8 @@ Three kinds of sets, each from its own seed so that no point is shared:
 * ``stratified``: K points uniform in every cell of a pwcheb grid given by its edges in the
   part's coordinates (x1, x2 or the angle ``(2/pi) arcsin sqrt(x2)``, further axes with one
   cell uniform), mapped back to x; every cell gets K points whatever its width;
-* ``faces``: points within 1e-6..1e-3 (log-uniform) of the beam faces x2 = 0 and x2 = 1, and
-  with x1 within 1e-6..1e-3 of threshold, the other coordinates uniform;
+* ``faces``: points within 1e-11..1e-3 (log-uniform) of the beam faces x2 = 0 and x2 = 1,
+  and with x1 within 1e-9..1e-3 of threshold, the other coordinates uniform;
 * ``uniform``: uniform points of the unit box.
 
 Exact values: the 4D (2D) production amplitudes (N, 18) complex of ``QQZZ4D``
@@ -46,14 +46,15 @@ def stratified(edges: list[np.ndarray], k: int, angle: bool, dim: int,
 
 
 def faces(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
-    """n points near the faces: a third at x2 = d, a third at 1 - d, a third at x1 = d,
-    d log-uniform in [1e-6, 1e-3]."""
+    """n points near the faces: a third at x2 = d, a third at 1 - d (d log-uniform in
+    [1e-11, 1e-3]: the generator is exact up to the beam), a third at x1 = d (d in
+    [1e-9, 1e-3])."""
     x = rng.random((n, dim))
-    d = 10.0 ** rng.uniform(-6.0, -3.0, n)
+    d = 10.0 ** rng.uniform(-11.0, -3.0, n)
     part = np.arange(n) % 3
     x[part == 0, 1] = d[part == 0]
     x[part == 1, 1] = 1.0 - d[part == 1]
-    x[part == 2, 0] = d[part == 2]
+    x[part == 2, 0] = 10.0 ** rng.uniform(-9.0, -3.0, int(np.sum(part == 2)))
     return x
 
 
