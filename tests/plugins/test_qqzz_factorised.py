@@ -394,11 +394,11 @@ def test_on_shell_model_is_the_2d_process(term, tmp_path) -> None:
 #: uniform points and at the faces, and of the jump |pred(e + 1e-9) - pred(e - 1e-9)| across
 #: the edges (same denominator). The test allows 3x each.
 SHIPPED_MEASURED: dict[str, dict[str, tuple[float, float]]] = {
-    "qqbar-zz-4l/2d/f01/L-0": {
-        "uniform": (1.8e-10, 3.1e-09),
-        "edges": (9.9e-09, 4.4e-07),
-        "jump": (1.8e-07, 4.8e-06),
-        "faces": (1.6e-08, 8.8e-07),
+    "qqbar-zz-4l/2d/f01/L-0": {  # @8 (ninth session: endpoint factors, no floor)
+        "uniform": (1.9e-10, 3.4e-09),
+        "edges": (9.6e-09, 2.5e-07),
+        "jump": (1.8e-07, 5.4e-06),
+        "faces": (8.1e-09, 1.2e-06),
     },
     "qqbar-zz-4l/4d/f11/L--": {
         "uniform": (1.1e-07, 2.3e-06),
