@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from zoo.generate import edge_factor, warp_edges
+from zoo.training.generate import edge_factor, warp_edges
 from zoo.plugins.processes.qqzz.process import QQZZ8D
 from zoo.plugins.processes.qqzz.production import QQZZ2D, QQZZ4D
 
