@@ -12,12 +12,15 @@ Shortley phases; :func:`decay_functions`), ``l`` the boson helicity, ``s = -1`` 
 (``L``) lepton line and ``s = +1`` for a right-handed one (``R``: the same M with mirrored decay
 functions, because the coupling-stripped amplitudes of both lepton chiralities share one
 production tensor). M is defined by the ``LL`` lepton configuration (the other three follow with
-the mirrored functions; all 8 columns are reconstructed in the tests) and projected out by a
-quadrature exact for these functions: per boson 2-point Gauss-Legendre in cos(theta) times 3 equally spaced phi
-(orthogonality in phi kills |l - l'| <= 2; the remaining degree in cos(theta) is 2). The nodes
-are antipodal pairs, and the node -d is the 8D column with that lepton line flipped at the same
-momenta, so only 9 evaluations of the 8D code per production point are needed (one vectorised
-call; all 8 columns of the 8D output are used).
+the mirrored functions; all 8 columns are reconstructed in the tests) and projected out
+exactly from the values at a few decay directions. The node -d is the 8D column with that
+lepton line flipped at the same momenta, so each 8D evaluation at (d1, d2) gives the values at
+(+-d1, +-d2); per boson 2 directions (cos(theta) = 1/2, phi / (2 pi) = 1/16, 5/16) give 4 values
+of the 3 unknowns M_l, and M is their least-squares solution (exact: the values lie in the
+span), so 4 evaluations of the 8D code per production point (one vectorised call; all 8
+columns are used); :data:`NODE_X5`. The extended-precision reference :func:`project_exact`
+uses the 3 x 3 quadrature instead (2-point Gauss-Legendre in cos(theta) times 3 equally spaced
+phi per boson, 9 evaluations): the two agree in exact arithmetic.
 
 Conventions
 -----------
@@ -63,11 +66,18 @@ in 4D and 2D, and in 2D (m1 = m2) also ``(+-,+-)`` = ``L--, L++, R--, R++`` at x
 symmetry); there f00 has a zero, so an f00-normalised function (f11 / f00) is ill-defined.
 
 Precision: the functions of x to 1e-9 relative (f00, f11; f01 relative to sqrt(f00 f11))
-everywhere in the open hypercube, so that columns related by a symmetry agree to 1e-9: the
-8D amplitudes of the nodes as functions of x (:meth:`QQZZ8D.amplitudes`), and near the beam,
-the threshold and the zeros of a helicity (detected by the parity partners) the whole
-projection in extended precision: compiled double-double (:func:`.ddamp.project_dd`) where
-the estimated digit loss allows (:data:`PROD_DD_MAX_LOSS`), else MPFR (:func:`project_exact`).
+everywhere in the open hypercube, so that columns related by a symmetry agree to 1e-9. The
+float64 projection (the 8D amplitudes of the nodes at the float64 momenta of x, compiled path)
+is kept where two independent tests pass: the parity partners agree (:data:`PROD_SYM_THRESHOLD`)
+and the least-squares residual of the 16 node values per quark helicity predicts a small error
+(:data:`PROD_RESIDUAL_THRESHOLD`; it sees the float64 errors of the node values, amplified
+near the zeros of a helicity). Near the beam, the threshold (:data:`PROD_BEAM_EXACT`,
+:data:`PROD_X1_EXACT`) and where a test fails, the whole projection runs in extended
+precision: compiled double-double (:func:`.ddamp.project_dd`) where the estimated digit loss
+allows (:data:`PROD_DD_MAX_LOSS`), else MPFR (:func:`project_exact`). Measured against the
+dd projection on 1e4-2e4 points each (uniform, edges:10, edges:100 and a band 1e-3 < min(x2,
+1 - x2) < 0.1): largest error of an accepted float64 point 2.5e-10
+(``scripts/bench_production.py --accuracy N``).
 
 Boundaries: the 8D code is singular at threshold (x1 = 0) and with a boson along the beam
 (x2 in {0, 1}); such points raise :class:`zoo.errors.NumericalError` for the loop terms (the
@@ -333,8 +343,9 @@ PROD_SYM_THRESHOLD = 1e-10
 #: largest over the helicities (:func:`_project_residual`). Measured (float64 path against the
 #: dd projection, 1e4-2e4 points each of edges:1/10/100 and of 1e-3 < min(x2, 1 - x2) < 1e-1):
 #: the actual error is at most ~30x this estimate (median 2x), the parity mismatch's up to
-#: ~240x; together at these thresholds no accepted point was off by more than 7.2e-10
-PROD_RESIDUAL_THRESHOLD = 1e-10
+#: ~240x; at 1e-10 for both, 1 of 3,000 edges:10 2D points was accepted with an error of
+#: 1.1e-9 (estimate 8.4e-11), at 3e-11 no accepted point was off by more than 2.5e-10
+PROD_RESIDUAL_THRESHOLD = 3e-11
 #: the exact projection runs in compiled double-double (:func:`.ddamp.project_dd`, ~1-2 ms per
 #: point) where the estimated digit loss (:func:`.ddamp.project_loss_digits`: nodes plus the
 #: projection's cancellation at the beam) is at most this, else in MPFR/mpmath
