@@ -626,44 +626,27 @@ def _project_kernel(x4, nodes_c, nodes_ph, proj, mu, loop, orders, mt, ml):
 def _projection_constants():
     """``(nodes_c (nn, 2), nodes_ph (nn, 2), proj (2, nn, 3, 4))`` in dd from 50-digit mpmath
     for the nodes of the float64 projection (:data:`.production.NODE_X5`, ``NODE_X6``: exact
-    binary fractions): ``proj[s, a, l] = B^+[l, (s, a)]`` with ``B[(s, a), l] =
-    sqrt(3) exp(i l phi_a) d^1_{l, sigma_s}(theta_a)`` (``sigma = -1`` for s = 0, +1 for s = 1)."""
+    binary fractions) and their projectors ``proj[s, a, l] = B^+[l, (s, a)]``
+    (:func:`.production._mp_design`)."""
     import mpmath
 
-    from zoo.plugins.processes.qqzz.production import NODE_X5, NODE_X6
+    from zoo.plugins.processes.qqzz.production import _mp_design
 
     def dd2(v):
         hi = float(v)
         return hi, float(v - hi)
 
-    nn = NODE_X5.size
     with mpmath.workdps(50):
-        rows = []
-        for sgm in (-1, 1):
-            for a in range(nn):
-                c = 2 * mpmath.mpf(float(NODE_X5[a])) - 1
-                sn = mpmath.sqrt(1 - c * c) / mpmath.sqrt(2)
-                d = {-1: [(1 + c) / 2, -sn, (1 - c) / 2], 1: [(1 - c) / 2, sn, (1 + c) / 2]}[sgm]
-                ph = mpmath.mpf(float(NODE_X6[a]))
-                rows.append(
-                    [
-                        mpmath.sqrt(3) * d[li] * mpmath.mpc(mpmath.cospi(2 * ph * lv),
-                                                            mpmath.sinpi(2 * ph * lv))
-                        for li, lv in enumerate((-1, 0, 1))
-                    ]
-                )
-        B = mpmath.matrix(rows)
-        Bh = B.transpose_conj()
-        pinv = mpmath.inverse(Bh * B) * Bh  # (3, 2 nn)
+        x5s, x6s, pm = _mp_design(False)
+        nn = len(x5s)
         proj = np.zeros((2, nn, 3, 4))
         for si in range(2):
             for a in range(nn):
                 for li in range(3):
-                    v = pinv[li, nn * si + a]
-                    proj[si, a, li, :2] = dd2(v.real)
-                    proj[si, a, li, 2:] = dd2(v.imag)
-        nodes_c = np.array([[float(v), 0.0] for v in NODE_X5])
-        nodes_ph = np.array([[float(v), 0.0] for v in NODE_X6])
+                    proj[si, a, li, :2] = dd2(pm[si, a, li].real)
+                    proj[si, a, li, 2:] = dd2(pm[si, a, li].imag)
+        nodes_c = np.array([dd2(v) for v in x5s])
+        nodes_ph = np.array([dd2(v) for v in x6s])
         return nodes_c, nodes_ph, proj
 
 

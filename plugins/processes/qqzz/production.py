@@ -18,9 +18,9 @@ lepton line flipped at the same momenta, so each 8D evaluation at (d1, d2) gives
 (+-d1, +-d2); per boson 2 directions (cos(theta) = 1/2, phi / (2 pi) = 1/16, 5/16) give 4 values
 of the 3 unknowns M_l, and M is their least-squares solution (exact: the values lie in the
 span), so 4 evaluations of the 8D code per production point (one vectorised call; all 8
-columns are used); :data:`NODE_X5`. The extended-precision reference :func:`project_exact`
-uses the 3 x 3 quadrature instead (2-point Gauss-Legendre in cos(theta) times 3 equally spaced
-phi per boson, 9 evaluations): the two agree in exact arithmetic.
+columns are used); :data:`NODE_X5`. The extended-precision :func:`project_exact` can use the
+3 x 3 quadrature instead (``quadrature=True``: 2-point Gauss-Legendre in cos(theta) times 3
+equally spaced phi per boson, 9 evaluations): the two agree in exact arithmetic (tested).
 
 Conventions
 -----------
@@ -76,7 +76,7 @@ near the zeros of a helicity). Near the beam, the threshold (:data:`PROD_BEAM_EX
 precision: compiled double-double (:func:`.ddamp.project_dd`) where the estimated digit loss
 allows (:data:`PROD_DD_MAX_LOSS`), else MPFR (:func:`project_exact`). Measured against the
 dd projection on 1e4-2e4 points each (uniform, edges:10, edges:100 and a band 1e-3 < min(x2,
-1 - x2) < 0.1): largest error of an accepted float64 point 2.5e-10
+1 - x2) < 0.1): largest error of an accepted float64 point 2.7e-10
 (``scripts/bench_production.py --accuracy N``).
 
 Boundaries: the 8D code is singular at threshold (x1 = 0) and with a boson along the beam
@@ -120,7 +120,7 @@ _SQRT3 = np.sqrt(3.0)
 # direction): per boson 4 values sum_l M_l D_{l,s}(d_a), s = -+1, of the 3 unknowns M_l, with
 # the matrix B[(s, a), l] = D_{l,s}(d_a) of rank 3 (cond(B) = 1.63), so that M = B^+ A B^+^T
 # is exact, with 4 evaluations of the 8D code per production point instead of the 9 of the
-# 3 x 3 Gauss-Legendre quadrature (kept in :func:`project_exact`). No lepton of one boson is
+# 3 x 3 Gauss-Legendre quadrature (``project_exact(quadrature=True)``). No lepton of one boson is
 # collinear with one of the other at threshold (phi_2 != pi - phi_1 mod 2 pi, cos != 0).
 # Measured choice (4,000 points at 1e-3 < min(x2, 1 - x2) < 3e-2, float64 path against the
 # dd projection): the float64 errors of parity partners are as independent as with the
@@ -130,7 +130,7 @@ _SQRT3 = np.sqrt(3.0)
 NODE_X5 = np.full(2, 0.75)  # x = (1 + cos) / 2 of the evaluated lepton: cos(theta) = 1/2
 NODE_X6 = np.array([1.0 / 16.0, 5.0 / 16.0])  # phi / (2 pi)
 N_NODES = NODE_X5.size
-#: the 3 x 3 Gauss-Legendre x phi quadrature of :func:`project_exact` (MPFR): 3 nodes per
+#: the 3 x 3 Gauss-Legendre x phi quadrature (``project_exact(quadrature=True)``): 3 nodes per
 #: boson at cos(theta) = 1/sqrt(3), phi / (2 pi) = (j + 1/4) / 3, antipodal pairs as above
 MP_NODES = 3
 
@@ -344,7 +344,7 @@ PROD_SYM_THRESHOLD = 1e-10
 #: dd projection, 1e4-2e4 points each of edges:1/10/100 and of 1e-3 < min(x2, 1 - x2) < 1e-1):
 #: the actual error is at most ~30x this estimate (median 2x), the parity mismatch's up to
 #: ~240x; at 1e-10 for both, 1 of 3,000 edges:10 2D points was accepted with an error of
-#: 1.1e-9 (estimate 8.4e-11), at 3e-11 no accepted point was off by more than 2.5e-10
+#: 1.1e-9 (estimate 8.4e-11), at 3e-11 none was off by more than 2.7e-10
 PROD_RESIDUAL_THRESHOLD = 3e-11
 #: the exact projection runs in compiled double-double (:func:`.ddamp.project_dd`, ~1-2 ms per
 #: point) where the estimated digit loss (:func:`.ddamp.project_loss_digits`: nodes plus the
@@ -353,19 +353,57 @@ PROD_RESIDUAL_THRESHOLD = 3e-11
 PROD_DD_MAX_LOSS = 17.0
 
 
-def _mp_node_points(x4: np.ndarray) -> np.ndarray:
-    """The 9 exact 8D node points (9, 8) (object array of mpf; current precision) of one
-    production point ``x4`` (4,): ``cos = 1/sqrt(3)``, ``phi / (2 pi) = (j + 1/4) / 3``."""
+def _mp_design(quadrature: bool = False):
+    """``(x5s, x6s, proj)`` at the current mpmath precision: the node coordinates per boson
+    (lists of mpf; ``quadrature=False``: :data:`NODE_X5`, :data:`NODE_X6`, exact binary
+    fractions; ``True``: the 3 x 3 quadrature, cos = 1/sqrt(3), phi / (2 pi) = (j + 1/4) / 3)
+    and the projectors ``proj[s, a, l] = B^+[l, (s, a)]`` (object array (2, nodes, 3) of mpc)
+    with ``B[(s, a), l] = D_{l,s}(d_a)``, s = 0 (L, sigma = -1), 1 (R)."""
     import mpmath
 
-    c = 1 / mpmath.sqrt(3)
-    xc = (1 + c) / 2
-    xph = [(j + mpmath.mpf(1) / 4) / 3 for j in range(MP_NODES)]
-    out = np.empty((MP_NODES, MP_NODES, 8), dtype=object)
-    for a in range(MP_NODES):
-        for b in range(MP_NODES):
+    if quadrature:
+        xc = (1 + 1 / mpmath.sqrt(3)) / 2
+        x5s = [xc] * MP_NODES
+        x6s = [(j + mpmath.mpf(1) / 4) / 3 for j in range(MP_NODES)]
+    else:
+        x5s = [mpmath.mpf(float(v)) for v in NODE_X5]
+        x6s = [mpmath.mpf(float(v)) for v in NODE_X6]
+    nn = len(x5s)
+    rows = []
+    for sgm in (-1, 1):
+        for a in range(nn):
+            c = 2 * x5s[a] - 1
+            sn = mpmath.sqrt(1 - c * c) / mpmath.sqrt(2)
+            d = [(1 + c) / 2, -sn, (1 - c) / 2] if sgm < 0 else [(1 - c) / 2, sn, (1 + c) / 2]
+            rows.append(
+                [
+                    mpmath.sqrt(3) * d[li] * mpmath.mpc(mpmath.cospi(2 * x6s[a] * lv),
+                                                        mpmath.sinpi(2 * x6s[a] * lv))
+                    for li, lv in enumerate(LAMBDAS)
+                ]
+            )
+    B = mpmath.matrix(rows)
+    Bh = B.transpose_conj()
+    pinv = mpmath.inverse(Bh * B) * Bh  # (3, 2 nn)
+    proj = np.empty((2, nn, 3), dtype=object)
+    for si in range(2):
+        for a in range(nn):
+            for li in range(3):
+                proj[si, a, li] = pinv[li, nn * si + a]
+    return x5s, x6s, proj
+
+
+def _mp_node_points(x4: np.ndarray, x5s, x6s) -> np.ndarray:
+    """The exact 8D node points (nodes^2, 8) (object array of mpf; current precision) of one
+    production point ``x4`` (4,) for the per-boson node coordinates ``x5s``, ``x6s``."""
+    import mpmath
+
+    nn = len(x5s)
+    out = np.empty((nn, nn, 8), dtype=object)
+    for a in range(nn):
+        for b in range(nn):
             out[a, b, :4] = [mpmath.mpf(float(v)) for v in x4]
-            out[a, b, 4:] = [xc, xph[a], xc, xph[b]]
+            out[a, b, 4:] = [x5s[a], x6s[a], x5s[b], x6s[b]]
     return out.reshape(-1, 8)
 
 
@@ -432,13 +470,22 @@ def _node_amplitudes(k: np.ndarray, mu: float, loop: bool, dps: int):
     return conv(t8), (conv(l8) if loop else None)
 
 
-def project_exact(x4: np.ndarray, *, mu: float = amp.MU_DEFAULT, loop: bool = True, dps=None):
+def project_exact(
+    x4: np.ndarray,
+    *,
+    mu: float = amp.MU_DEFAULT,
+    loop: bool = True,
+    dps=None,
+    quadrature: bool = False,
+):
     """Production amplitudes ``(M_tree, M_loop)`` (N, 18) complex128 at 4D points ``x4``
-    (N, 4), computed entirely in mpmath from the exact kinematics: exact quadrature nodes,
-    8D map (:func:`.kinematics.x_to_momenta_mp`), 8D amplitudes, decay phases and
-    projection, then rounded. ``dps``: digits (default :func:`amplitudes.exact_dps` of the
-    nodes plus ``1.5 log10(1/min(x2, 1 - x2))`` for the projection's cancellation, + 8).
-    About 9 x 8D rescues per point (a few tenths of a second)."""
+    (N, 4), computed entirely in mpmath from the exact kinematics: exact nodes, 8D map
+    (:func:`.kinematics.x_to_momenta_mp`), 8D amplitudes, decay phases and projection, then
+    rounded. ``dps``: digits (default :func:`amplitudes.exact_dps` of the nodes plus
+    ``1.5 log10(1/min(x2, 1 - x2))`` for the projection's cancellation, + 8). Nodes: the
+    2 x 2 of the float64 path (4 x 8D rescues per point, ~0.01-0.1 s), or with
+    ``quadrature`` the 3 x 3 Gauss-Legendre x phi quadrature (9; an independent check: both
+    are exact)."""
     import mpmath
 
     from zoo.plugins.processes.qqzz.kinematics import x_to_momenta_mp
@@ -460,7 +507,9 @@ def project_exact(x4: np.ndarray, *, mu: float = amp.MU_DEFAULT, loop: bool = Tr
     for r in range(n):
         d = int(dps_arr[r])
         with mpmath.workdps(d):
-            x8 = _mp_node_points(x4[r])
+            x5s, x6s, proj = _mp_design(quadrature)
+            nn = len(x5s)
+            x8 = _mp_node_points(x4[r], x5s, x6s)
             k = x_to_momenta_mp(x8, d + 10)
             try:
                 t8, l8 = _node_amplitudes(k, mu, loop, d)
@@ -469,7 +518,7 @@ def project_exact(x4: np.ndarray, *, mu: float = amp.MU_DEFAULT, loop: bool = Tr
                 if loop:
                     one[r] = np.nan
                 continue
-            lam = angle_spinors_mp(k)  # (2, 6, 9)
+            lam = angle_spinors_mp(k)  # (2, 6, nodes^2)
             w = np.empty((x8.shape[0], 8), dtype=object)
             for a in range(x8.shape[0]):
                 om = {
@@ -479,28 +528,17 @@ def project_exact(x4: np.ndarray, *, mu: float = amp.MU_DEFAULT, loop: bool = Tr
                 }
                 for jc, h in enumerate(amp.HELICITIES):
                     w[a, jc] = om[(1, h[1])] * om[(2, h[2])]
-            # projectors conj(D_{l,s}(node)) / 6, (s, node, l); s = 0 (L), 1 (R)
-            c = 1 / mpmath.sqrt(3)
-            pp, mm, ss = (1 + c) / 2, (1 - c) / 2, mpmath.sqrt(1 - c * c) / mpmath.sqrt(2)
-            dcol = {-1: [pp, -ss, mm], 1: [mm, ss, pp]}  # d^1_{l,sigma}, l = -1, 0, 1
-            proj = np.empty((2, MP_NODES, 3), dtype=object)
-            for si, sgm in enumerate((-1, 1)):
-                for a in range(MP_NODES):
-                    ph = (a + mpmath.mpf(1) / 4) / 3
-                    for li, lval in enumerate(LAMBDAS):
-                        e = mpmath.mpc(mpmath.cospi(2 * ph * lval), -mpmath.sinpi(2 * ph * lval))
-                        proj[si, a, li] = mpmath.sqrt(3) * dcol[sgm][li] * e / (2 * MP_NODES)
             # M[q, i, j] = sum A[a, b, s2, s1, q] proj[s1, a, i] proj[s2, b, j], in two steps
             for arr, dest in ((t8, tree), (l8, one)) if loop else ((t8, tree),):
-                A = (arr * w).reshape(MP_NODES, MP_NODES, 2, 2, 2)  # (a, b, s2, s1, q)
-                half = np.empty((MP_NODES, 2, 2, 3), dtype=object)  # (b, s2, q, i)
-                for bb in range(MP_NODES):
+                A = (arr * w).reshape(nn, nn, 2, 2, 2)  # (a, b, s2, s1, q)
+                half = np.empty((nn, 2, 2, 3), dtype=object)  # (b, s2, q, i)
+                for bb in range(nn):
                     for s2 in range(2):
                         for q in range(2):
                             for i in range(3):
                                 half[bb, s2, q, i] = mpmath.fsum(
                                     A[a, bb, s2, s1, q] * proj[s1, a, i]
-                                    for a in range(MP_NODES)
+                                    for a in range(nn)
                                     for s1 in range(2)
                                 )
                 for q in range(2):
@@ -508,7 +546,7 @@ def project_exact(x4: np.ndarray, *, mu: float = amp.MU_DEFAULT, loop: bool = Tr
                         for jj in range(3):
                             acc = mpmath.fsum(
                                 half[bb, s2, q, i] * proj[s2, bb, jj]
-                                for bb in range(MP_NODES)
+                                for bb in range(nn)
                                 for s2 in range(2)
                             )
                             dest[r, 9 * q + 3 * i + jj] = complex(acc)
