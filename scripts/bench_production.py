@@ -5,7 +5,9 @@ Usage: ``python scripts/bench_production.py [--n 2000] [--repeat 3] [--seed 0] [
 the points towards the faces as ``zoo generate --sampling edges:F``; ``--no-dd``: extended
 precision in MPFR only (pre-dd); ``--node-test``: 2D/4D with the 8D stability test at the nodes;
 ``--accuracy N``: also the largest relative error of f (f00, f11; f01 to sqrt(f00 f11)) of
-``evaluate`` against the projection in extended precision of all of the first N points.
+``evaluate`` against the projection in extended precision of all of the first N points;
+``--points FILE.npz``: the first D coordinates of the array ``x`` of that file (e.g. a reference
+file of ``../shared/data/qqbar_zz_dks_reference``) instead of random points.
 Each production point costs 4 evaluations of the 8D amplitudes (decay-angle nodes).
 """
 
@@ -46,6 +48,7 @@ def main() -> None:
     ap.add_argument("--cpu", action="store_true", help="CPU time (process_time), not wall")
     ap.add_argument("--node-test", action="store_true", help="8D stability test at the nodes")
     ap.add_argument("--accuracy", type=int, default=0, help="points checked against extended")
+    ap.add_argument("--points", default=None, help=".npz file whose x[:, :D] are the points")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     dd = not a.no_dd
@@ -63,6 +66,9 @@ def main() -> None:
         factor = edge_factor(a.sampling)
         if factor != 1.0:
             x = warp_edges(x, factor)
+        if a.points:
+            with np.load(a.points) as data:
+                x = np.ascontiguousarray(data["x"][: a.n, : proc.dimension], dtype=np.float64)
         for terms in (("f00", "f01", "f11"), ("f00",)):
             proc.evaluate(x[:64], terms)  # one-time loads (numba caches, lazy imports)
             rate = bench(proc, x, terms, a.repeat, time.process_time if a.cpu else time.perf_counter)
