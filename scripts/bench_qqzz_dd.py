@@ -43,7 +43,7 @@ def main() -> None:
     x4 = x[: max(a.n // 10, 1), :4]
     ddamp.project_dd(x4[:1])
     t = _best(lambda: ddamp.project_dd(x4), a.repeat)
-    print(f"2D/4D exact projection in dd (9 nodes)  {1e6 * t / x4.shape[0]:8.1f} us CPU per point")
+    print(f"2D/4D exact projection in dd (4 nodes)  {1e6 * t / x4.shape[0]:8.1f} us CPU per point")
 
 
 if __name__ == "__main__":

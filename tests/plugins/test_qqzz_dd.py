@@ -174,15 +174,16 @@ def test_momenta_rescue_uses_dd() -> None:
 
 
 def test_projection_dd_matches_mpfr() -> None:
-    """:func:`ddamp.project_dd` (the 2D/4D exact projection in dd) against the MPFR/mpmath
-    :func:`production.project_exact` to 1e-13 relative per amplitude (of the largest of the 18)
-    at an interior point, near the threshold, near the beam and at 2D (m1 = m2 = MZ)."""
+    """:func:`ddamp.project_dd` (the 2D/4D exact projection in dd, 2 x 2 nodes) against the
+    MPFR/mpmath :func:`production.project_exact` with the 3 x 3 quadrature (an independent
+    node design) to 1e-13 relative per amplitude (of the largest of the 18) at an interior
+    point, near the threshold, near the beam and at 2D (m1 = m2 = MZ)."""
     from zoo.plugins.processes.qqzz import production as pr
 
     x4 = np.array([[0.3, 0.4, 0.5, 0.6], [1e-4, 0.3, 0.2, 0.7], [0.5, 1e-5, 0.4, 0.4],
                    [0.2, 0.5, pr.XZ, pr.XZ]])
     t, lo = ddamp.project_dd(x4)
-    tm, lm = pr.project_exact(x4)
+    tm, lm = pr.project_exact(x4, quadrature=True)
     for a, b in ((t, tm), (lo, lm)):
         err = np.abs(a - b).max(axis=1) / np.abs(b).max(axis=1)
         assert err.max() < 1e-13, err

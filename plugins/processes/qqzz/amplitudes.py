@@ -646,15 +646,25 @@ def _shared_arrays(s, mu2: float, loop: bool):
     return tt, fls, fl0, fl1, flt, lsm, V, I3
 
 
-def _amplitudes_fast(k: np.ndarray, mu: float, loop: bool, track: bool):
-    """``(tree, loop, cond)`` (N, 8) by the compiled path (see :func:`_amplitudes_core`)."""
+def _amplitudes_fast(k: np.ndarray, mu: float, loop: bool, track: bool, group: int = 1):
+    """``(tree, loop, cond)`` (N, 8) by the compiled path (see :func:`_amplitudes_core`).
+    ``group``: consecutive blocks of this many points share their production kinematics
+    (k1, k2 and the boson momenta k3 + k4, k5 + k6, e.g. the decay nodes of one 2D/4D point):
+    the invariants t_abc, s12, s34, s56 and all loop functions are then taken from the first
+    point of each block (they differ between the points of a block only by rounding)."""
     k = np.ascontiguousarray(k, dtype=np.float64)
     n = k.shape[0]
     za = np.empty((n, 6, 6), dtype=np.complex128)
     zb = np.empty((n, 6, 6), dtype=np.complex128)
     s = np.empty((n, 6, 6))
     _nb_spinors(k, za, zb, s)
-    tt, fls, fl0, fl1, flt, lsm, V, I3 = _shared_arrays(s, mu * mu, loop)
+    if group > 1:
+        if n % group:
+            raise ValueError(f"{n} points are not blocks of {group}")
+        shared = _shared_arrays(np.ascontiguousarray(s[::group]), mu * mu, loop)
+        tt, fls, fl0, fl1, flt, lsm, V, I3 = (np.repeat(a, group, axis=0) for a in shared)
+    else:
+        tt, fls, fl0, fl1, flt, lsm, V, I3 = _shared_arrays(s, mu * mu, loop)
     tree = np.zeros((n, 8), dtype=np.complex128)
     one = np.zeros((n, 8), dtype=np.complex128)
     cond = np.zeros((n, 8)) if track else np.zeros((0, 8))

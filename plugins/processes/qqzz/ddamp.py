@@ -324,6 +324,15 @@ def _amplitudes_point(k, cols, mu, loop, orders, tree, one, m, work):
     za, zb, s, tt, fls, fl0, fl1, flt, flsm, o, lam = work
     spinors_dd_point(k, za, zb, s, lam)
     V, I3 = shared_dd_point(s, mu, tt, fls, fl0, fl1, flt, flsm)
+    _columns_point(cols, loop, orders, tree, one, m, work, V, I3)
+
+
+@njit(**_JIT)
+def _columns_point(cols, loop, orders, tree, one, m, work, V, I3):
+    """The columns ``cols[j]`` of one point into ``tree[m, j]``, ``one[m, j]`` (4,) from the
+    spinor products and the invariants / loop functions already in ``work`` (and ``V``,
+    ``I3``)."""
+    za, zb, s, tt, fls, fl0, fl1, flt, flsm, o, lam = work
     for j in range(8):
         if not cols[j]:
             continue
@@ -537,29 +546,38 @@ def c_conj_(a):
 @njit(**_JIT)
 def _project_kernel(x4, nodes_c, nodes_ph, proj, mu, loop, orders, mt, ml):
     """Production amplitudes ``mt``, ``ml`` (N, 18, 4) (dd complex) of the 4D points ``x4``
-    (N, 4): the 9 quadrature nodes (``nodes_c`` (2,) = (1 + 1/sqrt 3)/2, ``nodes_ph`` (3, 2) =
-    (j + 1/4)/3, dd), 8D amplitudes, decay phases and projection with ``proj`` (2, 3, 3, 4)
-    (s, node, l; dd complex), all in dd, as :func:`.production.project_exact`."""
+    (N, 4): the nodes (per boson the lepton directions ``nodes_c`` (nn, 2) = (1 + cos)/2 and
+    ``nodes_ph`` (nn, 2) = phi / (2 pi), dd; all nn x nn pairs), 8D amplitudes, decay phases
+    and projection with ``proj`` (2, nn, 3, 4) (s, node, l; dd complex), all in dd."""
+    nn = nodes_c.shape[0]
     work = _work()
     lam = work[10]
     k = np.empty((6, 4, 2))
     xd = np.empty((8, 2))
-    at = np.zeros((9, 8, 4))
-    al = np.zeros((9, 8, 4))
+    at = np.zeros((nn * nn, 8, 4))
+    al = np.zeros((nn * nn, 8, 4))
     cols = np.ones(8, dtype=np.bool_)
+    V = (0.0, 0.0, 0.0, 0.0)
+    I3 = (0.0, 0.0, 0.0, 0.0)
     for r in range(x4.shape[0]):
-        for ia in range(3):
-            for ib in range(3):
-                node = 3 * ia + ib
+        for ia in range(nn):
+            for ib in range(nn):
+                node = nn * ia + ib
                 for c in range(4):
                     xd[c, 0] = x4[r, c]
                     xd[c, 1] = 0.0
-                xd[4, 0], xd[4, 1] = nodes_c[0], nodes_c[1]
+                xd[4, 0], xd[4, 1] = nodes_c[ia, 0], nodes_c[ia, 1]
                 xd[5, 0], xd[5, 1] = nodes_ph[ia, 0], nodes_ph[ia, 1]
-                xd[6, 0], xd[6, 1] = nodes_c[0], nodes_c[1]
+                xd[6, 0], xd[6, 1] = nodes_c[ib, 0], nodes_c[ib, 1]
                 xd[7, 0], xd[7, 1] = nodes_ph[ib, 0], nodes_ph[ib, 1]
                 x_to_momenta_dd_point(xd, k)
-                _amplitudes_point(k, cols, mu, loop, orders, at, al, node, work)
+                spinors_dd_point(k, work[0], work[1], work[2], lam)
+                if node == 0:
+                    # invariants t_abc = (k_a + P_boson)^2, s12, m^2 and all loop functions
+                    # are production-level: the same at every node (to dd rounding)
+                    V, I3 = shared_dd_point(work[2], mu, work[3], work[4], work[5], work[6],
+                                            work[7], work[8])
+                _columns_point(cols, loop, orders, at, al, node, work, V, I3)
                 w1l = pair_phase_dd(xd, k, lam, 1, False)
                 w1r = pair_phase_dd(xd, k, lam, 1, True)
                 w2l = pair_phase_dd(xd, k, lam, 2, False)
@@ -581,16 +599,16 @@ def _project_kernel(x4, nodes_c, nodes_ph, proj, mu, loop, orders, mt, ml):
                 for j in range(3):
                     acc_t = (0.0, 0.0, 0.0, 0.0)
                     acc_l = (0.0, 0.0, 0.0, 0.0)
-                    for ia in range(3):
+                    for ia in range(nn):
                         for s1 in range(2):
                             pa = (proj[s1, ia, i, 0], proj[s1, ia, i, 1], proj[s1, ia, i, 2],
                                   proj[s1, ia, i, 3])
-                            for ib in range(3):
+                            for ib in range(nn):
                                 for s2 in range(2):
                                     pb = (proj[s2, ib, j, 0], proj[s2, ib, j, 1],
                                           proj[s2, ib, j, 2], proj[s2, ib, j, 3])
                                     f = c_mul(pa, pb)
-                                    node = 3 * ia + ib
+                                    node = nn * ia + ib
                                     col = q + 2 * s1 + 4 * s2
                                     acc_t = c_add(acc_t, c_mul(f, (at[node, col, 0],
                                                   at[node, col, 1], at[node, col, 2],
@@ -606,29 +624,30 @@ def _project_kernel(x4, nodes_c, nodes_ph, proj, mu, loop, orders, mt, ml):
 
 
 def _projection_constants():
-    """``(nodes_c (2,), nodes_ph (3, 2), proj (2, 3, 3, 4))`` in dd from 50-digit mpmath:
-    ``proj[s, a, l] = sqrt(3) d^1_{l, sigma_s}(theta_node) exp(-i l phi_a) / 6``."""
+    """``(nodes_c (nn, 2), nodes_ph (nn, 2), proj (2, nn, 3, 4))`` in dd from 50-digit mpmath
+    for the nodes of the float64 projection (:data:`.production.NODE_X5`, ``NODE_X6``: exact
+    binary fractions) and their projectors ``proj[s, a, l] = B^+[l, (s, a)]``
+    (:func:`.production._mp_design`)."""
     import mpmath
+
+    from zoo.plugins.processes.qqzz.production import _mp_design
 
     def dd2(v):
         hi = float(v)
         return hi, float(v - hi)
 
     with mpmath.workdps(50):
-        c = 1 / mpmath.sqrt(3)
-        xc = (1 + c) / 2
-        ph = [(j + mpmath.mpf(1) / 4) / 3 for j in range(3)]
-        pp, mm, ss = (1 + c) / 2, (1 - c) / 2, mpmath.sqrt(1 - c * c) / mpmath.sqrt(2)
-        dcol = {-1: [pp, -ss, mm], 1: [mm, ss, pp]}
-        proj = np.zeros((2, 3, 3, 4))
-        for si, sgm in enumerate((-1, 1)):
-            for a in range(3):
-                for li, lval in enumerate((-1, 0, 1)):
-                    e = mpmath.mpc(mpmath.cospi(2 * ph[a] * lval), -mpmath.sinpi(2 * ph[a] * lval))
-                    v = mpmath.sqrt(3) * dcol[sgm][li] * e / 6
-                    proj[si, a, li, :2] = dd2(v.real)
-                    proj[si, a, li, 2:] = dd2(v.imag)
-        return np.array(dd2(xc)), np.array([dd2(p) for p in ph]), proj
+        x5s, x6s, pm = _mp_design(False)
+        nn = len(x5s)
+        proj = np.zeros((2, nn, 3, 4))
+        for si in range(2):
+            for a in range(nn):
+                for li in range(3):
+                    proj[si, a, li, :2] = dd2(pm[si, a, li].real)
+                    proj[si, a, li, 2:] = dd2(pm[si, a, li].imag)
+        nodes_c = np.array([dd2(v) for v in x5s])
+        nodes_ph = np.array([dd2(v) for v in x6s])
+        return nodes_c, nodes_ph, proj
 
 
 _PROJ_CONST = None
@@ -638,8 +657,10 @@ def project_dd(
     x4: np.ndarray, *, mu: float = MU_DEFAULT, loop: bool = True
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Production amplitudes ``(M_tree, M_loop)`` (N, 18) complex128 at the 4D points ``x4``
-    (N, 4): :func:`.production.project_exact` in compiled double-double (exact quadrature
-    nodes, 8D map, amplitudes, decay phases and projection in dd), then rounded."""
+    (N, 4) in compiled double-double: the projection of the float64 path (the 2 x 2 nodes of
+    :data:`.production.NODE_X5` / ``NODE_X6``, exact in binary, with their exact pseudo-inverse)
+    with the 8D map, amplitudes and decay phases in dd, then rounded. Equals
+    :func:`.production.project_exact` (the 3 x 3 quadrature in MPFR) in exact arithmetic."""
     global _PROJ_CONST
     if _PROJ_CONST is None:
         _PROJ_CONST = _projection_constants()

@@ -12,12 +12,15 @@ Shortley phases; :func:`decay_functions`), ``l`` the boson helicity, ``s = -1`` 
 (``L``) lepton line and ``s = +1`` for a right-handed one (``R``: the same M with mirrored decay
 functions, because the coupling-stripped amplitudes of both lepton chiralities share one
 production tensor). M is defined by the ``LL`` lepton configuration (the other three follow with
-the mirrored functions; all 8 columns are reconstructed in the tests) and projected out by a
-quadrature exact for these functions: per boson 2-point Gauss-Legendre in cos(theta) times 3 equally spaced phi
-(orthogonality in phi kills |l - l'| <= 2; the remaining degree in cos(theta) is 2). The nodes
-are antipodal pairs, and the node -d is the 8D column with that lepton line flipped at the same
-momenta, so only 9 evaluations of the 8D code per production point are needed (one vectorised
-call; all 8 columns of the 8D output are used).
+the mirrored functions; all 8 columns are reconstructed in the tests) and projected out
+exactly from the values at a few decay directions. The node -d is the 8D column with that
+lepton line flipped at the same momenta, so each 8D evaluation at (d1, d2) gives the values at
+(+-d1, +-d2); per boson 2 directions (cos(theta) = 1/2, phi / (2 pi) = 1/16, 5/16) give 4 values
+of the 3 unknowns M_l, and M is their least-squares solution (exact: the values lie in the
+span), so 4 evaluations of the 8D code per production point (one vectorised call; all 8
+columns are used); :data:`NODE_X5`. The extended-precision :func:`project_exact` can use the
+3 x 3 quadrature instead (``quadrature=True``: 2-point Gauss-Legendre in cos(theta) times 3
+equally spaced phi per boson, 9 evaluations): the two agree in exact arithmetic (tested).
 
 Conventions
 -----------
@@ -63,11 +66,18 @@ in 4D and 2D, and in 2D (m1 = m2) also ``(+-,+-)`` = ``L--, L++, R--, R++`` at x
 symmetry); there f00 has a zero, so an f00-normalised function (f11 / f00) is ill-defined.
 
 Precision: the functions of x to 1e-9 relative (f00, f11; f01 relative to sqrt(f00 f11))
-everywhere in the open hypercube, so that columns related by a symmetry agree to 1e-9: the
-8D amplitudes of the nodes as functions of x (:meth:`QQZZ8D.amplitudes`), and near the beam,
-the threshold and the zeros of a helicity (detected by the parity partners) the whole
-projection in extended precision: compiled double-double (:func:`.ddamp.project_dd`) where
-the estimated digit loss allows (:data:`PROD_DD_MAX_LOSS`), else MPFR (:func:`project_exact`).
+everywhere in the open hypercube, so that columns related by a symmetry agree to 1e-9. The
+float64 projection (the 8D amplitudes of the nodes at the float64 momenta of x, compiled path)
+is kept where two independent tests pass: the parity partners agree (:data:`PROD_SYM_THRESHOLD`)
+and the least-squares residual of the 16 node values per quark helicity predicts a small error
+(:data:`PROD_RESIDUAL_THRESHOLD`; it sees the float64 errors of the node values, amplified
+near the zeros of a helicity). Near the beam, the threshold (:data:`PROD_BEAM_EXACT`,
+:data:`PROD_X1_EXACT`) and where a test fails, the whole projection runs in extended
+precision: compiled double-double (:func:`.ddamp.project_dd`) where the estimated digit loss
+allows (:data:`PROD_DD_MAX_LOSS`), else MPFR (:func:`project_exact`). Measured against the
+dd projection on 1e4-2e4 points each (uniform, edges:10, edges:100 and a band 1e-3 < min(x2,
+1 - x2) < 0.1): largest error of an accepted float64 point 2.7e-10
+(``scripts/bench_production.py --accuracy N``).
 
 Boundaries: the 8D code is singular at threshold (x1 = 0) and with a boson along the beam
 (x2 in {0, 1}); such points raise :class:`zoo.errors.NumericalError` for the loop terms (the
@@ -79,6 +89,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numba import njit
 
 from zoo.errors import NumericalError, UnknownLabelError
 from zoo.plugins.processes.qqzz import amplitudes as amp
@@ -101,16 +112,27 @@ HELICITIES: tuple[str, ...] = tuple(
 _TERMS = ("f00", "f01", "f11")
 _SQRT3 = np.sqrt(3.0)
 
-# -- quadrature: per boson 2-point Gauss-Legendre in cos(theta) x 3 equally spaced phi ----
-# The nodes come in antipodal pairs (d, -d): cos = +1/sqrt(3) at phi_b and cos = -1/sqrt(3) at
-# phi_b + pi (3 equally spaced phi on each cos level: still exact). The lepton direction -d is
-# the antilepton direction, so the amplitude at -d is the 8D column with that lepton line
-# flipped (R, decay functions D_{l,+1}(d)) at the *same* momenta: 3 momenta per boson, 9 per
-# production point, and all four lepton configurations of the 8D output are used.
-NODE_X5 = np.full(3, 0.5 + 0.5 / np.sqrt(3.0))  # x = (1 + cos) / 2 of the evaluated lepton
-NODE_X6 = (np.arange(3, dtype=np.float64) + 0.25) / 3.0  # phi / (2 pi)
+# -- nodes of the float64 and double-double projections: 2 x 2 evaluations of the 8D code --
+# Per boson the lepton directions d_a (a = 0, 1) at cos(theta) = 1/2 (x = 3/4) and
+# phi / (2 pi) = 1/16, 5/16 (exact binary fractions: the float64 nodes are the exact ones).
+# Each 8D evaluation at (d_a, d_b) gives, in its L and R lepton columns, the amplitude at
+# +-d_a times +-d_b (the column with a lepton line flipped is the amplitude at the antipodal
+# direction): per boson 4 values sum_l M_l D_{l,s}(d_a), s = -+1, of the 3 unknowns M_l, with
+# the matrix B[(s, a), l] = D_{l,s}(d_a) of rank 3 (cond(B) = 1.63), so that M = B^+ A B^+^T
+# is exact, with 4 evaluations of the 8D code per production point instead of the 9 of the
+# 3 x 3 Gauss-Legendre quadrature (``project_exact(quadrature=True)``). No lepton of one boson is
+# collinear with one of the other at threshold (phi_2 != pi - phi_1 mod 2 pi, cos != 0).
+# Measured choice (4,000 points at 1e-3 < min(x2, 1 - x2) < 3e-2, float64 path against the
+# dd projection): the float64 errors of parity partners are as independent as with the
+# quadrature (the parity test below sees them: 10 (2D) / 5 (4D) points with error > 1e-9 and
+# partners within 1e-10, against 66 / 10 with the quadrature); nodes at cos(theta) = 0 would
+# make the partners' errors equal (85 of 1,000 2D points missed).
+NODE_X5 = np.full(2, 0.75)  # x = (1 + cos) / 2 of the evaluated lepton: cos(theta) = 1/2
+NODE_X6 = np.array([1.0 / 16.0, 5.0 / 16.0])  # phi / (2 pi)
 N_NODES = NODE_X5.size
-_WEIGHT = 1.0 / (2 * N_NODES)  # dOmega / (4 pi) weight of each of the 6 nodes per boson
+#: the 3 x 3 Gauss-Legendre x phi quadrature (``project_exact(quadrature=True)``): 3 nodes per
+#: boson at cos(theta) = 1/sqrt(3), phi / (2 pi) = (j + 1/4) / 3, antipodal pairs as above
+MP_NODES = 3
 
 
 def wigner_d1(cos_t: np.ndarray) -> np.ndarray:
@@ -195,13 +217,94 @@ def decay_phases(x8: np.ndarray, k: np.ndarray | None = None) -> np.ndarray:
     return np.stack([w[(1, h[1])] * w[(2, h[2])] for h in amp.HELICITIES], axis=1)
 
 
-# projectors conj(D_{l,s}(node)) * weight, (s, node, l) with s = 0 (L, sigma = -1), 1 (R)
-_PROJ = np.stack(
-    [
-        np.conj(decay_functions(2.0 * NODE_X5 - 1.0, 2.0 * np.pi * NODE_X6, sg)) * _WEIGHT
-        for sg in (-1, 1)
-    ]
+def _node_matrix(x5: np.ndarray, x6: np.ndarray) -> np.ndarray:
+    """``B[(s, a), l] = D_{l,s}(d_a)`` (2 * nodes, 3) complex128 of the nodes ``(x5, x6)``,
+    rows ``s = 0`` (L, sigma = -1) then ``s = 1`` (R, sigma = +1)."""
+    c, ph = 2.0 * x5 - 1.0, 2.0 * np.pi * x6
+    return np.concatenate([decay_functions(c, ph, sg) for sg in (-1, 1)])
+
+
+# projectors P[s, a, l] = B^+[l, (s, a)]: M_l = sum_{s, a} P[s, a, l] A(s, d_a)
+_PROJ = np.ascontiguousarray(
+    np.linalg.pinv(_node_matrix(NODE_X5, NODE_X6)).T.reshape(2, N_NODES, 3)
 )
+
+
+# B[s, a, l] = D_{l,s}(d_a) of the nodes, to reconstruct the node values from M
+_BNODES = np.ascontiguousarray(_node_matrix(NODE_X5, NODE_X6).reshape(2, N_NODES, 3))
+
+
+@njit(cache=True, error_model="numpy")
+def _nb_project(a, w, proj, bnodes, out, est):
+    """The float64 projection of one chunk (numba): node values ``a`` (N * nn * nn, 8)
+    complex (8D columns ``q + 2 s1 + 4 s2`` at the nodes ``(a, b)``, row ``nn a + b`` of each
+    point), decay phases ``w`` (same shape), projectors ``proj`` (2, nn, 3) = B^+ and
+    ``bnodes`` (2, nn, 3) = B (s, node, l). Writes ``out`` (N, 18) (``9 q + 3 l1' + l2'``)
+    and ``est`` (N,), see :func:`_project_residual`."""
+    nn = proj.shape[1]
+    nb = nn * nn
+    A = np.empty((nn, nn, 8), dtype=np.complex128)
+    H = np.empty((nn, 2, 2, 3), dtype=np.complex128)  # (b, s2, q, i)
+    M = np.empty((2, 3, 3), dtype=np.complex128)
+    for r in range(out.shape[0]):
+        for ia in range(nn):
+            for ib in range(nn):
+                for c in range(8):
+                    A[ia, ib, c] = a[nb * r + nn * ia + ib, c] * w[nb * r + nn * ia + ib, c]
+        for ib in range(nn):
+            for s2 in range(2):
+                for q in range(2):
+                    for i in range(3):
+                        acc = 0j
+                        for ia in range(nn):
+                            for s1 in range(2):
+                                acc += A[ia, ib, q + 2 * s1 + 4 * s2] * proj[s1, ia, i]
+                        H[ib, s2, q, i] = acc
+        for q in range(2):
+            for i in range(3):
+                for j in range(3):
+                    acc = 0j
+                    for ib in range(nn):
+                        for s2 in range(2):
+                            acc += H[ib, s2, q, i] * proj[s2, ib, j]
+                    M[q, i, j] = acc
+                    out[r, 9 * q + 3 * i + j] = acc
+        worst = 0.0
+        for q in range(2):
+            ss = 0.0
+            for ia in range(nn):
+                for ib in range(nn):
+                    for s1 in range(2):
+                        for s2 in range(2):
+                            rec = 0j
+                            for i in range(3):
+                                bi = bnodes[s1, ia, i]
+                                for j in range(3):
+                                    rec += bi * bnodes[s2, ib, j] * M[q, i, j]
+                            d = A[ia, ib, q + 2 * s1 + 4 * s2] - rec
+                            ss += d.real * d.real + d.imag * d.imag
+            rms = np.sqrt(ss / (4 * nb))
+            for i in range(3):
+                for j in range(3):
+                    m = abs(M[q, i, j])
+                    v = 2.0 * rms / m if m > 0.0 else np.inf
+                    if not v <= worst:  # also NaN
+                        worst = v if v == v else np.inf
+        est[r] = worst
+
+
+def _project_residual(A: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """Estimated relative error (N,) of the projected amplitudes ``M`` (N, 2, 3, 3) (q, l1,
+    l2) from the phased node values ``A`` (N, a, b, s2, s1, q): ``2 rms(r_q) / |M_h|``, the
+    largest over the 18 helicities h, with ``r_q`` the 16 residuals ``A - B M B^T`` of
+    quark helicity q (zero in exact arithmetic; they measure the float64 errors of the node
+    values). An amplitude that is 0 gives inf. About 2x below the actual error of f11 and
+    f01 / sqrt(f00 f11) (median), at most ~30x (measured: :data:`PROD_RESIDUAL_THRESHOLD`)."""
+    r = A - np.einsum("sai,tbj,nqij->nabtsq", _BNODES, _BNODES, M)
+    rms = np.sqrt(np.mean(r.real**2 + r.imag**2, axis=(1, 2, 3, 4)))  # (N, q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = 2.0 * rms[:, :, None, None] / np.abs(M)
+    return np.nan_to_num(e.reshape(e.shape[0], -1), nan=np.inf).max(axis=1)
 
 
 def reconstruct(M: np.ndarray, x8: np.ndarray) -> np.ndarray:
@@ -235,6 +338,14 @@ PROD_X1_EXACT = 1e-3
 #: R -h1 -h2 at the same x, from different 8D columns) agree to this (relative, f00, f11 and
 #: f01 / sqrt(f00 f11)); the others are projected in mpmath (about 0.5% of uniform points)
 PROD_SYM_THRESHOLD = 1e-10
+#: ... and where the least-squares residual of the node values (16 per quark helicity for 9
+#: unknowns: 7 redundant) predicts an error above this: ``2 rms(residual) / |M_loop,h|``, the
+#: largest over the helicities (:func:`_project_residual`). Measured (float64 path against the
+#: dd projection, 1e4-2e4 points each of edges:1/10/100 and of 1e-3 < min(x2, 1 - x2) < 1e-1):
+#: the actual error is at most ~30x this estimate (median 2x), the parity mismatch's up to
+#: ~240x; at 1e-10 for both, 1 of 3,000 edges:10 2D points was accepted with an error of
+#: 1.1e-9 (estimate 8.4e-11), at 3e-11 none was off by more than 2.7e-10
+PROD_RESIDUAL_THRESHOLD = 3e-11
 #: the exact projection runs in compiled double-double (:func:`.ddamp.project_dd`, ~1-2 ms per
 #: point) where the estimated digit loss (:func:`.ddamp.project_loss_digits`: nodes plus the
 #: projection's cancellation at the beam) is at most this, else in MPFR/mpmath
@@ -242,19 +353,57 @@ PROD_SYM_THRESHOLD = 1e-10
 PROD_DD_MAX_LOSS = 17.0
 
 
-def _mp_node_points(x4: np.ndarray) -> np.ndarray:
-    """The 9 exact 8D node points (9, 8) (object array of mpf; current precision) of one
-    production point ``x4`` (4,): ``cos = 1/sqrt(3)``, ``phi / (2 pi) = (j + 1/4) / 3``."""
+def _mp_design(quadrature: bool = False):
+    """``(x5s, x6s, proj)`` at the current mpmath precision: the node coordinates per boson
+    (lists of mpf; ``quadrature=False``: :data:`NODE_X5`, :data:`NODE_X6`, exact binary
+    fractions; ``True``: the 3 x 3 quadrature, cos = 1/sqrt(3), phi / (2 pi) = (j + 1/4) / 3)
+    and the projectors ``proj[s, a, l] = B^+[l, (s, a)]`` (object array (2, nodes, 3) of mpc)
+    with ``B[(s, a), l] = D_{l,s}(d_a)``, s = 0 (L, sigma = -1), 1 (R)."""
     import mpmath
 
-    c = 1 / mpmath.sqrt(3)
-    xc = (1 + c) / 2
-    xph = [(j + mpmath.mpf(1) / 4) / 3 for j in range(N_NODES)]
-    out = np.empty((N_NODES, N_NODES, 8), dtype=object)
-    for a in range(N_NODES):
-        for b in range(N_NODES):
+    if quadrature:
+        xc = (1 + 1 / mpmath.sqrt(3)) / 2
+        x5s = [xc] * MP_NODES
+        x6s = [(j + mpmath.mpf(1) / 4) / 3 for j in range(MP_NODES)]
+    else:
+        x5s = [mpmath.mpf(float(v)) for v in NODE_X5]
+        x6s = [mpmath.mpf(float(v)) for v in NODE_X6]
+    nn = len(x5s)
+    rows = []
+    for sgm in (-1, 1):
+        for a in range(nn):
+            c = 2 * x5s[a] - 1
+            sn = mpmath.sqrt(1 - c * c) / mpmath.sqrt(2)
+            d = [(1 + c) / 2, -sn, (1 - c) / 2] if sgm < 0 else [(1 - c) / 2, sn, (1 + c) / 2]
+            rows.append(
+                [
+                    mpmath.sqrt(3) * d[li] * mpmath.mpc(mpmath.cospi(2 * x6s[a] * lv),
+                                                        mpmath.sinpi(2 * x6s[a] * lv))
+                    for li, lv in enumerate(LAMBDAS)
+                ]
+            )
+    B = mpmath.matrix(rows)
+    Bh = B.transpose_conj()
+    pinv = mpmath.inverse(Bh * B) * Bh  # (3, 2 nn)
+    proj = np.empty((2, nn, 3), dtype=object)
+    for si in range(2):
+        for a in range(nn):
+            for li in range(3):
+                proj[si, a, li] = pinv[li, nn * si + a]
+    return x5s, x6s, proj
+
+
+def _mp_node_points(x4: np.ndarray, x5s, x6s) -> np.ndarray:
+    """The exact 8D node points (nodes^2, 8) (object array of mpf; current precision) of one
+    production point ``x4`` (4,) for the per-boson node coordinates ``x5s``, ``x6s``."""
+    import mpmath
+
+    nn = len(x5s)
+    out = np.empty((nn, nn, 8), dtype=object)
+    for a in range(nn):
+        for b in range(nn):
             out[a, b, :4] = [mpmath.mpf(float(v)) for v in x4]
-            out[a, b, 4:] = [xc, xph[a], xc, xph[b]]
+            out[a, b, 4:] = [x5s[a], x6s[a], x5s[b], x6s[b]]
     return out.reshape(-1, 8)
 
 
@@ -321,13 +470,22 @@ def _node_amplitudes(k: np.ndarray, mu: float, loop: bool, dps: int):
     return conv(t8), (conv(l8) if loop else None)
 
 
-def project_exact(x4: np.ndarray, *, mu: float = amp.MU_DEFAULT, loop: bool = True, dps=None):
+def project_exact(
+    x4: np.ndarray,
+    *,
+    mu: float = amp.MU_DEFAULT,
+    loop: bool = True,
+    dps=None,
+    quadrature: bool = False,
+):
     """Production amplitudes ``(M_tree, M_loop)`` (N, 18) complex128 at 4D points ``x4``
-    (N, 4), computed entirely in mpmath from the exact kinematics: exact quadrature nodes,
-    8D map (:func:`.kinematics.x_to_momenta_mp`), 8D amplitudes, decay phases and
-    projection, then rounded. ``dps``: digits (default :func:`amplitudes.exact_dps` of the
-    nodes plus ``1.5 log10(1/min(x2, 1 - x2))`` for the projection's cancellation, + 8).
-    About 9 x 8D rescues per point (a few tenths of a second)."""
+    (N, 4), computed entirely in mpmath from the exact kinematics: exact nodes, 8D map
+    (:func:`.kinematics.x_to_momenta_mp`), 8D amplitudes, decay phases and projection, then
+    rounded. ``dps``: digits (default :func:`amplitudes.exact_dps` of the nodes plus
+    ``1.5 log10(1/min(x2, 1 - x2))`` for the projection's cancellation, + 8). Nodes: the
+    2 x 2 of the float64 path (4 x 8D rescues per point, ~0.01-0.1 s), or with
+    ``quadrature`` the 3 x 3 Gauss-Legendre x phi quadrature (9; an independent check: both
+    are exact)."""
     import mpmath
 
     from zoo.plugins.processes.qqzz.kinematics import x_to_momenta_mp
@@ -349,7 +507,9 @@ def project_exact(x4: np.ndarray, *, mu: float = amp.MU_DEFAULT, loop: bool = Tr
     for r in range(n):
         d = int(dps_arr[r])
         with mpmath.workdps(d):
-            x8 = _mp_node_points(x4[r])
+            x5s, x6s, proj = _mp_design(quadrature)
+            nn = len(x5s)
+            x8 = _mp_node_points(x4[r], x5s, x6s)
             k = x_to_momenta_mp(x8, d + 10)
             try:
                 t8, l8 = _node_amplitudes(k, mu, loop, d)
@@ -358,7 +518,7 @@ def project_exact(x4: np.ndarray, *, mu: float = amp.MU_DEFAULT, loop: bool = Tr
                 if loop:
                     one[r] = np.nan
                 continue
-            lam = angle_spinors_mp(k)  # (2, 6, 9)
+            lam = angle_spinors_mp(k)  # (2, 6, nodes^2)
             w = np.empty((x8.shape[0], 8), dtype=object)
             for a in range(x8.shape[0]):
                 om = {
@@ -368,28 +528,17 @@ def project_exact(x4: np.ndarray, *, mu: float = amp.MU_DEFAULT, loop: bool = Tr
                 }
                 for jc, h in enumerate(amp.HELICITIES):
                     w[a, jc] = om[(1, h[1])] * om[(2, h[2])]
-            # projectors conj(D_{l,s}(node)) / 6, (s, node, l); s = 0 (L), 1 (R)
-            c = 1 / mpmath.sqrt(3)
-            pp, mm, ss = (1 + c) / 2, (1 - c) / 2, mpmath.sqrt(1 - c * c) / mpmath.sqrt(2)
-            dcol = {-1: [pp, -ss, mm], 1: [mm, ss, pp]}  # d^1_{l,sigma}, l = -1, 0, 1
-            proj = np.empty((2, N_NODES, 3), dtype=object)
-            for si, sgm in enumerate((-1, 1)):
-                for a in range(N_NODES):
-                    ph = (a + mpmath.mpf(1) / 4) / 3
-                    for li, lval in enumerate(LAMBDAS):
-                        e = mpmath.mpc(mpmath.cospi(2 * ph * lval), -mpmath.sinpi(2 * ph * lval))
-                        proj[si, a, li] = mpmath.sqrt(3) * dcol[sgm][li] * e / (2 * N_NODES)
             # M[q, i, j] = sum A[a, b, s2, s1, q] proj[s1, a, i] proj[s2, b, j], in two steps
             for arr, dest in ((t8, tree), (l8, one)) if loop else ((t8, tree),):
-                A = (arr * w).reshape(N_NODES, N_NODES, 2, 2, 2)  # (a, b, s2, s1, q)
-                half = np.empty((N_NODES, 2, 2, 3), dtype=object)  # (b, s2, q, i)
-                for bb in range(N_NODES):
+                A = (arr * w).reshape(nn, nn, 2, 2, 2)  # (a, b, s2, s1, q)
+                half = np.empty((nn, 2, 2, 3), dtype=object)  # (b, s2, q, i)
+                for bb in range(nn):
                     for s2 in range(2):
                         for q in range(2):
                             for i in range(3):
                                 half[bb, s2, q, i] = mpmath.fsum(
                                     A[a, bb, s2, s1, q] * proj[s1, a, i]
-                                    for a in range(N_NODES)
+                                    for a in range(nn)
                                     for s1 in range(2)
                                 )
                 for q in range(2):
@@ -397,7 +546,7 @@ def project_exact(x4: np.ndarray, *, mu: float = amp.MU_DEFAULT, loop: bool = Tr
                         for jj in range(3):
                             acc = mpmath.fsum(
                                 half[bb, s2, q, i] * proj[s2, bb, jj]
-                                for bb in range(N_NODES)
+                                for bb in range(nn)
                                 for s2 in range(2)
                             )
                             dest[r, 9 * q + 3 * i + jj] = complex(acc)
@@ -445,17 +594,21 @@ class _Production(Process):
         exact: bool = True,
         chunk: int = 512,
         dd: bool = True,
+        node_test: bool = False,
     ) -> None:
-        """``rescue``: the 8D stability test and rescue at the nodes; ``exact``: the
-        extended-precision projection near the beam / threshold and where the parity
-        partners disagree (``False``: float64 projection only, but only ~1e-7 relative near
-        the faces and the zeros of a helicity); ``dd``: that projection and the 8D rescue in
-        compiled double-double where it suffices (:data:`PROD_DD_MAX_LOSS`; ``False``: MPFR
-        only, the pre-dd behaviour)."""
+        """``exact``: the extended-precision projection near the beam / threshold and where
+        the parity partners disagree or the node residual is large (``False``, or
+        ``rescue=False``: float64 projection only, but only ~1e-7 relative near the faces
+        and the zeros of a helicity); ``dd``: that projection in compiled double-double where
+        it suffices (:data:`PROD_DD_MAX_LOSS`; ``False``: MPFR only, the pre-dd behaviour);
+        ``node_test``: also run the 8D stability test and rescue at the nodes of the float64
+        path (the behaviour before the production-level residual test; it changes no
+        decision of the tests in :meth:`_project`, measured, and costs ~1/3 of the time)."""
         self.mu = float(mu)
         self.chunk = int(chunk)
         self.exact = bool(exact) and bool(rescue)
         self.dd = bool(dd)
+        self.node_test = bool(node_test)
         self._p8 = QQZZ8D(self.mu, rescue=rescue, dd=dd)
         self.last_exact = 0  # points of the last call projected in extended precision
         self.last_exact_dd = 0  # of which in compiled double-double
@@ -476,9 +629,11 @@ class _Production(Process):
 
     def _project(self, x4: np.ndarray, loop: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """Production amplitudes (N, 18) of a chunk: points near the beam or the threshold
-        (:data:`PROD_BEAM_EXACT`, :data:`PROD_X1_EXACT`) by :func:`project_exact`, the others
-        by the float64 projection of the 8D amplitudes of the nodes as functions of x, unless
-        its parity partners disagree (:data:`PROD_SYM_THRESHOLD`: then by the former)."""
+        (:data:`PROD_BEAM_EXACT`, :data:`PROD_X1_EXACT`) in extended precision
+        (:meth:`_project_extended`), the others by the float64 projection of the 8D
+        amplitudes of the nodes, unless its parity partners disagree
+        (:data:`PROD_SYM_THRESHOLD`) or its node residual predicts a larger error
+        (:data:`PROD_RESIDUAL_THRESHOLD`): then in extended precision too."""
         n = x4.shape[0]
         b = np.minimum(x4[:, 1], 1.0 - x4[:, 1])
         exact = (x4[:, 0] < PROD_X1_EXACT) | (b < PROD_BEAM_EXACT)
@@ -488,25 +643,27 @@ class _Production(Process):
         one = np.empty((n, 18), dtype=np.complex128) if loop else None
         rows = np.flatnonzero(~exact)
         if rows.size:
-            t, lo = self._project_double(x4[rows], loop)
+            t, lo, est = self._project_double(x4[rows], loop)
             tree[rows] = t
             if loop:
                 one[rows] = lo
             if self.exact:
-                exact[rows] = parity_mismatch(t, lo) > PROD_SYM_THRESHOLD
+                exact[rows] = (parity_mismatch(t, lo) > PROD_SYM_THRESHOLD) | ~(
+                    est <= PROD_RESIDUAL_THRESHOLD
+                )
         rows = np.flatnonzero(exact)
         self.last_exact += int(rows.size)
         if rows.size:
             t, lo = self._project_extended(x4[rows], loop)
-            if not np.isfinite(t).all() or (loop and not np.isfinite(lo).all()):
-                raise NumericalError(
-                    "8D amplitude failed at a production point of this chunk: threshold "
-                    "(x1 = 0) or a boson along the beam (x2 = 0 or 1); move the point off "
-                    "the boundary"
-                )
             tree[rows] = t
             if loop:
                 one[rows] = lo
+        if not np.isfinite(tree).all() or (loop and not np.isfinite(one).all()):
+            raise NumericalError(
+                "8D amplitude failed at a production point of this chunk: threshold "
+                "(x1 = 0) or a boson along the beam (x2 = 0 or 1); move the point off "
+                "the boundary"
+            )
         return tree, one
 
     def _project_extended(self, x4: np.ndarray, loop: bool):
@@ -530,26 +687,35 @@ class _Production(Process):
                     one[sel] = lo
         return tree, one
 
-    def _project_double(self, x4: np.ndarray, loop: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    def _project_double(
+        self, x4: np.ndarray, loop: bool
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """The float64 projection: ``(M_tree, M_loop, est)`` with the estimated relative error
+        ``est`` (N,) of :func:`_project_residual` (of M_loop; of M_tree without ``loop``).
+        The 8D amplitudes of the nodes come from the compiled path at the float64 momenta
+        of x (with ``node_test``: :meth:`QQZZ8D.amplitudes`, stability test and rescue)."""
         n = x4.shape[0]
         x8 = self._node_points(x4)
         k = x_to_momenta(x8)
-        try:
-            tree, one = self._p8.amplitudes(x8, loop=loop)
-        except (ZeroDivisionError, FloatingPointError) as exc:
-            raise NumericalError(
-                f"8D amplitude failed ({type(exc).__name__}) at a production point of this chunk: "
-                "threshold (x1 = 0) or a boson along the beam (x2 = 0 or 1); move the point off "
-                "the boundary"
-            ) from exc
+        if self.node_test:
+            try:
+                tree, one = self._p8.amplitudes(x8, loop=loop)
+            except (ZeroDivisionError, FloatingPointError, NumericalError) as exc:
+                raise NumericalError(
+                    f"8D amplitude failed ({type(exc).__name__}) at a production point of this "
+                    "chunk: threshold (x1 = 0) or a boson along the beam (x2 = 0 or 1); move "
+                    "the point off the boundary"
+                ) from exc
+        else:
+            with np.errstate(all="ignore"):
+                tree, one, _ = amp._amplitudes_fast(k, self.mu, loop, False, N_NODES**2)
         w = decay_phases(x8, k)
-        out = []
+        out, est = [], np.empty(n)
         for a in (tree, one) if loop else (tree,):
-            # 8D column j = q + 2 s1 + 4 s2 (amplitudes.HELICITIES) -> axes (s2, s1, q)
-            A = (a * w).reshape(n, N_NODES, N_NODES, 2, 2, 2)
-            M = np.einsum("nabtsq,sai,tbj->nqij", A, _PROJ, _PROJ)
-            out.append(np.ascontiguousarray(M.reshape(n, 18)))
-        return out[0], (out[1] if loop else None)
+            m = np.empty((n, 18), dtype=np.complex128)
+            _nb_project(np.ascontiguousarray(a), w, _PROJ, _BNODES, m, est)
+            out.append(m)
+        return out[0], (out[1] if loop else None), est
 
     def amplitudes(
         self, x: np.ndarray, *, loop: bool = True
