@@ -1,7 +1,9 @@
 """Publish retrained models as the new defaults of their labels in the bundled registry, with
 the faces in their test metrics (issue 17.4).
 
-For each artifact directory (as written by scripts/fit_factorised_8d.py):
+For each artifact directory (as written by scripts/fit_factorised_8d.py), or published version
+``key@N`` of the registry (the same model re-published with the face record added; its card
+says which version it ``supersedes``):
 
 1. score it on the face test set of its dimension (scripts/face_check.py: beam, threshold,
    their corner, light bosons, collinear decays; exact values, cached in ``--faces``) and
@@ -16,7 +18,8 @@ For each artifact directory (as written by scripts/fit_factorised_8d.py):
 Then ``scripts/calibrate_defaults.py --publish --prune`` gives the new defaults their
 calibrated uncertainty (it supersedes each of these versions by a calibrated one).
 
-    python scripts/publish_retrained.py runs/retrain/art/4d_L--_f11-ep ... [--publish --replace]
+    python scripts/publish_retrained.py runs/retrain/art/2d_L--_f11-ep ... [--publish --replace]
+    python scripts/publish_retrained.py qqbar-zz-4l/4d/f11/L--@7 ... --publish --replace
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ BUNDLED = Path(__file__).resolve().parents[1] / "registry" / "bundled"
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("artifacts", nargs="+", help="artifact directories (fit_factorised_8d.py)")
+    ap.add_argument("artifacts", nargs="+",
+                    help="artifact directories (fit_factorised_8d.py) or published key@N")
     ap.add_argument("--registry", default=str(BUNDLED))
     ap.add_argument("--faces", default="runs/faces", help="cache folder of the face sets")
     ap.add_argument("--seed", type=int, default=1203, help="seed of the face sets")
@@ -52,8 +56,15 @@ def main(argv: list[str] | None = None) -> int:
     reg = Registry(args.registry)
     sets: dict[int, dict] = {}
     for directory in args.artifacts:
-        model = Model.load(directory)
-        model.verify(directory)
+        if not Path(directory).is_dir():  # a published version: same files, new card
+            src = directory
+            directory = str(reg.open(src))
+            model = Model.load(directory)
+            model.verify(directory)
+            model.card["supersedes"] = src
+        else:
+            model = Model.load(directory)
+            model.verify(directory)
         lab = as_label(model.label)
         dim = int(lab.dimension)
         if dim not in sets:
