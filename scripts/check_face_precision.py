@@ -10,8 +10,9 @@ f11 over 256 random ``x1`` (and the other coordinates) for each canonical helici
 vanish like x2 and their ratio Re M_loop / M_tree stays within 4-25 for x2 in [1e-7, 1e-3)
 (farther out it falls below 2 where the tree grows). Per decade of x2 below 1e-3, the
 fraction of ``--n`` random points whose ratio leaves [2, 30] (a generator failure), and the
-generator's seconds per point (its higher-precision rescue takes over close to the beam). Why scripts/fit_factorised_8d.py keeps its training points
-at x2 >= 1e-6 (X2_FLOOR).
+generator's seconds per point (its higher-precision rescue takes over close to the beam).
+Before issue 17 this found the generator wrong below x2 ~ 1e-7 (hence a training floor
+then); since, no point leaves [2, 30] down to x2 = 1e-12 and the floor is gone.
 
     python scripts/check_face_precision.py [--dim 2]
     python scripts/check_face_precision.py --beam [--n 64]
