@@ -130,6 +130,8 @@ def score(args, reg, dim: int, x: np.ndarray, y: np.ndarray, fit_s: float) -> No
     card = {
         "training": {"regressor": reg.name, "params": reg.get_params(), "n_production": args.n,
                      "seed": args.seed, "sampling": args.sampling,
+                     "sampling_grid": {"cells": getattr(args, "grid_cells", None),
+                                       "grading": getattr(args, "grid_grading", None)},
                      "training_data": f"one-loop production amplitudes of qqbar-zz-4l/"
                                       f"{source}d "
                                       "(plugins/processes/qqzz/factorised.py)",
@@ -178,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grading", default="[1.15,1.3,1,1]")
     ap.add_argument("--coef-dtype", default="float32")
     ap.add_argument("--basis", default="tensor", choices=("tensor", "total"))
+    ap.add_argument("--grid-cells", default=None,
+                    help="--sampling cells: stratify over these cells instead of the model's "
+                         "(e.g. an 8D model on the points of a 4D grid: one cache serves both)")
+    ap.add_argument("--grid-grading", default=None, help="the grading of --grid-cells")
     ap.add_argument("--cos-zero", action="store_true",
                     help="fit the (0,0) amplitude divided by cos theta (qqzz-factorised cos_zero)")
     ap.add_argument("--endpoints", action="store_true",
@@ -213,7 +219,9 @@ def main(argv: list[str] | None = None) -> int:
               "coef_dtype": args.coef_dtype, "angle": args.angle, "basis": args.basis,
               "cos_zero": args.cos_zero, "on_shell": args.on_shell,
               "endpoints": args.endpoints}
-    x, amps = training_data(args.n, args.seed, args.sampling, cache, args.workers, params,
+    grid = {**params, "cells": json.loads(args.grid_cells or args.cells),
+            "grading": json.loads(args.grid_grading or args.grading)}
+    x, amps = training_data(args.n, args.seed, args.sampling, cache, args.workers, grid,
                             min(dim, 4))
     y = production_targets(amps, on_shell_points(x) if dim == 2 else x, args.helicity[0])
     fitted = FactorisedLoopRegressor(**params, term="f11" if "f11" in terms else "f01")
