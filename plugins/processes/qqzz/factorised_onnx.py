@@ -33,7 +33,6 @@ The symmetry map of a requested non-canonical label is applied before, by the co
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import numpy as np
@@ -290,12 +289,14 @@ def _abs2(z: tuple[Any, Any]) -> Any:
     return z[0] * z[0] if z[1] is None else z[0] * z[0] + z[1] * z[1]
 
 
-#: builders by graph, then by (model, input): y and sigma of one export share their pieces
-_BUILDERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: the attribute of a :class:`Graph` holding its builders by (model, input): y and sigma of
+#: one export share their pieces; kept on the graph so that they go with it (a module-level
+#: weak map would not: every builder refers to its graph)
+_BUILDERS_ATTR = "_qqzz_factorised_builders"
 
 
 def _builder(reg: Any, g: Graph, x: str) -> _Builder:
-    per_graph = _BUILDERS.setdefault(g, {})
+    per_graph = g.__dict__.setdefault(_BUILDERS_ATTR, {})
     b = per_graph.get((id(reg), x))
     if b is None or b.reg is not reg:
         b = per_graph[(id(reg), x)] = _Builder(reg, g, x)
