@@ -5,7 +5,11 @@ export it through a *non-canonical* member of its symmetry orbit (the resolver's
 then evaluate the ONNX files in a separate python process that does not import ``zoo``
 (only numpy and onnxruntime; checked on ``sys.modules``) on random points of the unit
 hypercube, faces included (``--faces`` of them within 1e-6..1e-3 of x2 = 0, x2 = 1 or
-x1 = 0), and compare with ``zoo.load(label).predict`` on the same points.
+x1 = 0), and compare with ``zoo.load(label).predict`` on the same points; where the export
+has a ``sigma`` output, compare it with ``predict(x, return_uncertainty=True)``'s sigma too:
+its maximum relative deviation ``|onnx - zoo| / sigma`` is printed; it passes within
+``tol * sigma + 4 eps c |y|`` (c the calibration scale: both sides take the central
+difference ``c |(y + s) - (y - s)| / 2``, which rounds at that level where ``s << |y|``).
 
 Deviation: f11 (and other terms) relative, ``|onnx - zoo| / |zoo|``; f01 relative to
 ``max(f00, |f01|)``: the scale of its metric, the leading order f00 of the same label at the
@@ -19,7 +23,7 @@ an ``f00`` (or ``f00_sum``) input, it is fed the exact leading order that ``zoo`
 
     python scripts/check_onnx_defaults.py [--n 2000] [--faces 300] [--tol 1e-9] [--json F]
 
-Exit status 1 when a label fails to export or deviates by more than ``--tol``.
+Exit status 1 when a label fails to export or deviates by more than ``--tol`` (y or sigma).
 """
 
 from __future__ import annotations
@@ -48,8 +52,11 @@ for f in sorted(folder.glob("*.onnx")):
     sess = ort.InferenceSession(str(f), opts, providers=["CPUExecutionProvider"])
     with np.load(f.with_suffix(".in.npz"), allow_pickle=False) as data:
         feed = {i.name: data[i.name] for i in sess.get_inputs()}
-    (y,) = sess.run(["y"], feed)
-    np.save(f.with_suffix(".out.npy"), y, allow_pickle=False)
+    names = [o.name for o in sess.get_outputs()]
+    outs = dict(zip(names, sess.run(names, feed)))
+    np.save(f.with_suffix(".out.npy"), outs["y"], allow_pickle=False)
+    if "sigma" in outs:
+        np.save(f.with_suffix(".sigma.npy"), outs["sigma"], allow_pickle=False)
 print("zoo imported:", "zoo" in sys.modules)
 """
 
@@ -103,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     import zoo
-    from zoo.runtime.onnx_export import export_amplitude
+    from zoo.runtime.onnx_export import export_amplitude, sigma_status
 
     labels = args.labels or default_labels()
     rows = []
@@ -125,6 +132,11 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             y = amp.predict(x)
             t_zoo = time.perf_counter() - t0
+            sig = None
+            if sigma_status(amp.model) is None:
+                y_u, s_u = amp.predict(x, return_uncertainty=True)
+                c = float(amp.model.calibration["calibration_scale"])
+                sig = (s_u, 4.0 * np.finfo(np.float64).eps * c * np.abs(y_u))
             xm = amp.resolution.coord_map(x)
             ctx = amp.model.context
             feed = {"x": x}
@@ -140,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             np.savez(folder / f"{i:02d}.in.npz", **feed)
             f00_sum = np.asarray(ctx.f00_sum(xm), dtype=np.float64)
             meta.append((i, label, canon, y, f00 if amp.label.term == "f01" else None, f00_sum,
-                         sorted(names), t_export, t_zoo, amp.card["regressor"]["name"]))
+                         sorted(names), t_export, t_zoo, amp.card["regressor"]["name"], sig))
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         out = subprocess.run([sys.executable, "-I", "-c", CHILD, str(folder)], env=env,
                              capture_output=True, text=True, cwd=tempfile.gettempdir())
@@ -148,8 +160,18 @@ def main(argv: list[str] | None = None) -> int:
             print(out.stderr, file=sys.stderr)
             return 1
         child_has_zoo = "zoo imported: True" in out.stdout
-        for i, label, canon, y, f00, f00_sum, inputs, t_export, t_zoo, reg in meta:
+        for i, label, canon, y, f00, f00_sum, inputs, t_export, t_zoo, reg, sig in meta:
             got = np.load(folder / f"{i:02d}.out.npy", allow_pickle=False)
+            s_file = folder / f"{i:02d}.sigma.npy"
+            sigma_dev, sigma_ok = None, sig is None  # no uncertainty: nothing to carry
+            if s_file.exists() and sig is not None:
+                s_got = np.load(s_file, allow_pickle=False)
+                s_want, rounding = sig
+                d_s = np.abs(s_got - s_want)
+                pos = s_want > 0
+                sigma_dev = float(np.max(d_s[pos] / s_want[pos])) if pos.any() else 0.0
+                sigma_ok = bool(np.isfinite(s_got).all()
+                                and (d_s <= args.tol * s_want + rounding).all())
             diff = np.abs(got - y)
             rel = diff / np.abs(y)
             if f00 is not None:
@@ -158,13 +180,16 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 dev, scale, rel_f00 = float(np.max(rel)), "|y|", None
             rows.append({"label": label, "canonical": canon, "regressor": reg,
-                         "inputs": inputs, "ok": bool(dev <= args.tol and np.isfinite(got).all()),
+                         "inputs": inputs,
+                         "ok": bool(dev <= args.tol and np.isfinite(got).all() and sigma_ok),
+                         "sigma_max_rel_dev": sigma_dev, "sigma_ok": sigma_ok,
                          "max_dev": dev, "scale": scale, "max_rel_to_y": float(np.max(rel)),
                          "max_rel_to_f00": rel_f00,
                          "max_rel_to_f00_sum": float(np.max(diff / f00_sum)),
                          "export_s": round(t_export, 2), "zoo_predict_s": round(t_zoo, 2)})
     print(f"{'label (exported as)':34s} {'canonical':28s} {'regressor':16s} {'inputs':12s} "
-          f"{'max dev':>9s} {'scale':12s} {'|d|/|y|':>9s} {'|d|/f00':>9s} {'|d|/f00sum':>10s}  ok")
+          f"{'max dev':>9s} {'scale':12s} {'|d|/|y|':>9s} {'|d|/f00':>9s} {'|d|/f00sum':>10s} "
+          f"{'sigma dev':>9s}  ok")
     for r in rows:
         if "error" in r:
             print(f"{r['label']:34s} {r['canonical']:28s} EXPORT FAILED: {r['error']}")
@@ -173,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{','.join(r['inputs']):12s} {r['max_dev']:9.2e} {r['scale']:12s} "
               f"{r['max_rel_to_y']:9.2e} "
               f"{'-' if r['max_rel_to_f00'] is None else format(r['max_rel_to_f00'], '9.2e'):>9s}"
-              f" {r['max_rel_to_f00_sum']:10.2e}  {'yes' if r['ok'] else 'NO'}")
+              f" {r['max_rel_to_f00_sum']:10.2e} "
+              f"{'-' if r['sigma_max_rel_dev'] is None else format(r['sigma_max_rel_dev'], '9.2e'):>9s}"
+              f"  {'yes' if r['ok'] else 'NO'}")
     print(f"points per label: {args.n} ({args.faces} near the faces); evaluated by onnxruntime "
           f"in a process without zoo (zoo in sys.modules there: {child_has_zoo})")
     if args.json:

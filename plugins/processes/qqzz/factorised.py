@@ -374,6 +374,16 @@ class FactorisedLoopRegressor(Regressor):
         check_fitted(self, "parts_")
         return factorised_nodes(self, graph, x)
 
+    def onnx_uncertainty_nodes(self, graph: Any, x: str) -> str:
+        """The float64 ONNX form of :meth:`predict_uncertainty`'s sigma, sharing the pieces
+        of :meth:`onnx_nodes`: :func:`.factorised_onnx.factorised_sigma_nodes`."""
+        from zoo.plugins.processes.qqzz.factorised_onnx import factorised_sigma_nodes
+
+        check_fitted(self, "parts_")
+        if not self.has_uncertainty:
+            return super().onnx_uncertainty_nodes(graph, x)
+        return factorised_sigma_nodes(self, graph, x)
+
     @property
     def n_parameters(self) -> int:
         return int(sum(p.n_parameters for p in getattr(self, "parts_", [])))

@@ -20,6 +20,14 @@ the same formulas in the same order (so both agree to rounding):
 * the tree ``M_tree`` in closed form (:func:`.tree.tree_production_xp` through
   :class:`zoo.runtime.onnx_graph.OnnxMath`), at the model's own (unmapped) production point.
 
+The uncertainty (:func:`factorised_sigma_nodes`, the core's ``sigma`` output) is the
+propagation of :mod:`.factorised_uncertainty`, formula for formula: each part's per-cell
+scale gathered by the cell index of its scale grid at the same mapped coordinates (one
+index for all parts at a mapped point that share a grid), ``sigma_M = |f| sqrt(s_re^2 +
+s_im^2)``, in 8D ``sigma_A^2 = sum |D1 D2|^2 sigma_M^2``, then ``2 |A| sigma_A + sigma_A^2``
+(f11) or ``2 |A_tree| sigma_A`` (f01). y and sigma of one export share the coordinates,
+parts, amplitudes, decays and trees (one builder per graph, model and input).
+
 The symmetry map of a requested non-canonical label is applied before, by the core export.
 """
 
@@ -39,11 +47,11 @@ from zoo.plugins.processes.qqzz.factorisation import (
 )
 from zoo.plugins.processes.qqzz.production import XZ
 from zoo.plugins.processes.qqzz.tree import tree_production_xp
-from zoo.plugins.regressors.piecewise_onnx import pwcheb_nodes_shared
+from zoo.plugins.regressors.piecewise_onnx import pwcheb_nodes_shared, pwcheb_sigma_nodes
 from zoo.plugins.transforms.coordinates import onnx_angle
 from zoo.runtime.onnx_graph import Expr, Graph, OnnxMath
 
-__all__ = ["factorised_nodes"]
+__all__ = ["factorised_nodes", "factorised_sigma_nodes"]
 
 _SQRT3 = float(np.sqrt(3.0))
 _SQRT2 = float(np.sqrt(2.0))
@@ -104,60 +112,206 @@ def _decay_sum(m: list[tuple[Any, Any]], d1: list, d2: list) -> tuple[Any, Any]:
     return total
 
 
+class _Builder:
+    """The memoised pieces of one model's graph on one input: the mapped coordinates, the
+    parts, the amplitudes of the columns, the decays and the trees, built once and shared by
+    :func:`factorised_nodes` (y) and :func:`factorised_sigma_nodes` (sigma)."""
+
+    def __init__(self, reg: Any, g: Graph, x: str) -> None:
+        self.reg, self.g = reg, g
+        self.xp = xp = OnnxMath(g)
+        self.cols = [xp.column(xp.wrap(x), j) for j in range(reg._n_inputs())]
+        self.x4 = self.cols[:2] + [XZ, XZ] if reg.on_shell else self.cols[:4]
+        self.reps = reg._reps()
+        self.real_only = reg._real_only()
+        self.coords: dict[str, Expr] = {}
+        self.parts: dict[tuple[int, str], list[Expr]] = {}
+        self.scales: dict[tuple[int, str], list[Expr]] = {}
+        self.amps: dict[int, tuple[Expr, Expr | None, Expr]] = {}
+        self.memo: dict[str, Any] = {}
+        if not reg._is_4d() and (not reg.symmetric or tuple(self.reps) != REPRESENTATIVES):
+            from zoo.errors import UnsupportedModelError
+
+            raise UnsupportedModelError(
+                "qqzz-factorised: only symmetric=True 8D models have an ONNX form (every "
+                "shipped model is one); refit with symmetric=True")
+
+    def columns(self) -> list[int]:
+        """The boson-helicity columns the model's output needs."""
+        return [self.reg._column()] if self.reg._is_4d() else list(range(9))
+
+    def coord(self, gname: str) -> Expr:
+        """The parts' coordinates (N, D) at the mapped points ``g(x4)``."""
+        if gname not in self.coords:
+            gx = _LIST_MAPS[gname](self.x4)
+            u = gx[:2] if self.reg.on_shell else gx
+            if self.reg.angle:
+                u = [u[0], self.xp.wrap(onnx_angle(self.g, self.xp.as_expr(u[1]).name)), *u[2:]]
+            self.coords[gname] = self.xp.stack(u, axis=1)
+        return self.coords[gname]
+
+    def _regs(self, rep: int) -> list[Any]:
+        k = self.reps.index(rep)
+        return [self.reg.parts_[k]] + ([] if self.real_only
+                                       else [self.reg.parts_[len(self.reps) + k]])
+
+    def part(self, rep: int, gname: str, imag: bool) -> Expr:
+        """The fitted real (imaginary) part of ``rep`` at the mapped points ``g(x4)``."""
+        if (rep, gname) not in self.parts:
+            ys = pwcheb_nodes_shared(self.g, self._regs(rep), self.coord(gname).name)
+            self.parts[(rep, gname)] = [self.xp.reshape(self.xp.wrap(y), [-1]) for y in ys]
+        return self.parts[(rep, gname)][1 if imag else 0]
+
+    def scale(self, rep: int, gname: str, imag: bool) -> Expr:
+        """The per-cell scale (``cell_scale_`` on ``scale_edges()``) of the real (imaginary)
+        part of ``rep`` at ``g(x4)``: the parts needed at ``g`` that share a scale grid (all
+        of a shipped model's) are gathered by one cell index, their scales stacked as the
+        columns of one table (:func:`~zoo.plugins.regressors.piecewise_onnx.pwcheb_sigma_nodes`)."""
+        if (rep, gname) not in self.scales:
+            keys = sorted({ORBIT[c][0] for c in self.columns() if ORBIT[c][1] == gname})
+            groups: dict[tuple, list[tuple[int, int, Any]]] = {}
+            for r in keys:
+                for i, p in enumerate(self._regs(r)):
+                    grid = tuple(np.asarray(e, dtype=np.float64).tobytes()
+                                 for e in p.scale_edges())
+                    groups.setdefault(grid, []).append((r, i, p))
+            found: dict[int, list[tuple[int, Expr]]] = {r: [] for r in keys}
+            for members in groups.values():
+                table = _ScaleTable(members[0][2].scale_edges(), np.stack(
+                    [np.asarray(p.cell_scale_, dtype=np.float64) for *_, p in members], axis=1))
+                both = self.xp.wrap(pwcheb_sigma_nodes(self.g, table, self.coord(gname).name))
+                for j, (r, i, _) in enumerate(members):
+                    found[r].append((i, self.xp.column(both, j)))
+            for r in keys:
+                self.scales[(r, gname)] = [s for _, s in sorted(found[r], key=lambda t: t[0])]
+        return self.scales[(rep, gname)][1 if imag else 0]
+
+    def amplitude(self, col: int) -> tuple[Expr, Expr | None, Expr]:
+        """``(Re M, Im M or None, f)`` of column ``col``: ``M = part * f``."""
+        if col not in self.amps:
+            xp, reg = self.xp, self.reg
+            rep, gname, sign = ORBIT[col]
+            gx = _LIST_MAPS[gname](self.x4)
+            f = sign * angular_factor_xp(xp, gx[1], rep, reg.cos_zero, reg._endpoint_quark()) / production_scale_xp(xp, *gx)
+            re = self.part(rep, gname, False) * f
+            self.amps[col] = (re, None if self.real_only else self.part(rep, gname, True) * f, f)
+        return self.amps[col]
+
+    def amplitude_sigma(self, col: int) -> Expr:
+        """``|f| sqrt(s_re^2 + s_im^2)`` (``|f| s_re`` for a real-only model)."""
+        rep, gname, _ = ORBIT[col]
+        af = self.xp.abs(self.amplitude(col)[2])
+        s_re = self.scale(rep, gname, False)
+        if self.real_only:
+            return af * s_re
+        s_im = self.scale(rep, gname, True)
+        return af * self.xp.sqrt(s_re * s_re + s_im * s_im)
+
+    def _once(self, key: str, build: Any) -> Any:
+        if key not in self.memo:
+            self.memo[key] = build()
+        return self.memo[key]
+
+    def tree(self) -> list[Expr]:
+        """The closed-form tree amplitudes of the 9 columns at the model's own point."""
+        return self._once("tree", lambda: tree_production_xp(self.xp, *self.x4,
+                                                             quark=self.reg.helicity[0]))
+
+    def decays(self) -> tuple[list, list]:
+        h = self.reg.helicity
+        return self._once("decays", lambda: (
+            _decay(self.xp, self.cols[4], self.cols[5], _SIGMA[h[1]]),
+            _decay(self.xp, self.cols[6], self.cols[7], _SIGMA[h[2]])))
+
+    def loop8(self) -> tuple[Any, Any]:
+        d1, d2 = self.decays()
+        return self._once("loop8", lambda: _decay_sum(
+            [self.amplitude(c)[:2] for c in range(9)], d1, d2))
+
+    def tree8(self) -> tuple[Any, Any]:
+        d1, d2 = self.decays()
+        return self._once("tree8", lambda: _decay_sum([(t, None) for t in self.tree()], d1, d2))
+
+    def y(self) -> Expr:
+        """f11 or f01 of the model's helicity (module docstring)."""
+        reg = self.reg
+        if reg._is_4d():
+            col = reg._column()
+            m_re, m_im, _ = self.amplitude(col)
+            if reg.term == "f01":
+                return 2.0 * self.tree()[col] * m_re
+            return m_re * m_re + m_im * m_im
+        loop = self.loop8()
+        if reg.term == "f01":
+            tree = self.tree8()
+            return 2.0 * (tree[0] * loop[0] + tree[1] * loop[1])
+        return loop[0] * loop[0] + loop[1] * loop[1]
+
+    def sigma(self) -> Expr:
+        """The uncertainty of :meth:`y` (module docstring of :mod:`.factorised_uncertainty`)."""
+        xp, reg = self.xp, self.reg
+        if reg._is_4d():
+            col = reg._column()
+            s = self.amplitude_sigma(col)
+            if reg.term == "f01":
+                return 2.0 * xp.abs(self.tree()[col]) * s
+            m_re, m_im, _ = self.amplitude(col)
+            return 2.0 * xp.sqrt(m_re * m_re + m_im * m_im) * s + s * s
+        d1, d2 = self.decays()
+        var = None
+        for c in range(9):
+            sc = self.amplitude_sigma(c)
+            term = _abs2(d1[c // 3]) * _abs2(d2[c % 3]) * (sc * sc)
+            var = term if var is None else var + term
+        s_a = xp.sqrt(var)
+        if reg.term == "f01":
+            tree = self.tree8()
+            return 2.0 * xp.sqrt(_abs2(tree)) * s_a
+        loop = self.loop8()
+        return 2.0 * xp.sqrt(_abs2(loop)) * s_a + s_a * s_a
+
+
+class _ScaleTable:
+    """Scales of several parts on one grid, stacked as columns (n_cells, P): what
+    :func:`~zoo.plugins.regressors.piecewise_onnx.pwcheb_sigma_nodes` reads of a part
+    (``scale_edges()``, ``cell_scale_``), so that one Gather gives all P scales (N, P)."""
+
+    def __init__(self, edges: list[np.ndarray], cell_scale: np.ndarray) -> None:
+        self._edges = edges
+        self.cell_scale_ = cell_scale
+
+    def scale_edges(self) -> list[np.ndarray]:
+        return self._edges
+
+
+def _abs2(z: tuple[Any, Any]) -> Any:
+    """``|z|^2`` of an (re, im) pair (im None: real)."""
+    return z[0] * z[0] if z[1] is None else z[0] * z[0] + z[1] * z[1]
+
+
+#: the attribute of a :class:`Graph` holding its builders by (model, input): y and sigma of
+#: one export share their pieces; kept on the graph so that they go with it (a module-level
+#: weak map would not: every builder refers to its graph)
+_BUILDERS_ATTR = "_qqzz_factorised_builders"
+
+
+def _builder(reg: Any, g: Graph, x: str) -> _Builder:
+    per_graph = g.__dict__.setdefault(_BUILDERS_ATTR, {})
+    b = per_graph.get((id(reg), x))
+    if b is None or b.reg is not reg:
+        b = per_graph[(id(reg), x)] = _Builder(reg, g, x)
+    return b
+
+
 def factorised_nodes(reg: Any, g: Graph, x: str) -> str:
     """The ONNX nodes of a fitted ``qqzz-factorised`` model ``reg`` reading float64 points
     ``x`` (N, D) (D = 2 on shell, 4, or 8); returns the name of its (N,) output, f11 or f01
     of the model's helicity (module docstring)."""
-    xp = OnnxMath(g)
-    xs = xp.wrap(x)
-    n_in = reg._n_inputs()
-    cols = [xp.column(xs, j) for j in range(n_in)]
-    x4 = cols[:2] + [XZ, XZ] if reg.on_shell else cols[:4]
-    reps = reg._reps()
-    real_only = reg._real_only()
-    coords: dict[str, Expr] = {}
-    parts: dict[tuple[int, str], list[Expr]] = {}
+    return _builder(reg, g, x).y().name
 
-    def part(rep: int, gname: str, imag: bool) -> Expr:
-        """The fitted real (imaginary) part of ``rep`` at the mapped points ``g(x4)``."""
-        if (rep, gname) not in parts:
-            if gname not in coords:
-                gx = _LIST_MAPS[gname](x4)
-                u = gx[:2] if reg.on_shell else gx
-                if reg.angle:
-                    u = [u[0], xp.wrap(onnx_angle(g, xp.as_expr(u[1]).name)), *u[2:]]
-                coords[gname] = xp.stack(u, axis=1)
-            k = reps.index(rep)
-            regs = [reg.parts_[k]] + ([] if real_only else [reg.parts_[len(reps) + k]])
-            ys = pwcheb_nodes_shared(g, regs, coords[gname].name)
-            parts[(rep, gname)] = [xp.reshape(xp.wrap(y), [-1]) for y in ys]
-        return parts[(rep, gname)][1 if imag else 0]
 
-    def amplitude(col: int) -> tuple[Expr, Expr | None]:
-        rep, gname, sign = ORBIT[col]
-        gx = _LIST_MAPS[gname](x4)
-        f = sign * angular_factor_xp(xp, gx[1], rep, reg.cos_zero, reg._endpoint_quark()) / production_scale_xp(xp, *gx)
-        re = part(rep, gname, False) * f
-        return re, (None if real_only else part(rep, gname, True) * f)
-
-    q = reg.helicity[0]
-    if reg._is_4d():
-        col = reg._column()
-        m_re, m_im = amplitude(col)
-        if reg.term == "f01":
-            tree = tree_production_xp(xp, *x4, quark=q)[col]
-            return (2.0 * tree * m_re).name
-        return (m_re * m_re + m_im * m_im).name
-    if not reg.symmetric or tuple(reps) != REPRESENTATIVES:
-        from zoo.errors import UnsupportedModelError
-
-        raise UnsupportedModelError(
-            "qqzz-factorised: only symmetric=True 8D models have an ONNX form (every shipped "
-            "model is one); refit with symmetric=True")
-    d1 = _decay(xp, cols[4], cols[5], _SIGMA[reg.helicity[1]])
-    d2 = _decay(xp, cols[6], cols[7], _SIGMA[reg.helicity[2]])
-    loop = _decay_sum([amplitude(c) for c in range(9)], d1, d2)
-    if reg.term == "f01":
-        tree = _decay_sum([(t, None) for t in tree_production_xp(xp, *x4, quark=q)], d1, d2)
-        return (2.0 * (tree[0] * loop[0] + tree[1] * loop[1])).name
-    return (loop[0] * loop[0] + loop[1] * loop[1]).name
+def factorised_sigma_nodes(reg: Any, g: Graph, x: str) -> str:
+    """The ONNX nodes of the uncertainty of :func:`factorised_nodes` (N,), float64: the
+    propagation of :func:`.factorised_uncertainty.predict_uncertainty`, formula for formula
+    (module docstring); the pieces of y on the same graph and input are reused."""
+    return _builder(reg, g, x).sigma().name
