@@ -14,12 +14,12 @@ from click.testing import CliRunner
 import zoo
 from zoo.cli import cli
 
-# not canonical: resolved onto L-- / LLL through the symmetry map (for RRL it includes
+# not canonical: resolved onto L-+ / LLL through the symmetry map (for RRL it includes
 # azimuthal half turns x -> x + 1/2 mod 1, and the 8D fold uses such maps too): the
-# bundle's piecewise polynomial (2D L--@3, the default) and its sk-DNN (8D LLL@1; the
-# default 8D version, a qqzz-factorised model: tests/plugins/test_qqzz_factorised_onnx.py
+# bundle's XGBoost ensemble (4D f01 L-+@1) and its sk-DNN (8D LLL@1; the defaults are
+# qqzz-factorised models: tests/plugins/test_qqzz_factorised_onnx.py, test_trust_bundled.py
 # and below).
-LABELS = ["qqbar-zz-4l/2d/f11/R++@3", "qqbar-zz-4l/8d/f11/RRL@1"]
+LABELS = ["qqbar-zz-4l/4d/f01/L+-@1", "qqbar-zz-4l/8d/f11/RRL@1"]
 
 
 @pytest.mark.parametrize("LABEL", LABELS)
