@@ -389,7 +389,8 @@ def test_on_shell_model_is_the_2d_process(term, tmp_path) -> None:
 
 
 # -- the shipped models: cell edges, faces, full domain -------------------------------------
-#: measured (2026-12-03) on the point sets of _shipped_sets (seeded): median and 90th
+#: measured (2026-12-03, the ninth session's retrained defaults) on the point sets of
+#: _shipped_sets (seeded): median and 90th
 #: percentile of |delta| (f11: relative; f01: / f00, as on the cards) at the cell edges, on
 #: uniform points and at the faces, and of the jump |pred(e + 1e-9) - pred(e - 1e-9)| across
 #: the edges (same denominator). The test allows 3x each.
@@ -400,23 +401,23 @@ SHIPPED_MEASURED: dict[str, dict[str, tuple[float, float]]] = {
         "jump": (1.8e-07, 5.4e-06),
         "faces": (8.1e-09, 1.2e-06),
     },
-    "qqbar-zz-4l/4d/f11/L--": {
-        "uniform": (1.1e-07, 2.3e-06),
-        "edges": (4.1e-07, 1.4e-05),
-        "jump": (7.9e-07, 2.4e-05),
-        "faces": (5.7e-06, 0.003),
+    "qqbar-zz-4l/4d/f11/L--": {  # @9 (ninth session)
+        "uniform": (1.6e-07, 3.2e-06),
+        "edges": (2.1e-06, 3.9e-05),
+        "jump": (3.8e-06, 6.5e-05),
+        "faces": (3.7e-06, 4.7e-05),
     },
-    "qqbar-zz-4l/4d/f01/L-+": {
-        "uniform": (6.4e-08, 3e-07),
-        "edges": (8.7e-08, 1.1e-06),
-        "jump": (1.3e-07, 3.1e-06),
-        "faces": (1.6e-06, 0.015),
+    "qqbar-zz-4l/4d/f01/L-+": {  # @6 (ninth session)
+        "uniform": (8.3e-08, 1.1e-06),
+        "edges": (8.5e-07, 0.00011),
+        "jump": (2.5e-06, 0.00023),
+        "faces": (1.7e-05, 0.00066),
     },
-    "qqbar-zz-4l/8d/f11/LLL": {
-        "uniform": (3e-07, 4.9e-05),
-        "edges": (3e-06, 0.00015),
-        "jump": (8.2e-06, 0.00028),
-        "faces": (4.8e-05, 0.0012),
+    "qqbar-zz-4l/8d/f11/LLL": {  # @8 (ninth session)
+        "uniform": (3.3e-07, 5e-05),
+        "edges": (5.4e-06, 0.00014),
+        "jump": (7.7e-06, 0.00027),
+        "faces": (2.8e-05, 0.00018),
     },
 }
 

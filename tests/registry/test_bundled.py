@@ -64,9 +64,10 @@ CARDS = {e["label"]: e["card"] for e in ENTRIES}
 pytestmark = pytest.mark.skipif(not LABELS, reason="registry/bundled is empty")
 
 #: misses (|delta| >= 1%, >= 0.1%) on the face set of the label's dimension, measured when
-#: this test was written (2026-12-03, ninth session: the 2D defaults retrained with the
-#: endpoint factors miss none; the 4D and 8D ones are weak at the beam, most misses within
-#: 1e-4 of x2 = 0 or 1); the same points every run, so the check allows the measured count
+#: this test was written (2026-12-03, ninth session: every default retrained with the
+#: endpoint factors and angle cells graded towards the beam; before, 4D f11 missed 1% at
+#: 13-16 of these points, 4D f01 at 27-32, 8D f11 42, 8D f01 97); the same points every run,
+#: so the check allows the measured count
 #: plus a margin of 2 + 25% (arithmetic at points on the thresholds may differ between
 #: platforms), not a statistical one.
 FACE_MEASURED: dict[str, tuple[int, int]] = {
@@ -78,16 +79,16 @@ FACE_MEASURED: dict[str, tuple[int, int]] = {
     "qqbar-zz-4l/2d/f11/L--@5": (0, 0),  # of 224; max |delta| 3.50e-05
     "qqbar-zz-4l/2d/f11/L-0@6": (0, 0),  # of 224; max |delta| 3.07e-05
     "qqbar-zz-4l/2d/f11/L00@6": (0, 0),  # of 224; max |delta| 3.20e-05
-    "qqbar-zz-4l/4d/f01/L-+@4": (32, 63),  # of 224; max |delta| 1.31e+07
-    "qqbar-zz-4l/4d/f01/L--@4": (27, 63),  # of 224; max |delta| 2.12e+00
-    "qqbar-zz-4l/4d/f01/L-0@4": (28, 58),  # of 224; max |delta| 1.64e+07
-    "qqbar-zz-4l/4d/f01/L00@4": (27, 53),  # of 224; max |delta| 2.50e+00
-    "qqbar-zz-4l/4d/f11/L-+@5": (16, 34),  # of 224; max |delta| 3.12e+12
-    "qqbar-zz-4l/4d/f11/L--@7": (14, 33),  # of 224; max |delta| 2.28e-01
-    "qqbar-zz-4l/4d/f11/L-0@7": (16, 37),  # of 224; max |delta| 9.17e+11
-    "qqbar-zz-4l/4d/f11/L00@7": (13, 28),  # of 224; max |delta| 1.61e-01
-    "qqbar-zz-4l/8d/f01/LLL@3": (97, 222),  # of 640; max |delta| 1.69e+01
-    "qqbar-zz-4l/8d/f11/LLL@5": (42, 91),  # of 640; max |delta| 9.45e-01
+    "qqbar-zz-4l/4d/f01/L-+@6": (2, 18),  # of 224; max |delta| 7.25e-02
+    "qqbar-zz-4l/4d/f01/L--@6": (3, 13),  # of 224; max |delta| 3.46e-02
+    "qqbar-zz-4l/4d/f01/L-0@6": (3, 13),  # of 224; max |delta| 5.18e-02
+    "qqbar-zz-4l/4d/f01/L00@6": (2, 11),  # of 224; max |delta| 3.04e-02
+    "qqbar-zz-4l/4d/f11/L-+@7": (0, 1),  # of 224; max |delta| 4.29e-03
+    "qqbar-zz-4l/4d/f11/L--@9": (0, 2),  # of 224; max |delta| 1.99e-03
+    "qqbar-zz-4l/4d/f11/L-0@9": (0, 2),  # of 224; max |delta| 1.89e-03
+    "qqbar-zz-4l/4d/f11/L00@9": (0, 1),  # of 224; max |delta| 1.25e-03
+    "qqbar-zz-4l/8d/f01/LLL@6": (7, 151),  # of 640; max |delta| 4.27e-02
+    "qqbar-zz-4l/8d/f11/LLL@8": (1, 12),  # of 640; max |delta| 1.28e-02
 }
 
 
