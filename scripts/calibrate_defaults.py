@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -34,6 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import trust_points as tp  # noqa: E402
+from republish import republish  # noqa: E402
 
 from zoo.labels import as_label  # noqa: E402
 from zoo.model import Model  # noqa: E402
@@ -189,15 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.publish:
             model.card["uncertainty"] = card
             model.card["supersedes"] = f"{key}@{v}"
-            src = reg.open(f"{key}@{v}")
-            import zarr
-
-            ref = zarr.open_group(str(src / "reference.zarr"), mode="r")
-            rx = np.asarray(ref["x"][...])
-            rf = np.asarray(ref["f00"][...]) if "f00" in ref.array_keys() else None
-            with tempfile.TemporaryDirectory(prefix="zoo-trust-") as tmp:
-                art = model.save(Path(tmp) / "a", reference_x=rx, reference_f00=rf)
-                new = reg.publish(art, key)
+            new = republish(reg, model, key, reg.open(f"{key}@{v}"), prefix="zoo-trust-")
             print(f"  published {new}", flush=True)
             if args.prune:
                 reg.remove(f"{key}@{v}")

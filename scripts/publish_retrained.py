@@ -26,13 +26,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
-
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import face_check as fc  # noqa: E402
+from republish import republish  # noqa: E402
 
 from zoo.labels import as_label  # noqa: E402
 from zoo.model import Model  # noqa: E402
@@ -85,14 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             previous = int(reg.resolve(f"{key}@latest").selector)
         except KeyError:
             pass
-        import zarr
-
-        ref = zarr.open_group(str(Path(directory) / "reference.zarr"), mode="r")
-        rx = np.asarray(ref["x"][...])
-        rf = np.asarray(ref["f00"][...]) if "f00" in ref.array_keys() else None
-        with tempfile.TemporaryDirectory(prefix="zoo-retrained-") as tmp:
-            art = model.save(Path(tmp) / "a", reference_x=rx, reference_f00=rf)
-            new = reg.publish(art, key)
+        new = republish(reg, model, key, directory, prefix="zoo-retrained-")
         print(f"  published {new}", flush=True)
         if args.replace and previous is not None:
             reg.remove(f"{key}@{previous}")
