@@ -14,7 +14,7 @@ on points it never saw:
   ``(pred - true) / f00``. In both columns (``|delta| < 1%`` and ``< 0.1%``) the number of
   misses k must not exceed :func:`max_misses`: the ``1 - ALPHA`` binomial quantile at the
   card's miss rate, taken at the upper ``1 - ALPHA`` Clopper-Pearson bound of the card's
-  own count (10^6 test points), ``ALPHA = 1e-4``. :func:`caught_rate` is the miss rate
+  own count (its ``n`` test points: 2 x 10^5 in 2D/4D, 10^6 in 8D), ``ALPHA = 1e-4``. :func:`caught_rate` is the miss rate
   that fails the check with 90% probability; at these n (the shipped cards, computed by
   those functions): 4D and 8D 1-3x the card's miss rate in the 0.1% column, 2-10x in the 1%
   column; 2D (cards missing 1e-6 - 7e-4) 2-13x in the 0.1% column and 9-12x in the 1% column
@@ -273,7 +273,7 @@ REPRESENTATIVES = sorted({e["label"] for e in Registry.bundled().list(all_versio
 @pytest.mark.parametrize("label", REPRESENTATIVES)
 def test_family_representatives_match_fresh_points(label: str) -> None:
     """Through a symmetry-related label, the fraction within 1% on fresh points is at least
-    the card's (10^6 test points) minus 4 binomial standard deviations plus 3/n (these
+    the card's (its test points) minus 4 binomial standard deviations plus 3/n (these
     models are far from the defaults, so a coarse check at small n resolves them)."""
     lab = as_label(label)
     requested = f"{related(label)}@{lab.selector}"

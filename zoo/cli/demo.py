@@ -83,7 +83,9 @@ def run(console: Any, registry: str | None = None, *, n_fresh: int = N_FRESH,
     console.print(f"   {COMPARE_LABEL} -> {canon} via {res.element.name}; fetched {got} "
                   f"({amp.card.get('regressor', {}).get('name')}, "
                   f"{amp.card.get('disk_size_bytes', 0) / 1e6:.2f} MB) in {dt:.2f} s")
-    console.print(f"   its card (10^6 independent points): within 1% "
+    n_card = card.get("n")
+    size = f" ({int(n_card):,} independent points)" if n_card else ""
+    console.print(f"   its card{size}: within 1% "
                   f"{100 * card.get('frac_lt_1pct', float('nan')):.3f}%, within 0.1% "
                   f"{100 * card.get('frac_lt_0p1pct', float('nan')):.3f}%")
 
