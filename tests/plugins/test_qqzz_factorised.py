@@ -489,3 +489,32 @@ def test_shipped_model_at_cell_edges_faces_and_on_the_domain(label) -> None:
     got = {k: (float(np.median(v)), float(np.percentile(v, 90))) for k, v in stats.items()}
     for key, (median, p90) in SHIPPED_MEASURED[label].items():
         assert got[key][0] <= 3 * median and got[key][1] <= 3 * p90, (key, got[key])
+
+
+@pytest.mark.parametrize("term", ["f11", "f01"])
+def test_8d_uncertainty_from_compiled_amplitudes_equals_the_numpy_path(procs, term) -> None:
+    """8D predict_uncertainty takes the 9 amplitudes from the compiled kernel and sigma from
+    the per-cell scales alone; it equals the all-numpy propagation (amplitudes by the parts):
+    y to 1e-12 of the largest value, sigma to 1e-12 relative (measured 1e-17 / 2e-14 on the
+    shipped models), on a window fit with x2 near its middle cell edge too."""
+    from zoo.plugins.processes.qqzz import factorised_uncertainty as fu
+
+    p4, _ = procs
+    rng = np.random.default_rng(41)
+    x4 = 0.4 + 0.2 * rng.random((1500, 4))
+    _, one = p4.amplitudes(x4)
+    reg = FactorisedLoopRegressor(cells=[2, 3, 2, 2], degree=[3, 3, 2, 2], grading=1.0,
+                                  term=term).fit(x4, production_targets(one, x4))
+    for part in reg.parts_:  # scales over four decades, one per fit cell
+        part.cell_scale_ = 10.0 ** rng.uniform(-9, -5, int(np.prod(reg.cells)))
+    x8 = rng.random((500, 8))
+    x8[:, :4] = 0.42 + 0.16 * x8[:, :4]
+    x8[:40, 1] = 0.5 + 0.1 * (rng.random(40) - 0.5)
+    assert fu._compiled_8d(reg) is not None
+    y_fast, s_fast = reg.predict_uncertainty(x8)
+    reg._compiled_8d = (reg.parts_, None)  # force the numpy path
+    y_ref, s_ref = reg.predict_uncertainty(x8)
+    np.testing.assert_allclose(y_fast, y_ref, rtol=0, atol=1e-12 * np.abs(y_ref).max())
+    np.testing.assert_allclose(s_fast, s_ref, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(y_fast, reg.predict(x8), rtol=0,
+                               atol=1e-12 * np.abs(y_ref).max())

@@ -414,6 +414,20 @@ def predict8_serial(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: 
                               gather)
 
 
+@numba.njit(**_JIT)
+def production8_rows(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: np.ndarray,
+                     offsets: np.ndarray, degrees: np.ndarray, coef: np.ndarray,
+                     seglen: np.ndarray, gather: np.ndarray,
+                     out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """The 9 learned M_loop of every row of x (N, 8) into out (N, 9) complex, by
+    :func:`_production8` (what :func:`predict_one8` sums with the decays)."""
+    amp = np.empty(9, dtype=np.complex128)
+    for i in range(x.shape[0]):
+        _production8(x[i], table, flags, edges, offsets, degrees, coef, seglen, gather, amp)
+        for c in range(9):
+            out[i, c] = amp[c]
+
+
 @numba.njit(parallel=True, **_JIT)
 def predict8_parallel(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: np.ndarray,
                       offsets: np.ndarray, degrees: np.ndarray, coef: np.ndarray,
@@ -456,6 +470,16 @@ class CompiledFactorised:
         return _launch(predict8_serial, predict8_parallel,
                        np.ascontiguousarray(x, dtype=np.float64), self.args, self.n_features,
                        n_threads)
+
+    def amplitudes8(self, x: np.ndarray) -> np.ndarray:
+        """The 9 learned M_loop (N, 9) complex at validated points x (N, 8), one thread
+        (:func:`production8_rows`; 8D shared layout only)."""
+        if not self.has_batch:
+            raise ValueError("only 8D models of one shared layout have compiled amplitudes")
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        out = np.empty((x.shape[0], 9), dtype=np.complex128)
+        production8_rows(x, *self.args, out)
+        return out
 
 
 def _one_layout(kernels: list[SparsePiecewiseKernel]) -> bool:

@@ -85,6 +85,47 @@ def amplitude_with_sigma(model, x4: np.ndarray, col: int, cache: dict | None = N
     return out, np.abs(f) * np.sqrt(s_re * s_re + s_im * s_im)
 
 
+def sigma_of_column(model, x4: np.ndarray, col: int, cache: dict) -> np.ndarray:
+    """``sigma_M`` (N,) of column ``col`` as :func:`amplitude_with_sigma` gives it, from the
+    per-cell scales alone (no part evaluated): for amplitudes that come from elsewhere (the
+    compiled 8D kernel)."""
+    rep, g, sign = ORBIT[col]
+    reps = model._reps()
+    k = reps.index(rep)
+    if g not in cache:
+        gx = MAPS[g](x4)
+        cache[g] = (gx, model._coords(gx), production_scale(gx), {})
+    gx, u, c, idx_cache = cache[g]
+    f = np.abs(angular_factor(gx, rep, model.cos_zero, model._endpoint_quark()) / c)
+
+    def scale(part) -> np.ndarray:
+        edges = part.scale_edges()
+        key = tuple(e.tobytes() for e in edges)
+        if key not in idx_cache:
+            idx_cache[key] = part.cell_index(u, edges)
+        return np.asarray(part.cell_scale_, dtype=np.float64)[idx_cache[key]]
+
+    s_re = scale(model.parts_[k])
+    if model._real_only():
+        return f * s_re
+    s_im = scale(model.parts_[len(reps) + k])
+    return f * np.sqrt(s_re * s_re + s_im * s_im)
+
+
+def _compiled_8d(model):
+    """The compiled 8D kernel of ``model`` when its parts share one layout (every shipped
+    8D model), else None; kept on the model for its current parts."""
+    held = getattr(model, "_compiled_8d", None)
+    if held is not None and held[0] is model.parts_:
+        return held[1]
+    from .factorised_fast import compiled
+
+    fast = compiled(model)
+    fast = fast if fast is not None and fast.has_batch else None
+    model._compiled_8d = (model.parts_, fast)
+    return fast
+
+
 def predict_uncertainty(model, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(y, sigma)`` (N,) float64 of a fitted ``qqzz-factorised`` model (module docstring):
     ``y`` equals ``model.predict(x)``."""
@@ -100,11 +141,17 @@ def predict_uncertainty(model, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return m.real * m.real + m.imag * m.imag, 2.0 * a * s + s * s
     x = check_x(x, 8)
     x4 = x[:, :4]
-    m = np.empty((x.shape[0], 9), dtype=np.complex128)
     sm = np.empty((x.shape[0], 9))
     cache: dict = {}
-    for col in range(9):
-        m[:, col], sm[:, col] = amplitude_with_sigma(model, x4, col, cache)
+    fast = _compiled_8d(model)
+    if fast is not None:  # the amplitudes by the compiled kernel, sigma from the scales
+        m = fast.amplitudes8(x)
+        for col in range(9):
+            sm[:, col] = sigma_of_column(model, x4, col, cache)
+    else:
+        m = np.empty((x.shape[0], 9), dtype=np.complex128)
+        for col in range(9):
+            m[:, col], sm[:, col] = amplitude_with_sigma(model, x4, col, cache)
     d1 = decay_functions(2.0 * x[:, 4] - 1.0, 2.0 * np.pi * x[:, 5], _SIGMA[model.helicity[1]])
     d2 = decay_functions(2.0 * x[:, 6] - 1.0, 2.0 * np.pi * x[:, 7], _SIGMA[model.helicity[2]])
     dd = np.einsum("na,nb->nab", d1, d2).reshape(-1, 9)
