@@ -336,12 +336,14 @@ def resolve_threads(n_threads: int | None) -> int:
 
 
 def _launch(serial: Callable, parallel: Callable, x: np.ndarray, args: tuple,
-            n_features: int, n_threads: int | None) -> np.ndarray:
-    """(N,) predictions at x (N, D): ``serial(x, *args, out)``, or for batches of at least
-    PARALLEL_MIN points on more than one thread ``parallel(x, *args, out, BLOCK)``."""
+            n_features: int, n_threads: int | None,
+            out: np.ndarray | None = None) -> np.ndarray:
+    """(N,) predictions at x (N, D) (or into ``out``, rows per point):
+    ``serial(x, *args, out)``, or for batches of at least PARALLEL_MIN points on more than
+    one thread ``parallel(x, *args, out, BLOCK)``."""
     if x.ndim != 2 or x.shape[1] != n_features:
         raise ValueError(f"x must have shape (N, {n_features}), got {x.shape}")
-    out = np.empty(x.shape[0])
+    out = np.empty(x.shape[0]) if out is None else out
     threads = resolve_threads(n_threads) if x.shape[0] >= PARALLEL_MIN else 1
     if threads > 1 and _PARALLEL_LOCK.acquire(blocking=False):
         previous = numba.get_num_threads()

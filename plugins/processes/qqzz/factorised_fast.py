@@ -429,6 +429,22 @@ def production8_rows(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges:
 
 
 @numba.njit(parallel=True, **_JIT)
+def production8_parallel(x: np.ndarray, table: np.ndarray, flags: np.ndarray,
+                         edges: np.ndarray, offsets: np.ndarray, degrees: np.ndarray,
+                         coef: np.ndarray, seglen: np.ndarray, gather: np.ndarray,
+                         out: np.ndarray, block: int) -> None:  # pragma: no cover - compiled
+    """:func:`production8_rows` in blocks of ``block`` rows over numba's threads."""
+    n = x.shape[0]
+    for b in numba.prange((n + block - 1) // block):
+        amp = np.empty(9, dtype=np.complex128)
+        for i in range(b * block, min(n, (b + 1) * block)):
+            _production8(x[i], table, flags, edges, offsets, degrees, coef, seglen, gather,
+                         amp)
+            for c in range(9):
+                out[i, c] = amp[c]
+
+
+@numba.njit(parallel=True, **_JIT)
 def predict8_parallel(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: np.ndarray,
                       offsets: np.ndarray, degrees: np.ndarray, coef: np.ndarray,
                       seglen: np.ndarray, gather: np.ndarray, out: np.ndarray,
@@ -471,15 +487,15 @@ class CompiledFactorised:
                        np.ascontiguousarray(x, dtype=np.float64), self.args, self.n_features,
                        n_threads)
 
-    def amplitudes8(self, x: np.ndarray) -> np.ndarray:
-        """The 9 learned M_loop (N, 9) complex at validated points x (N, 8), one thread
-        (:func:`production8_rows`; 8D shared layout only)."""
+    def amplitudes8(self, x: np.ndarray, n_threads: int | None = None) -> np.ndarray:
+        """The 9 learned M_loop (N, 9) complex at validated points x (N, 8), on the threads
+        :meth:`batch` would use (:func:`production8_rows`; 8D shared layout only)."""
         if not self.has_batch:
             raise ValueError("only 8D models of one shared layout have compiled amplitudes")
         x = np.ascontiguousarray(x, dtype=np.float64)
         out = np.empty((x.shape[0], 9), dtype=np.complex128)
-        production8_rows(x, *self.args, out)
-        return out
+        return _launch(production8_rows, production8_parallel, x, self.args, self.n_features,
+                       n_threads, out=out)
 
 
 def _one_layout(kernels: list[SparsePiecewiseKernel]) -> bool:
