@@ -169,6 +169,16 @@ def test_fit_predicts_8d_f11_and_round_trips(fitted, procs, tmp_path) -> None:
         FactorisedLoopRegressor.load(tmp_path, fitted.get_params())
 
 
+def _window_8d_fit(procs, rng, term: str) -> FactorisedLoopRegressor:
+    """An 8D model of one shared layout (2 x 3 x 2 x 2 cells) fitted on 1,500 production
+    points of the window [0.4, 0.6]^4 (the compiled-kernel tests)."""
+    p4, _ = procs
+    x4 = 0.4 + 0.2 * rng.random((1500, 4))
+    _, one = p4.amplitudes(x4)
+    return FactorisedLoopRegressor(cells=[2, 3, 2, 2], degree=[3, 3, 2, 2], grading=1.0,
+                                   term=term).fit(x4, production_targets(one, x4))
+
+
 @pytest.mark.parametrize("term", ["f11", "f01"])
 def test_8d_point_kernel_shares_tables_and_equals_the_general_one(procs, term,
                                                                   monkeypatch) -> None:
@@ -178,12 +188,8 @@ def test_8d_point_kernel_shares_tables_and_equals_the_general_one(procs, term,
     and the batch prediction to 1e-12."""
     from zoo.plugins.processes.qqzz import factorised_fast as ff
 
-    p4, _ = procs
     rng = np.random.default_rng(31)
-    x4 = 0.4 + 0.2 * rng.random((1500, 4))
-    _, one = p4.amplitudes(x4)
-    reg = FactorisedLoopRegressor(cells=[2, 3, 2, 2], degree=[3, 3, 2, 2], grading=1.0,
-                                  term=term).fit(x4, production_targets(one, x4))
+    reg = _window_8d_fit(procs, rng, term)
     shared = ff.compiled(reg)
     assert shared.kernel is ff.predict_one8
     monkeypatch.setattr(ff, "_one_layout", lambda kernels: False)
@@ -213,12 +219,8 @@ def test_8d_compiled_batch_equals_predict(procs, term) -> None:
     from zoo.plugins.processes.qqzz import factorised_fast as ff
     from zoo.plugins.regressors import piecewise_kernel as pk
 
-    p4, _ = procs
     rng = np.random.default_rng(37)
-    x4 = 0.4 + 0.2 * rng.random((1500, 4))
-    _, one = p4.amplitudes(x4)
-    reg = FactorisedLoopRegressor(cells=[2, 3, 2, 2], degree=[3, 3, 2, 2], grading=1.0,
-                                  term=term).fit(x4, production_targets(one, x4))
+    reg = _window_8d_fit(procs, rng, term)
     fast = ff.compiled(reg)
     assert fast.has_batch
     x8 = rng.random((3000, 8))
@@ -499,12 +501,8 @@ def test_8d_uncertainty_from_compiled_amplitudes_equals_the_numpy_path(procs, te
     shipped models), on a window fit with x2 near its middle cell edge too."""
     from zoo.plugins.processes.qqzz import factorised_uncertainty as fu
 
-    p4, _ = procs
     rng = np.random.default_rng(41)
-    x4 = 0.4 + 0.2 * rng.random((1500, 4))
-    _, one = p4.amplitudes(x4)
-    reg = FactorisedLoopRegressor(cells=[2, 3, 2, 2], degree=[3, 3, 2, 2], grading=1.0,
-                                  term=term).fit(x4, production_targets(one, x4))
+    reg = _window_8d_fit(procs, rng, term)
     for part in reg.parts_:  # scales over four decades, one per fit cell
         part.cell_scale_ = 10.0 ** rng.uniform(-9, -5, int(np.prod(reg.cells)))
     x8 = rng.random((500, 8))
