@@ -24,6 +24,7 @@ For each default (the bundle's ``latest`` of each label):
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -77,7 +78,9 @@ def point_sets(work: Path, args, grids: dict) -> dict:
             continue
         # every point by the exact projection (double-double near the faces: the float64
         # one is 1e-7 there, above the errors of the endpoint-factor models)
-        a = tp.production_set(work / f"scale{dim}.npz", np.concatenate(xs), dim)
+        x = np.concatenate(xs)  # the cache is named by its points: grids differ per --only
+        tag = hashlib.blake2b(x.tobytes(), digest_size=6).hexdigest()
+        a = tp.production_set(work / f"scale{dim}_{tag}.npz", x, dim)
         b = tp.production_set(work / f"scale{dim}f.npz", tp.faces(args.n_faces, dim, rng), dim)
         sets[f"scale{dim}"] = {k: np.concatenate([a[k], b[k]]) for k in a}
     rng = np.random.default_rng(args.seed + 1)

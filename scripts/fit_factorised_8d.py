@@ -130,8 +130,8 @@ def score(args, reg, dim: int, x: np.ndarray, y: np.ndarray, fit_s: float) -> No
     card = {
         "training": {"regressor": reg.name, "params": reg.get_params(), "n_production": args.n,
                      "seed": args.seed, "sampling": args.sampling,
-                     "sampling_grid": {"cells": getattr(args, "grid_cells", None),
-                                       "grading": getattr(args, "grid_grading", None)},
+                     "sampling_grid": {"cells": args.grid_cells,
+                                       "grading": args.grid_grading},
                      "training_data": f"one-loop production amplitudes of qqbar-zz-4l/"
                                       f"{source}d "
                                       "(plugins/processes/qqzz/factorised.py)",

@@ -516,3 +516,11 @@ def test_8d_uncertainty_from_compiled_amplitudes_equals_the_numpy_path(procs, te
     np.testing.assert_allclose(s_fast, s_ref, rtol=1e-12, atol=0)
     np.testing.assert_allclose(y_fast, reg.predict(x8), rtol=0,
                                atol=1e-12 * np.abs(y_ref).max())
+    # the amplitudes from PARALLEL_MIN rows on: blocks over threads, the same bits
+    from zoo.plugins.regressors import piecewise_kernel as pk
+
+    big = np.repeat(x8, pk.PARALLEL_MIN // len(x8) + 1, axis=0)
+    del reg._compiled_8d  # the numpy path was forced above
+    fast = fu._compiled_8d(reg)
+    np.testing.assert_array_equal(fast.amplitudes8(big, n_threads=2),
+                                  fast.amplitudes8(big, n_threads=1))

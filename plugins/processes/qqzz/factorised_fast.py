@@ -436,12 +436,9 @@ def production8_parallel(x: np.ndarray, table: np.ndarray, flags: np.ndarray,
     """:func:`production8_rows` in blocks of ``block`` rows over numba's threads."""
     n = x.shape[0]
     for b in numba.prange((n + block - 1) // block):
-        amp = np.empty(9, dtype=np.complex128)
-        for i in range(b * block, min(n, (b + 1) * block)):
-            _production8(x[i], table, flags, edges, offsets, degrees, coef, seglen, gather,
-                         amp)
-            for c in range(9):
-                out[i, c] = amp[c]
+        lo, hi = b * block, min(n, (b + 1) * block)
+        production8_rows(x[lo:hi], table, flags, edges, offsets, degrees, coef, seglen, gather,
+                         out[lo:hi])
 
 
 @numba.njit(parallel=True, **_JIT)
