@@ -115,6 +115,50 @@ def training_data(n: int, seed: int, sampling: str, cache: Path, workers: int, p
     return x, amps
 
 
+def parts_from_4d(model, keys: list[str], x: np.ndarray, y: np.ndarray) -> float:
+    """Give the 8D ``model`` the parts of published 4D f11 models instead of fitting them.
+
+    With ``symmetric=True`` an 8D column's fit is, representative by representative, the fit
+    of that 4D production helicity (the same values of every column and group element mapped
+    onto it, the same least squares): so the 4D f11 models fitted on the *same* points (their
+    card's data provenance must equal the hash of ``x, y``) with the same part parameters
+    already hold it. Returns the sum of their recorded fitting times (s)."""
+    from zoo.api import load
+    from zoo.plugins.processes.qqzz.factorisation import REPRESENTATIVES, _col
+    from zoo.plugins.processes.qqzz.factorised import _LAMBDA
+    from zoo.training.data import hash_arrays
+
+    want = hash_arrays(x, y)
+    shared = ("cells", "degree", "grading", "ridge", "coef_dtype", "basis", "angle",
+              "endpoints", "symmetric")
+    mine, by_rep, fit_s = model.get_params(), {}, 0.0
+    for key in keys:
+        amp = load(key)
+        reg = amp.model.regressor
+        p = reg.get_params()
+        rep = _col(_LAMBDA[p["helicity"][1]], _LAMBDA[p["helicity"][2]])
+        bad = [k for k in shared if p[k] != mine[k]]
+        if p["helicity"][0] != mine["helicity"][0] or p["term"] != "f11" or p["on_shell"]:
+            bad.append("helicity/term (a 4D f11 model of the same quark helicity)")
+        if rep == _col(0, 0) and p["cos_zero"] != mine["cos_zero"]:
+            bad.append("cos_zero")
+        if rep not in REPRESENTATIVES or rep in by_rep:
+            bad.append(f"representative {p['helicity']} (one each of L--, L-0, L-+, L00)")
+        if amp.card["data"]["provenance"] != want:
+            bad.append("data provenance (fitted on other points than --cache holds)")
+        if bad:
+            raise SystemExit(f"{key}: cannot serve as parts of {mine['helicity']}: {bad}")
+        by_rep[rep] = reg.parts_
+        fit_s += float(amp.card.get("training_time_s", 0.0))
+    if set(by_rep) != set(REPRESENTATIVES):
+        raise SystemExit(f"--parts-from needs one model per representative, got {keys}")
+    model.parts_ = ([by_rep[r][0] for r in REPRESENTATIVES]
+                    + [by_rep[r][1] for r in REPRESENTATIVES])
+    model.n_features_ = 8
+    print(f"took the parts of {', '.join(keys)} ({model.n_parameters} coefficients)", flush=True)
+    return fit_s
+
+
 def score(args, reg, dim: int, x: np.ndarray, y: np.ndarray, fit_s: float) -> None:
     """Score a fitted model on the test set and save its artifact (card with provenance)."""
     from zoo.model import Model
@@ -135,7 +179,8 @@ def score(args, reg, dim: int, x: np.ndarray, y: np.ndarray, fit_s: float) -> No
                      "training_data": f"one-loop production amplitudes of qqbar-zz-4l/"
                                       f"{source}d "
                                       "(plugins/processes/qqzz/factorised.py)",
-                     "script": "scripts/fit_factorised_8d.py", "training_time_s": round(fit_s, 3)},
+                     "script": "scripts/fit_factorised_8d.py", "training_time_s": round(fit_s, 3),
+                     **({"parts_from": args.parts_from.split(",")} if args.parts_from else {})},
         "data": {"provenance": hash_arrays(x, y), "test_provenance": test.provenance,
                  "source": f"generator ({source}D production amplitudes)", "n_train": int(args.n),
                  "n_validation": 0, "n_test": len(test),
@@ -186,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grid-grading", default=None, help="the grading of --grid-cells")
     ap.add_argument("--cos-zero", action="store_true",
                     help="fit the (0,0) amplitude divided by cos theta (qqzz-factorised cos_zero)")
+    ap.add_argument("--exchange-zero", action="store_true",
+                    help="on shell: fit (-,-), (0,0), (+,+) divided by cos theta (their exact "
+                         "zero at x2 = 1/2; qqzz-factorised exchange_zero)")
     ap.add_argument("--endpoints", action="store_true",
                     help="fit every amplitude divided by its exact beam behaviour "
                          "(qqzz-factorised endpoints: bounded relative errors up to the beam)")
@@ -198,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="artifact directory to write (new or empty); {term} is replaced by the term")
     ap.add_argument("--cache", default=None, help="npz of the production amplitudes")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--parts-from", default=None,
+                    help="8D column only: comma-separated published 4D f11 models (key@N), one "
+                         "per representative (L--, L-0, L-+, L00 for an L column), whose parts "
+                         "are taken instead of fitting them again (parts_from_4d)")
     args = ap.parse_args(argv)
 
     from zoo.plugins.processes.qqzz.factorised import (
@@ -218,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
               "degree": json.loads(args.degree), "grading": json.loads(args.grading),
               "coef_dtype": args.coef_dtype, "angle": args.angle, "basis": args.basis,
               "cos_zero": args.cos_zero, "on_shell": args.on_shell,
-              "endpoints": args.endpoints}
+              "endpoints": args.endpoints, "exchange_zero": args.exchange_zero}
     grid = {**params, "cells": json.loads(args.grid_cells or args.cells),
             "grading": json.loads(args.grid_grading or args.grading)}
     x, amps = training_data(args.n, args.seed, args.sampling, cache, args.workers, grid,
@@ -226,9 +278,15 @@ def main(argv: list[str] | None = None) -> int:
     y = production_targets(amps, on_shell_points(x) if dim == 2 else x, args.helicity[0])
     fitted = FactorisedLoopRegressor(**params, term="f11" if "f11" in terms else "f01")
     t0 = time.perf_counter()
-    fitted.fit(x, y)
-    fit_s = time.perf_counter() - t0
-    print(f"fitted {fitted.n_parameters} coefficients in {fit_s:.0f} s", flush=True)
+    if args.parts_from:
+        if dim != 8:
+            ap.error("--parts-from builds an 8D column from 4D fits")
+        fit_s = parts_from_4d(fitted, args.parts_from.split(","), x, y)
+    else:
+        fitted.fit(x, y)
+        fit_s = time.perf_counter() - t0
+    print(f"fitted {fitted.n_parameters} coefficients in {fit_s:.0f} s"
+          + (" (the recorded fits of --parts-from)" if args.parts_from else ""), flush=True)
     for term in terms:
         score(args, fitted.for_term(term), dim, x, y, fit_s)
     return 0

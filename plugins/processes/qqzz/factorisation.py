@@ -125,7 +125,21 @@ def _ipow(v: Any, n: int) -> Any:
     return out
 
 
-def angular_factor_xp(xp: Any, x2: Any, col: int, cos_zero: bool = False,
+#: ``cos_zero`` code of the columns fitted divided by ``cos theta`` (:func:`angular_factor_xp`):
+#: 1 (or True): (0, 0); COS_ZERO_DIAGONAL: (0, 0), (-, -) and (+, +), the on-shell zeros
+COS_ZERO_DIAGONAL = 2
+
+
+def cos_zero_columns(code: int) -> tuple[int, ...]:
+    """The columns a ``cos_zero`` code divides by ``cos theta`` (0: none)."""
+    if not code:
+        return ()
+    if int(code) == COS_ZERO_DIAGONAL:
+        return (_col(-1, -1), _col(0, 0), _col(1, 1))
+    return (_col(0, 0),)
+
+
+def angular_factor_xp(xp: Any, x2: Any, col: int, cos_zero: int = 0,
                       quark: str | None = None) -> Any:
     """The factor column ``col`` is fitted divided by, on an array namespace ``xp``
     (``sqrt``): with ``quark`` (``endpoints=True`` models) the exact endpoint behaviour
@@ -133,23 +147,26 @@ def angular_factor_xp(xp: Any, x2: Any, col: int, cos_zero: bool = False,
     smooth and non-zero at the beam and relative errors stay bounded there; without it the
     older ``sqrt(x2 (1 - x2))`` for even ``l1 - l2`` and 1 for odd (relative errors of the
     odd columns and of ``l = +-2`` grow like 1 / x2 at one face). With ``cos_zero`` the
-    (0, 0) column's also times ``cos theta = 2 x2 - 1``."""
+    factor of the columns :func:`cos_zero_columns` names is also times
+    ``cos theta = 2 x2 - 1``: (0, 0) for ``1``/``True``; also (-, -) and (+, +) for
+    :data:`COS_ZERO_DIAGONAL` (on shell, where the boson exchange makes them odd in
+    ``cos theta``)."""
     if quark is None:
         out = xp.sqrt(x2 * (1.0 - x2)) if _even(col) else 1.0
     else:
         a, b = endpoint_powers(col, quark)
         out = _ipow(xp.sqrt(x2), a) * _ipow(xp.sqrt(1.0 - x2), b)
-    return out * (2.0 * x2 - 1.0) if cos_zero and col == _col(0, 0) else out
+    return out * (2.0 * x2 - 1.0) if col in cos_zero_columns(cos_zero) else out
 
 
-def angular_factor(x4: np.ndarray, col: int, cos_zero: bool = False,
+def angular_factor(x4: np.ndarray, col: int, cos_zero: int = 0,
                    quark: str | None = None) -> np.ndarray:
     """:func:`angular_factor_xp` on numpy at production points ``x4`` (N, >= 2): (N,)."""
     x2 = np.asarray(x4, dtype=np.float64)[:, 1]
     return np.broadcast_to(angular_factor_xp(np, x2, col, cos_zero, quark), x2.shape).copy()
 
 
-def fit_scale(x4: np.ndarray, col: int, cos_zero: bool = False,
+def fit_scale(x4: np.ndarray, col: int, cos_zero: int = 0,
               quark: str | None = None) -> np.ndarray:
     """The learned function of column ``col`` per unit of M_loop: ``c(x) / angular_factor``."""
     return production_scale(x4) / angular_factor(x4, col, cos_zero, quark)

@@ -91,6 +91,7 @@ from zoo.plugins.processes.qqzz.factorisation import (
     _LAMBDA,
     _SIGMA,
     ACTION,
+    COS_ZERO_DIAGONAL,
     MAPS,
     N_PARTS,
     ORBIT,
@@ -131,6 +132,11 @@ class FactorisedLoopRegressor(Regressor):
     tree, module docstring); ``cos_zero``: fit the (0, 0) amplitude divided by
     ``cos theta`` too (it vanishes there, with its tree: module docstring); ``on_shell``: the
     2D process (a 4D helicity with both bosons at MZ; parts of ``(x1, x2)``, 2D points);
+    ``exchange_zero`` (on shell only): fit the equal-helicity amplitudes (-, -), (0, 0),
+    (+, +) divided by ``cos theta``: with both bosons at MZ the boson exchange
+    ``M(l, l)(x1, 1 - x2) = -M(l, l)(x1, x2)`` makes them odd in ``cos theta = 2 x2 - 1``,
+    an exact zero at x2 = 1/2 where a fit of M itself keeps its absolute error, i.e. an
+    unbounded relative one in f11 and f01 (the 2D L-- defaults before the tenth session);
     ``endpoints``: fit every amplitude divided by its exact behaviour at the beam faces,
     ``sqrt(x2)^|sigma + l| sqrt(1 - x2)^|sigma - l|``
     (:func:`.factorisation.endpoint_powers`), so relative errors stay bounded up to the
@@ -146,7 +152,7 @@ class FactorisedLoopRegressor(Regressor):
                  coef_dtype: str = "float32", symmetric: bool = True,
                  angle: bool = False, term: str = "f11", basis: str = "tensor",
                  cos_zero: bool = False, on_shell: bool = False,
-                 endpoints: bool = False) -> None:
+                 endpoints: bool = False, exchange_zero: bool = False) -> None:
         self.helicity = helicity
         self.cells = cells
         self.degree = degree
@@ -160,6 +166,7 @@ class FactorisedLoopRegressor(Regressor):
         self.cos_zero = cos_zero
         self.on_shell = on_shell
         self.endpoints = endpoints
+        self.exchange_zero = exchange_zero
 
     def _check_params(self) -> None:
         h = self.helicity
@@ -176,6 +183,18 @@ class FactorisedLoopRegressor(Regressor):
         if self.on_shell and not ok4:
             raise ConfigError(f"on_shell=True (the 2D process) needs a 4D production helicity "
                               f"such as 'L-0', got {h!r}")
+        if self.exchange_zero and not self.on_shell:
+            raise ConfigError("exchange_zero=True needs on_shell=True: only with equal boson "
+                              "masses does the exchange make M(l, l) odd in cos theta (off "
+                              "shell it has no zero there to divide by)")
+
+    def _cos_zero_code(self) -> int:
+        """The ``cos_zero`` code of :func:`.factorisation.angular_factor_xp`:
+        :data:`.factorisation.COS_ZERO_DIAGONAL` with ``exchange_zero``, else 1 with
+        ``cos_zero`` ((0, 0) only), else 0."""
+        if getattr(self, "exchange_zero", False):
+            return COS_ZERO_DIAGONAL
+        return int(bool(self.cos_zero))
 
     def _endpoint_quark(self) -> str | None:
         """The quark helicity the angular factors take with ``endpoints`` (else None: the
@@ -254,7 +273,7 @@ class FactorisedLoopRegressor(Regressor):
         c = production_scale(x)[:, None]
         m = (y[:, :9] + 1j * y[:, 9:]) / c
         if not self.symmetric:
-            t = m * np.stack([fit_scale(x, col, self.cos_zero, self._endpoint_quark()) for col in range(9)], axis=1)
+            t = m * np.stack([fit_scale(x, col, self._cos_zero_code(), self._endpoint_quark()) for col in range(9)], axis=1)
             u = self._coords(x)
             self.parts_ = [self._part().fit(u, v[:, k]) for v in (t.real, t.imag)
                            for k in range(9)]
@@ -269,7 +288,7 @@ class FactorisedLoopRegressor(Regressor):
                     rep = act(col)
                     if rep in xs:
                         xs[rep].append(self._coords(gx))
-                        ys[rep].append(sign * m[:, col] * fit_scale(gx, rep, self.cos_zero, self._endpoint_quark()))
+                        ys[rep].append(sign * m[:, col] * fit_scale(gx, rep, self._cos_zero_code(), self._endpoint_quark()))
             fits = [(np.concatenate(xs[r]), np.concatenate(ys[r])) for r in reps]
             self.parts_ = [self._part().fit(u, v.real) for u, v in fits]
             if not self._real_only():
@@ -299,7 +318,7 @@ class FactorisedLoopRegressor(Regressor):
         if not self.symmetric:
             u = self._coords(x4)
             v = np.stack([p.predict(u) for p in self.parts_], axis=1)
-            unit = np.stack([angular_factor(x4, col, self.cos_zero, self._endpoint_quark()) for col in range(9)], axis=1)
+            unit = np.stack([angular_factor(x4, col, self._cos_zero_code(), self._endpoint_quark()) for col in range(9)], axis=1)
             return (v[:, :9] + 1j * v[:, 9:]) * unit / production_scale(x4)[:, None]
         out = np.full((x4.shape[0], 9), np.nan, dtype=np.complex128)
         for c, (rep, _, _) in ORBIT.items():
@@ -314,7 +333,7 @@ class FactorisedLoopRegressor(Regressor):
         k = self._reps().index(rep)
         gx = MAPS[g](x4)
         u = self._coords(gx)
-        f = sign * angular_factor(gx, rep, self.cos_zero, self._endpoint_quark()) / production_scale(gx)
+        f = sign * angular_factor(gx, rep, self._cos_zero_code(), self._endpoint_quark()) / production_scale(gx)
         out = np.empty(len(u), dtype=np.complex128)
         out.real = self.parts_[k].predict(u) * f
         out.imag = (np.nan if self._real_only()
@@ -323,7 +342,10 @@ class FactorisedLoopRegressor(Regressor):
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """f11 (or f01) of the 8D column at 8D points (N, 8), of the 4D helicity at 4D
-        points (N, 4), or on shell at 2D points (N, 2)."""
+        points (N, 4), or on shell at 2D points (N, 2). 8D models whose parts share one
+        layout (every shipped one) run the compiled row kernel (:mod:`.factorised_fast`; the
+        numpy composition of the parts agrees to ~1e-15 relative), so that
+        :meth:`predict_uncertainty` returns this ``y`` bit for bit."""
         check_fitted(self, "parts_")
         q = self.helicity[0]
         if self._is_4d():
@@ -334,9 +356,20 @@ class FactorisedLoopRegressor(Regressor):
                 return 2.0 * tree * m.real
             return m.real * m.real + m.imag * m.imag
         x = check_x(x, 8)
+        from .factorised_uncertainty import _compiled_8d
+
+        fast = _compiled_8d(self)
+        if fast is not None:  # one shared layout (every shipped 8D model): compiled rows
+            return fast.batch(x)
+        return self._predict_numpy(x)
+
+    def _predict_numpy(self, x: np.ndarray) -> np.ndarray:
+        """The 8D prediction at validated points (N, 8) composed in numpy from the parts'
+        amplitudes (the reference of the compiled kernels)."""
         m = self.production_amplitudes(x[:, :4])
         if self.term == "f01":
-            return f01_from_production(tree_amplitudes(x[:, :4], q), m, x, self.helicity)
+            return f01_from_production(tree_amplitudes(x[:, :4], self.helicity[0]), m, x,
+                                       self.helicity)
         return f11_from_production(m, x, self.helicity)
 
     def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,

@@ -114,10 +114,11 @@ def _scale(x1: float, x2: float, x3: float, x4: float) -> float:  # pragma: no c
 
 
 @numba.njit(**_JIT)
-def _angular(x2: float, col: int, cos_zero: bool, endpoints: bool,
+def _angular(x2: float, col: int, cos_zero: int, endpoints: bool,
              quark: int) -> float:  # pragma: no cover
     """:func:`.factorisation.angular_factor_xp` of one point (``quark`` 0 = L, 1 = R; used
-    with ``endpoints`` only)."""
+    with ``endpoints`` only; ``cos_zero`` the code of :func:`.factorisation.cos_zero_columns`:
+    columns 4, or 0, 4, 8 for code 2)."""
     if endpoints:
         sigma = -1 if quark == 0 else 1
         lam = col // 3 - col % 3
@@ -128,7 +129,7 @@ def _angular(x2: float, col: int, cos_zero: bool, endpoints: bool,
             out *= math.sqrt(1.0 - x2)
     else:
         out = math.sqrt(x2 * (1.0 - x2)) if (col // 3 - col % 3) % 2 == 0 else 1.0
-    if cos_zero and col == 4:
+    if cos_zero != 0 and (col == 4 or (cos_zero == 2 and (col == 0 or col == 8))):
         out = out * (2.0 * x2 - 1.0)
     return out
 
@@ -158,7 +159,7 @@ def _amplitude(x4: np.ndarray, col: int, table: np.ndarray, flags: np.ndarray, e
     if u.shape[0] == 4:
         u[2] = g3
         u[3] = g4
-    f = (sign * _angular(g2, rep, flags[1] != 0, flags[11] != 0, flags[8])
+    f = (sign * _angular(g2, rep, flags[1], flags[11] != 0, flags[8])
          / _scale(g1, g2, g3, g4))
     re = predict_sparse_one(u, edges[k], offsets[k], degrees[k], coef[k], seglen[k],
                             gather[k]) * f
@@ -370,7 +371,7 @@ def _production8(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: np.
                           n0 + n1, buf[a2:a3])
         _pair_gather(buf[a2:a3], gather, go, buf, t3 + (1 - e) * n3, n3, seglen,
                      n0 + n1 + n2, buf[a3:a3 + 2])
-        f = (sign * _angular(g2, rep, flags[1] != 0, flags[11] != 0, flags[8])
+        f = (sign * _angular(g2, rep, flags[1], flags[11] != 0, flags[8])
              / _scale(x1, g2, g3, g4))
         amp[col] = complex(buf[a3] * f, buf[a3 + 1] * f)
 
@@ -455,6 +456,127 @@ def predict8_parallel(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges
                                   gather)
 
 
+@numba.njit(**_JIT)
+def _sigma_columns(x: np.ndarray, table: np.ndarray, flags: np.ndarray, sedges: np.ndarray,
+                   soffsets: np.ndarray, sscale: np.ndarray,
+                   out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """``sigma_M`` of the 9 columns at one 8D point into out (9,):
+    :func:`.factorised_uncertainty.sigma_of_column` (the per-cell scales of the
+    representative's parts at the mapped point, times ``|a / c|`` there). ``sedges``,
+    ``soffsets``: the scale grid shared by every part (concatenated edges of the 4 axes);
+    ``sscale`` (parts, cells): each part's ``cell_scale_`` (real parts, then imaginary)."""
+    x1, x2, x3, x4 = x[0], x[1], x[2], x[3]
+    n_reps = flags[3]
+    u = np.empty(4)
+    for col in range(9):
+        k, code = table[col, 0], table[col, 1]
+        if k < 0:
+            out[col] = np.nan
+            continue
+        rep = table[col, 2]
+        g2 = 1.0 - x2 if code == 1 or code == 2 else x2
+        g3, g4 = (x4, x3) if code == 2 or code == 3 else (x3, x4)
+        u[0], u[1], u[2], u[3] = x1, _angle(g2) if flags[0] else g2, g3, g4
+        cell = 0
+        for j in range(4):
+            e = sedges[soffsets[j]:soffsets[j + 1]]
+            c = np.searchsorted(e, u[j], side="right") - 1
+            c = min(max(c, 0), e.size - 2)
+            cell = cell * (e.size - 1) + c
+        f = abs(_angular(g2, rep, flags[1], flags[11] != 0, flags[8])
+                / _scale(x1, g2, g3, g4))
+        s_re = sscale[k, cell]
+        if flags[2] != 0:
+            out[col] = f * s_re
+        else:
+            s_im = sscale[n_reps + k, cell]
+            out[col] = f * math.sqrt(s_re * s_re + s_im * s_im)
+
+
+@numba.njit(**_JIT)
+def predict_sigma_one8(x: np.ndarray, table: np.ndarray, flags: np.ndarray,
+                       edges: np.ndarray, offsets: np.ndarray, degrees: np.ndarray,
+                       coef: np.ndarray, seglen: np.ndarray, gather: np.ndarray,
+                       sedges: np.ndarray, soffsets: np.ndarray, sscale: np.ndarray,
+                       out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """``(y, sigma)`` of an 8D model at one point into out (2,): ``y`` as
+    :func:`predict_one8` (the same operations), ``sigma`` as
+    :func:`.factorised_uncertainty.predict_uncertainty` (columns in quadrature with the
+    exact decay weights; f11: ``2 |A| s + s^2``, f01: ``2 |A_tree| s``)."""
+    amp = np.empty(15, dtype=np.complex128)
+    _production8(x, table, flags, edges, offsets, degrees, coef, seglen, gather, amp)
+    sm = np.empty(9)
+    _sigma_columns(x, table, flags, sedges, soffsets, sscale, sm)
+    d1 = amp[9:12]
+    d2 = amp[12:15]
+    _decay(2.0 * x[4] - 1.0, _TWO_PI * x[5], flags[9], d1)
+    _decay(2.0 * x[6] - 1.0, _TWO_PI * x[7], flags[10], d2)
+    f01 = flags[6] != 0
+    tree = np.empty(9)
+    if f01:
+        _tree(x[0], x[1], x[2], x[3], flags[8], tree)
+    a = 0j
+    t = 0j
+    s2 = 0.0
+    for c in range(9):
+        w = d1[c // 3] * d2[c % 3]
+        a += amp[c] * w
+        s2 += (w.real * w.real + w.imag * w.imag) * sm[c] * sm[c]
+        if f01:
+            t += tree[c] * w
+    s_a = math.sqrt(s2)
+    if f01:
+        out[0] = 2.0 * (t.real * a.real + t.imag * a.imag)
+        out[1] = 2.0 * abs(t) * s_a
+    else:
+        out[0] = a.real * a.real + a.imag * a.imag
+        out[1] = 2.0 * abs(a) * s_a + s_a * s_a
+
+
+@numba.njit(**_JIT)
+def predict_sigma8_rows(x: np.ndarray, table: np.ndarray, flags: np.ndarray,
+                        edges: np.ndarray, offsets: np.ndarray, degrees: np.ndarray,
+                        coef: np.ndarray, seglen: np.ndarray, gather: np.ndarray,
+                        sedges: np.ndarray, soffsets: np.ndarray, sscale: np.ndarray,
+                        out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """:func:`predict_sigma_one8` at every row of x (N, 8) into out (N, 2)."""
+    for i in range(x.shape[0]):
+        predict_sigma_one8(x[i], table, flags, edges, offsets, degrees, coef, seglen, gather,
+                           sedges, soffsets, sscale, out[i])
+
+
+@numba.njit(parallel=True, **_JIT)
+def predict_sigma8_parallel(x: np.ndarray, table: np.ndarray, flags: np.ndarray,
+                            edges: np.ndarray, offsets: np.ndarray, degrees: np.ndarray,
+                            coef: np.ndarray, seglen: np.ndarray, gather: np.ndarray,
+                            sedges: np.ndarray, soffsets: np.ndarray, sscale: np.ndarray,
+                            out: np.ndarray, block: int) -> None:  # pragma: no cover
+    """:func:`predict_sigma8_rows` in blocks of ``block`` rows over numba's threads."""
+    n = x.shape[0]
+    for b in numba.prange((n + block - 1) // block):
+        lo, hi = b * block, min(n, (b + 1) * block)
+        predict_sigma8_rows(x[lo:hi], table, flags, edges, offsets, degrees, coef, seglen,
+                            gather, sedges, soffsets, sscale, out[lo:hi])
+
+
+def scale_args(parts: list) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(sedges, soffsets, sscale)`` of :func:`_sigma_columns` from the parts' current
+    per-cell scales, or None when a part has none or their scale grids differ (the numpy
+    path then serves)."""
+    if not all(getattr(p, "has_uncertainty", False) for p in parts):
+        return None
+    grids = [p.scale_edges() for p in parts]
+    first = grids[0]
+    if len(first) != 4 or any(len(g) != 4 or not all(np.array_equal(a, b)
+                                                     for a, b in zip(g, first))
+                              for g in grids[1:]):
+        return None
+    sedges = np.concatenate([np.asarray(e, dtype=np.float64) for e in first])
+    soffsets = np.concatenate([[0], np.cumsum([len(e) for e in first])]).astype(np.int64)
+    sscale = np.stack([np.asarray(p.cell_scale_, dtype=np.float64).ravel() for p in parts])
+    return sedges, soffsets, np.ascontiguousarray(sscale)
+
+
 @dataclass(frozen=True, eq=False)
 class CompiledFactorised:
     """A fitted symmetric ``qqzz-factorised`` model packed for the compiled kernels."""
@@ -495,6 +617,20 @@ class CompiledFactorised:
                        n_threads, out=out)
 
 
+    def predict_sigma8(self, x: np.ndarray, scales: tuple,
+                       n_threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(y, sigma)`` (N,) at validated points x (N, 8) in one compiled pass
+        (:func:`predict_sigma_one8`; ``scales`` from :func:`scale_args`), on the threads
+        :meth:`batch` would use: ``y`` equals :meth:`batch` bit for bit."""
+        if not self.has_batch:
+            raise ValueError("only 8D models of one shared layout have a compiled sigma path")
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        out = np.empty((x.shape[0], 2))
+        _launch(predict_sigma8_rows, predict_sigma8_parallel, x, (*self.args, *scales),
+                self.n_features, n_threads, out=out)
+        return out[:, 0].copy(), out[:, 1].copy()
+
+
 def _one_layout(kernels: list[SparsePiecewiseKernel]) -> bool:
     """Whether the packed parts share cells, degrees and basis (4 axes): the layout of
     :func:`predict_one8`."""
@@ -522,7 +658,7 @@ def compiled(reg: Any) -> CompiledFactorised | None:
     h = reg.helicity
     col = reg._column() if not is_8d else 0
     flags = np.array([
-        int(bool(reg.angle)), int(bool(reg.cos_zero)), int(reg._real_only()), len(reps),
+        int(bool(reg.angle)), reg._cos_zero_code(), int(reg._real_only()), len(reps),
         int(bool(reg.on_shell)), int(is_8d), int(reg.term == "f01"), col,
         0 if h[0] == "L" else 1,
         _SIGMA[h[1]] if is_8d else 0, _SIGMA[h[2]] if is_8d else 0,

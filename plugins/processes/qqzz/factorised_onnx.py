@@ -192,7 +192,7 @@ class _Builder:
             xp, reg = self.xp, self.reg
             rep, gname, sign = ORBIT[col]
             gx = _LIST_MAPS[gname](self.x4)
-            f = sign * angular_factor_xp(xp, gx[1], rep, reg.cos_zero, reg._endpoint_quark()) / production_scale_xp(xp, *gx)
+            f = sign * angular_factor_xp(xp, gx[1], rep, reg._cos_zero_code(), reg._endpoint_quark()) / production_scale_xp(xp, *gx)
             re = self.part(rep, gname, False) * f
             self.amps[col] = (re, None if self.real_only else self.part(rep, gname, True) * f, f)
         return self.amps[col]

@@ -73,7 +73,7 @@ def amplitude_with_sigma(model, x4: np.ndarray, col: int, cache: dict | None = N
         gx = MAPS[g](x4)
         cache[g] = (gx, model._coords(gx), production_scale(gx), {})
     gx, u, c, idx_cache = cache[g]
-    f = sign * angular_factor(gx, rep, model.cos_zero, model._endpoint_quark()) / c
+    f = sign * angular_factor(gx, rep, model._cos_zero_code(), model._endpoint_quark()) / c
     re, s_re = _part_with_scale(model.parts_[k], u, idx_cache)
     out = np.empty(len(u), dtype=np.complex128)
     out.real = re * f
@@ -96,7 +96,7 @@ def sigma_of_column(model, x4: np.ndarray, col: int, cache: dict) -> np.ndarray:
         gx = MAPS[g](x4)
         cache[g] = (gx, model._coords(gx), production_scale(gx), {})
     gx, u, c, idx_cache = cache[g]
-    f = np.abs(angular_factor(gx, rep, model.cos_zero, model._endpoint_quark()) / c)
+    f = np.abs(angular_factor(gx, rep, model._cos_zero_code(), model._endpoint_quark()) / c)
 
     def scale(part) -> np.ndarray:
         edges = part.scale_edges()
@@ -144,6 +144,13 @@ def predict_uncertainty(model, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sm = np.empty((x.shape[0], 9))
     cache: dict = {}
     fast = _compiled_8d(model)
+    scales = None
+    if fast is not None:
+        from .factorised_fast import scale_args
+
+        scales = scale_args(model.parts_)
+    if scales is not None:  # y and sigma in one compiled pass (the same arithmetic)
+        return fast.predict_sigma8(x, scales)
     if fast is not None:  # the amplitudes by the compiled kernel, sigma from the scales
         m = fast.amplitudes8(x)
         for col in range(9):
@@ -179,7 +186,7 @@ def part_targets(model, x4: np.ndarray, m_loop: np.ndarray
             rep = act(col)
             if rep in xs:
                 xs[rep].append(model._coords(gx))
-                ys[rep].append(sign * m_loop[:, col] * fit_scale(gx, rep, model.cos_zero, model._endpoint_quark()))
+                ys[rep].append(sign * m_loop[:, col] * fit_scale(gx, rep, model._cos_zero_code(), model._endpoint_quark()))
     return {r: (np.concatenate(xs[r]), np.concatenate(ys[r])) for r in reps}
 
 
