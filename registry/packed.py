@@ -24,6 +24,11 @@ import time
 from pathlib import Path
 
 ARCHIVE = "bundled.tar.xz"
+#: LZMA2 at preset 6 with a 64 MB window (preset 6 has 8 MB): the defaults repeat coefficient
+#: blocks many MB apart in the sorted stream (a 4D f01 model holds its f11 model's real
+#: parts, the 8D models the 4D f11 models' parts: docs/bundle.md); the window has to reach
+#: back to them. Unpacking needs ~65 MB of memory.
+FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 6, "dict_size": 64 << 20}]
 #: written last into an unpacked folder: its presence means the folder is complete
 DONE = ".unpacked"
 #: the bundle is the package's own data, but still never more than this is unpacked
@@ -42,7 +47,7 @@ def pack(src: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".tmp-{target.name}-{os.getpid()}")
     try:
-        with lzma.open(tmp, "wb", preset=6) as xz, \
+        with lzma.open(tmp, "wb", format=lzma.FORMAT_XZ, filters=FILTERS) as xz, \
                 tarfile.open(fileobj=xz, mode="w", format=tarfile.PAX_FORMAT) as tar:
             for file in files:
                 info = tarfile.TarInfo(file.relative_to(root).as_posix())

@@ -66,6 +66,11 @@ def exact_terms(tree: np.ndarray, loop: np.ndarray, helicity: str) -> dict[str, 
     return {"f00": np.abs(t) ** 2, "f01": 2.0 * np.real(np.conj(t) * m), "f11": np.abs(m) ** 2}
 
 
+def _tag(x: np.ndarray) -> str:
+    """A short hash of a point set: its cache file's name (sets differ per --only, --n-cal)."""
+    return hashlib.blake2b(np.ascontiguousarray(x).tobytes(), digest_size=6).hexdigest()
+
+
 def point_sets(work: Path, args, grids: dict) -> dict:
     """The cached exact sets: scales (stratified on every grid + faces) and calibration."""
     rng = np.random.default_rng(args.seed)
@@ -79,16 +84,17 @@ def point_sets(work: Path, args, grids: dict) -> dict:
         # every point by the exact projection (double-double near the faces: the float64
         # one is 1e-7 there, above the errors of the endpoint-factor models)
         x = np.concatenate(xs)  # the cache is named by its points: grids differ per --only
-        tag = hashlib.blake2b(x.tobytes(), digest_size=6).hexdigest()
-        a = tp.production_set(work / f"scale{dim}_{tag}.npz", x, dim)
-        b = tp.production_set(work / f"scale{dim}f.npz", tp.faces(args.n_faces, dim, rng), dim)
+        a = tp.production_set(work / f"scale{dim}_{_tag(x)}.npz", x, dim)
+        xf = tp.faces(args.n_faces, dim, rng)
+        b = tp.production_set(work / f"scale{dim}f_{_tag(xf)}.npz", xf, dim)
         sets[f"scale{dim}"] = {k: np.concatenate([a[k], b[k]]) for k in a}
     rng = np.random.default_rng(args.seed + 1)
     for dim in (4, 2):
         x = np.concatenate([rng.random((args.n_cal, dim)), tp.faces(args.n_faces, dim, rng)])
-        sets[f"cal{dim}"] = tp.production_set(work / f"cal{dim}.npz", x, dim)
+        sets[f"cal{dim}"] = tp.production_set(work / f"cal{dim}_{_tag(x)}.npz", x, dim)
     x8 = np.concatenate([rng.random((args.n_cal8, 8)), tp.faces(args.n_faces8, 8, rng)])
-    sets["cal8"] = tp.cached(work / "cal8.npz", lambda: {"x": x8, **tp.exact_8d(x8)})
+    sets["cal8"] = tp.cached(work / f"cal8_{_tag(x8)}.npz",
+                             lambda: {"x": x8, **tp.exact_8d(x8)}, x8)
     return sets
 
 

@@ -77,12 +77,16 @@ def exact_8d(x: np.ndarray) -> dict[str, np.ndarray]:
     return QQZZ8D().evaluate(x)
 
 
-def cached(path: Path, make) -> dict[str, np.ndarray]:
-    """Load the npz ``path`` or make (a dict of arrays), save and return it."""
+def cached(path: Path, make, x: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Load the npz ``path`` or make (a dict of arrays), save and return it. With ``x``
+    the cached file serves only if it holds exactly these points (else it is made again)."""
     path = Path(path)
     if path.exists():
         with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
+            out = {k: f[k] for k in f.files}
+        if x is None or ("x" in out and np.array_equal(out["x"], x)):
+            return out
+        print(f"  {path} holds other points: evaluating again", flush=True)
     t0 = time.perf_counter()
     out = make()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,4 +102,4 @@ def production_set(path: Path, x: np.ndarray, dim: int, exact: bool = True
     def make():
         tree, loop = production_amplitudes(x, dim, exact)
         return {"x": x, "tree": tree, "loop": loop}
-    return cached(path, make)
+    return cached(path, make, x)
