@@ -125,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--statistic", default="rms", choices=("rms", "max"),
                     help="Per scale cell: RMS or largest residual.")
     ap.add_argument("--refine2", default="1,1", help="The same for the 2D models.")
+    ap.add_argument("--mass-cuts", default="",
+                    help="4D/8D parts: cut x3 and x4 here too, each slab with a factor pooled "
+                         "over all cells (set_cell_scale cuts), e.g. 0.02,0.05,0.95,0.98")
     ap.add_argument("--min-points", type=int, default=4,
                     help="Fewer values in a cell: it gets the largest scale of the others.")
     ap.add_argument("--n-faces", type=int, default=150, help="Face points per 2D/4D set.")
@@ -153,9 +156,12 @@ def main(argv: list[str] | None = None) -> int:
         reg_ = model.regressor
         sc = sets["scale4" if (reg_.name == "qqzz-factorised" and not reg_.on_shell) else "scale2"]
         if reg_.name == "qqzz-factorised":
+            cuts = [float(v) for v in args.mass_cuts.split(",") if v]
             counts = reg_.set_part_scales(sc["x"], sc["loop"], min_points=args.min_points,
                                           refine=refine(args.refine, reg_.parts_[0]),
-                                          statistic=args.statistic)
+                                          statistic=args.statistic,
+                                          cuts={2: cuts, 3: cuts} if cuts and not reg_.on_shell
+                                          else None)
             n_min = int(min(int(c[c > 0].min()) for c in counts))
         else:  # pwcheb with its chain: residuals in the regressor's space
             ex = exact_terms(sc["tree"], sc["loop"], lab.helicity)
@@ -183,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
             f"scripts/calibrate_defaults.py --seed {args.seed}: per-cell scales on "
             f"{len(sc['x'])} exact points ({args.k if dim != 2 else args.k2} per cell of each "
             f"grid + {args.n_faces} at the faces; scale cells = fit cells refined "
-            f"{args.refine if dim != 2 else args.refine2}, >= {n_min} values in the "
+            f"{args.refine if reg_.name == 'qqzz-factorised' else args.refine2}"
+            f"{', x3/x4 cut at ' + args.mass_cuts if args.mass_cuts and dim != 2 else ''}, "
+            f">= {n_min} values in the "
             f"sparsest), calibrated on {len(t)} others (uniform + faces)")
         n_uni = args.n_cal8 if dim == 8 else args.n_cal
         sc_ = card["calibration_scale"] * s[:n_uni]

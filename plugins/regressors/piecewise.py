@@ -56,7 +56,8 @@ refinement of the cells (``refine``: every cell cut into equal parts per axis, t
 as ``scale_edges_``), since the error varies within a cell (it rises towards a face where
 the function has a layer the polynomial does not resolve); a refined cell without enough
 points gets its cell's scale, a cell without enough the largest scale of the others. Stored in
-``pwcheb.safetensors`` as ``cell_scale`` (and ``scale_edges_j``); a file without it loads with
+``pwcheb.safetensors`` as ``cell_scale`` (float32 when the values are, as
+:meth:`set_cell_scale` rounds them; and ``scale_edges_j``); a file without it loads with
 ``has_uncertainty`` False. The scale is constant within a cell (it does not follow the
 error's variation inside the cell) and uncalibrated: the core multiplies it by the
 calibration scale of the card.
@@ -411,14 +412,22 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
         return y, scale[self.cell_index(x, self.scale_edges())]
 
     def set_cell_scale(self, x: np.ndarray, y: np.ndarray, *, min_points: int = 8,
-                       refine: int | list[int] = 1, statistic: str = "rms") -> np.ndarray:
+                       refine: int | list[int] = 1, statistic: str = "rms",
+                       cuts: dict[int, list[float]] | None = None) -> np.ndarray:
         """Set ``cell_scale_`` to the RMS of ``predict - y`` over the held-out points (x, y)
         in each cell of the fit's grid refined ``refine`` times per axis (every cell cut into
         ``refine[j]`` equal parts along axis j: the error varies within a fit cell, e.g.
         towards a face). A refined cell with fewer than ``min_points`` of them gets the RMS
         of its fit cell, or, with fewer there too, the largest scale of the others. Returns
         the counts per refined cell. ``statistic``: ``"rms"`` of the residuals, or ``"max"``
-        (their largest magnitude: an envelope, for errors with heavy tails within a cell)."""
+        (their largest magnitude: an envelope, for errors with heavy tails within a cell).
+
+        ``cuts`` (axis -> positions): slabs of an axis whose error differs from the cell's in
+        *every* cell, e.g. towards an edge of the domain (light or heavy bosons), with too few
+        points per cell to resolve them: the grid is also cut there, and each slab's scale is
+        the refined cell's times a factor pooled over all cells, the RMS of (residual / scale
+        of its refined cell) over the slab's points divided by that over all points (1 for a
+        slab with fewer than ``MIN_SLAB_POINTS``); factors of several axes multiply."""
         check_fitted(self, "coef_")
         if statistic not in ("rms", "max"):
             raise ConfigError(f"statistic must be 'rms' or 'max', got {statistic!r}")
@@ -458,8 +467,11 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
         thin = counts < int(min_points)
         fine[thin] = coarse[parent[thin]]
         fine[np.isnan(coarse[parent])] = np.nan
-        self.cell_scale_ = fine
-        self.scale_edges_ = None if max(ref) == 1 else edges
+        if cuts:
+            fine, edges = _slab_factors(self, x, r, edges, fine, cuts)
+        # a scale needs no more digits than float32's (half the disk of a fine table)
+        self.cell_scale_ = fine.astype(np.float32).astype(np.float64)
+        self.scale_edges_ = edges if max(ref) > 1 or cuts else None
         return counts
 
     def onnx_uncertainty_nodes(self, graph: Graph, x: str) -> str:
@@ -544,7 +556,11 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
                   "degrees": self.degrees_}
         arrays.update({f"edges_{j}": e for j, e in enumerate(self.edges_)})
         if getattr(self, "cell_scale_", None) is not None:
-            arrays["cell_scale"] = np.asarray(self.cell_scale_, dtype=np.float64)
+            scale = np.asarray(self.cell_scale_, dtype=np.float64)
+            # scales set on held-out points are float32 values (set_cell_scale): stored so
+            narrow = scale.astype(np.float32)
+            arrays["cell_scale"] = (narrow if np.array_equal(narrow.astype(np.float64), scale,
+                                                            equal_nan=True) else scale)
             if getattr(self, "scale_edges_", None):
                 arrays.update({f"scale_edges_{j}": e for j, e in enumerate(self.scale_edges_)})
         return save_arrays(self, directory, WEIGHTS_FILE, arrays,
@@ -585,3 +601,44 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
 @hookimpl
 def zoo_register_regressors(register):
     register("pwcheb", PiecewiseChebyshevRegressor)
+
+
+#: fewest held-out points a slab of ``set_cell_scale(cuts=...)`` needs for its own factor
+MIN_SLAB_POINTS = 50
+
+
+def _slab_factors(reg: PiecewiseChebyshevRegressor, x: np.ndarray, r: np.ndarray,
+                  edges: list[np.ndarray], fine: np.ndarray,
+                  cuts: dict[int, list[float]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The table of :meth:`PiecewiseChebyshevRegressor.set_cell_scale` on ``edges`` with the
+    ``cuts`` added: each new cell's refined-cell scale times the pooled factors of its slabs
+    (``r``: the residuals at the held-out points ``x``)."""
+    n_axes = len(edges)
+    bad = [j for j in cuts if not 0 <= int(j) < n_axes]
+    if bad:
+        raise ConfigError(f"cuts names axes {bad}; the model has axes 0..{n_axes - 1}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = r / fine[reg.cell_index(x, edges)]
+    ok = np.isfinite(q)
+    overall = np.sqrt(np.mean(q[ok] ** 2)) if ok.any() else 0.0
+    slabs, factors, new = {}, {}, list(edges)
+    for j, pos in cuts.items():
+        j = int(j)
+        e = np.asarray(edges[j], dtype=np.float64)
+        inner = np.asarray(sorted(float(p) for p in pos if e[0] < float(p) < e[-1]))
+        slabs[j] = np.concatenate([e[:1], inner, e[-1:]])
+        new[j] = np.unique(np.concatenate([e, inner]))
+        b = np.clip(np.searchsorted(slabs[j], x[:, j], side="right") - 1, 0, len(inner))
+        f = np.ones(len(inner) + 1)
+        for k in range(len(f)):
+            sel = ok & (b == k)
+            if sel.sum() >= MIN_SLAB_POINTS and overall > 0:
+                f[k] = np.sqrt(np.mean(q[sel] ** 2)) / overall
+        factors[j] = f
+    centres = np.stack(np.meshgrid(*[0.5 * (e[1:] + e[:-1]) for e in new], indexing="ij"),
+                       -1).reshape(-1, n_axes)
+    table = fine[reg.cell_index(centres, edges)].copy()
+    for j, f in factors.items():
+        k = np.clip(np.searchsorted(slabs[j], centres[:, j], side="right") - 1, 0, len(f) - 1)
+        table *= f[k]
+    return table, new

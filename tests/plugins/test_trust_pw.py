@@ -163,3 +163,45 @@ def test_refined_scale_grid_follows_the_error_within_a_cell(tmp_path) -> None:
     back = PiecewiseChebyshevRegressor.load(tmp_path, reg.get_params())
     np.testing.assert_array_equal(back.predict_uncertainty(xt)[1], reg.predict_uncertainty(xt)[1])
     assert len(back.scale_edges()[0]) == 5
+
+
+def test_cuts_give_every_cell_a_pooled_slab_factor(tmp_path) -> None:
+    """Three cells along x0, one along x1, and a layer at x1 = 0 that every cell's cubic
+    misses: ``cuts={1: [0.05]}`` cuts every cell at x1 = 0.05 with one factor per slab pooled
+    over all cells, so the slab at the layer gets the larger scale in each cell (measured
+    x4.57 in every cell, the ratio of the two pooled factors; > x2 required) although no
+    cell alone could estimate it; the table is float32
+    values, stored as float32, and loads back equal. A slab with fewer than MIN_SLAB_POINTS
+    points keeps factor 1; an axis the model lacks is refused."""
+    from zoo.errors import ConfigError
+    from zoo.plugins.regressors import piecewise as pw
+
+    rng = np.random.default_rng(5)
+    f = lambda x: np.sqrt(x[:, 1] + 1e-3) + np.sin(3.0 * x[:, 0])  # noqa: E731
+    x = rng.random((6000, 2))
+    x[:2] = [[0.0, 0.0], [1.0, 1.0]]  # the cells: thirds of x0, all of x1
+    reg = PiecewiseChebyshevRegressor(cells=[3, 1], degree=3, grading=1.0).fit(x, f(x))
+    xt = rng.random((12000, 2))
+    reg.set_cell_scale(xt, f(xt), cuts={1: [0.05]})
+    edges = reg.scale_edges()
+    assert len(edges[0]) == 4 and list(edges[1]) == [0.0, 0.05, 1.0]
+    table = reg.cell_scale_.reshape(3, 2)
+    assert (table[:, 0] > 2 * table[:, 1]).all(), table
+    np.testing.assert_array_equal(reg.cell_scale_.astype(np.float32).astype(np.float64),
+                                  reg.cell_scale_)
+    reg.save(tmp_path)
+    from safetensors.numpy import load_file
+
+    assert load_file(str(tmp_path / WEIGHTS_FILE))["cell_scale"].dtype == np.float32
+    back = PiecewiseChebyshevRegressor.load(tmp_path, reg.get_params())
+    np.testing.assert_array_equal(back.predict_uncertainty(xt)[1], reg.predict_uncertainty(xt)[1])
+    # too few points in the thin slab: factor 1 there, the cells' own scale
+    few = xt[xt[:, 1] >= 0.05][: 4000]
+    few = np.concatenate([few, xt[xt[:, 1] < 0.05][: pw.MIN_SLAB_POINTS - 1]])
+    plain = PiecewiseChebyshevRegressor(cells=[3, 1], degree=3, grading=1.0).fit(x, f(x))
+    plain.set_cell_scale(few, f(few))
+    reg.set_cell_scale(few, f(few), cuts={1: [0.05]})
+    ratio = reg.cell_scale_.reshape(3, 2)[:, 0] / plain.cell_scale_
+    assert np.all(np.abs(ratio - ratio[0]) < 1e-6 * ratio[0])  # one overall factor only
+    with pytest.raises(ConfigError, match="axes"):
+        reg.set_cell_scale(xt, f(xt), cuts={5: [0.5]})

@@ -79,16 +79,16 @@ FACE_MEASURED: dict[str, tuple[int, int]] = {
     "qqbar-zz-4l/2d/f11/L--@8": (0, 0),  # of 224; max |delta| 3.50e-05
     "qqbar-zz-4l/2d/f11/L-0@7": (0, 0),  # of 224; max |delta| 3.07e-05
     "qqbar-zz-4l/2d/f11/L00@7": (0, 0),  # of 224; max |delta| 3.20e-05
-    "qqbar-zz-4l/4d/f01/L-+@7": (2, 18),  # of 224; max |delta| 7.25e-02
-    "qqbar-zz-4l/4d/f01/L--@7": (3, 13),  # of 224; max |delta| 3.46e-02
-    "qqbar-zz-4l/4d/f01/L-0@7": (3, 13),  # of 224; max |delta| 5.18e-02
-    "qqbar-zz-4l/4d/f01/L00@7": (2, 11),  # of 224; max |delta| 3.04e-02
-    "qqbar-zz-4l/4d/f11/L-+@8": (0, 1),  # of 224; max |delta| 4.29e-03
-    "qqbar-zz-4l/4d/f11/L--@10": (0, 2),  # of 224; max |delta| 1.99e-03
-    "qqbar-zz-4l/4d/f11/L-0@10": (0, 2),  # of 224; max |delta| 1.89e-03
-    "qqbar-zz-4l/4d/f11/L00@10": (0, 1),  # of 224; max |delta| 1.25e-03
-    "qqbar-zz-4l/8d/f01/LLL@9": (9, 55),  # of 640; max |delta| 1.76e-01 (@6: 7, 151)
-    "qqbar-zz-4l/8d/f11/LLL@11": (0, 3),  # of 640; max |delta| 6.32e-03 (@8: 1, 12)
+    "qqbar-zz-4l/4d/f01/L-+@8": (2, 18),  # of 224; max |delta| 7.25e-02
+    "qqbar-zz-4l/4d/f01/L--@8": (3, 13),  # of 224; max |delta| 3.46e-02
+    "qqbar-zz-4l/4d/f01/L-0@8": (3, 13),  # of 224; max |delta| 5.18e-02
+    "qqbar-zz-4l/4d/f01/L00@8": (2, 11),  # of 224; max |delta| 3.04e-02
+    "qqbar-zz-4l/4d/f11/L-+@9": (0, 1),  # of 224; max |delta| 4.29e-03
+    "qqbar-zz-4l/4d/f11/L--@11": (0, 2),  # of 224; max |delta| 1.99e-03
+    "qqbar-zz-4l/4d/f11/L-0@11": (0, 2),  # of 224; max |delta| 1.89e-03
+    "qqbar-zz-4l/4d/f11/L00@11": (0, 1),  # of 224; max |delta| 1.25e-03
+    "qqbar-zz-4l/8d/f01/LLL@10": (9, 55),  # of 640; max |delta| 1.76e-01 (@6: 7, 151)
+    "qqbar-zz-4l/8d/f11/LLL@12": (0, 3),  # of 640; max |delta| 6.32e-03 (@8: 1, 12)
 }
 
 

@@ -438,14 +438,14 @@ class FactorisedLoopRegressor(Regressor):
         return predict_uncertainty(self, x)
 
     def set_part_scales(self, x: np.ndarray, m_loop: np.ndarray, *, min_points: int = 8,
-                        refine: int | list[int] = 1, statistic: str = "rms"
-                    ) -> list[np.ndarray]:
+                        refine: int | list[int] = 1, statistic: str = "rms",
+                        cuts: dict[int, list[float]] | None = None) -> list[np.ndarray]:
         """Per-cell scales of the parts from held-out exact loop amplitudes
         (:func:`.factorised_uncertainty.set_part_scales`)."""
         from .factorised_uncertainty import set_part_scales
 
         return set_part_scales(self, x, m_loop, min_points=min_points, refine=refine,
-                               statistic=statistic)
+                               statistic=statistic, cuts=cuts)
 
     def save(self, directory: Path) -> list[str]:
         check_fitted(self, "parts_")

@@ -191,14 +191,15 @@ def part_targets(model, x4: np.ndarray, m_loop: np.ndarray
 
 
 def set_part_scales(model, x: np.ndarray, m_loop: np.ndarray, *, min_points: int = 8,
-                    refine: int | list[int] = 1, statistic: str = "rms"
-                    ) -> list[np.ndarray]:
+                    refine: int | list[int] = 1, statistic: str = "rms",
+                    cuts: dict[int, list[float]] | None = None) -> list[np.ndarray]:
     """Give every part of a fitted symmetric model per-cell scales from held-out exact
     amplitudes: ``x`` the model's production points (N, 4), or 2D points (N, 2) on shell,
     ``m_loop`` (N, 9) (one quark helicity) or (N, 18) (both; the model's is taken) complex
     exact loop production amplitudes there; ``refine``: the scale grid (per axis of the
-    parts' coordinates, see ``PiecewiseChebyshevRegressor.set_cell_scale``). Returns the
-    per-cell value counts of each representative's parts."""
+    parts' coordinates, see ``PiecewiseChebyshevRegressor.set_cell_scale``; ``cuts``: its
+    slabs with pooled factors, e.g. ``{2: [0.02, 0.98], 3: [0.02, 0.98]}`` for light and
+    heavy bosons). Returns the per-cell value counts of each representative's parts."""
     check_fitted(model, "parts_")
     if not model.symmetric:
         raise ConfigError("set_part_scales needs a symmetric qqzz-factorised model (the "
@@ -219,8 +220,10 @@ def set_part_scales(model, x: np.ndarray, m_loop: np.ndarray, *, min_points: int
     for k, r in enumerate(reps):
         u, v = targets[r]
         counts.append(model.parts_[k].set_cell_scale(u, v.real, min_points=min_points,
-                                                     refine=refine, statistic=statistic))
+                                                     refine=refine, statistic=statistic,
+                                                     cuts=cuts))
         if not model._real_only():
             model.parts_[len(reps) + k].set_cell_scale(u, v.imag, min_points=min_points,
-                                                       refine=refine, statistic=statistic)
+                                                       refine=refine, statistic=statistic,
+                                                       cuts=cuts)
     return counts
