@@ -572,3 +572,46 @@ def test_8d_one_pass_sigma_kernel_equals_the_numpy_path(procs, term) -> None:
     reg._compiled_8d = (reg.parts_, None)
     y2_ref, s2_ref = reg.predict_uncertainty(x8)
     np.testing.assert_allclose(s2, s2_ref, rtol=1e-12, atol=0)
+
+
+def test_an_8d_fit_is_the_four_4d_fits_of_its_representatives(procs) -> None:
+    """With the symmetries an 8D column's fit is, representative by representative, the fit
+    of the 4D production helicity on the same points (the premise of
+    ``scripts/fit_factorised_8d.py --parts-from``): the coefficients agree to 1e-12 of the
+    largest (measured: bit for bit), for L--, L-0, L-+, L00 against LLL."""
+    from zoo.plugins.processes.qqzz.factorisation import REPRESENTATIVES, _col
+
+    p4, _ = procs
+    x4 = 0.4 + 0.2 * np.random.default_rng(47).random((1200, 4))
+    _, one = p4.amplitudes(x4)
+    y = production_targets(one, x4)
+    params = {"cells": [2, 3, 1, 1], "degree": [3, 3, 2, 2], "grading": 1.0,
+              "coef_dtype": "float64", "angle": True, "endpoints": True}
+    full = FactorisedLoopRegressor(helicity="LLL", **params).fit(x4, y)
+    names = {_col(-1, -1): "L--", _col(-1, 0): "L-0", _col(-1, 1): "L-+", _col(0, 0): "L00"}
+    n = len(REPRESENTATIVES)
+    for k, rep in enumerate(REPRESENTATIVES):
+        part = FactorisedLoopRegressor(helicity=names[rep], **params).fit(x4, y)
+        for mine, theirs in ((full.parts_[k], part.parts_[0]), (full.parts_[n + k], part.parts_[1])):
+            scale = np.abs(mine.coef_).max()
+            np.testing.assert_allclose(theirs.coef_, mine.coef_, rtol=0, atol=1e-12 * scale)
+
+
+def test_the_shipped_8d_models_hold_the_4d_f11_defaults_parts() -> None:
+    """The bundled 8D defaults were built by ``--parts-from``: every part's coefficients are
+    those of the 4D f11 default of its representative (real parts, then imaginary)."""
+    from zoo.api import load
+    from zoo.plugins.processes.qqzz.factorisation import REPRESENTATIVES, _col
+    from zoo.registry.registry import Registry
+
+    if not Registry.bundled().list("qqbar-zz-4l/8d/f11/LLL"):
+        pytest.skip("registry/bundled is empty")
+    names = {_col(-1, -1): "L--", _col(-1, 0): "L-0", _col(-1, 1): "L-+", _col(0, 0): "L00"}
+    four = {r: load(f"qqbar-zz-4l/4d/f11/{names[r]}").model.regressor.parts_
+            for r in REPRESENTATIVES}
+    n = len(REPRESENTATIVES)
+    for term in ("f11", "f01"):
+        parts = load(f"qqbar-zz-4l/8d/{term}/LLL").model.regressor.parts_
+        for k, rep in enumerate(REPRESENTATIVES):
+            np.testing.assert_array_equal(parts[k].coef_, four[rep][0].coef_)
+            np.testing.assert_array_equal(parts[n + k].coef_, four[rep][1].coef_)
