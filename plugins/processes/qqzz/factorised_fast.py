@@ -377,21 +377,32 @@ def _production8(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: np.
 
 
 @numba.njit(**_JIT)
+def _pieces8(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: np.ndarray,
+             offsets: np.ndarray, degrees: np.ndarray, coef: np.ndarray, seglen: np.ndarray,
+             gather: np.ndarray, amp: np.ndarray,
+             tree: np.ndarray) -> None:  # pragma: no cover - compiled
+    """What an 8D prediction sums, at one point x (8,): into amp (15,) the 9 learned
+    amplitudes (:func:`_production8`) and the decay functions d1 (3), d2 (3); into tree (9,)
+    the exact tree amplitudes (f01 models only)."""
+    _production8(x, table, flags, edges, offsets, degrees, coef, seglen, gather, amp)
+    _decay(2.0 * x[4] - 1.0, _TWO_PI * x[5], flags[9], amp[9:12])
+    _decay(2.0 * x[6] - 1.0, _TWO_PI * x[7], flags[10], amp[12:15])
+    if flags[6] != 0:
+        _tree(x[0], x[1], x[2], x[3], flags[8], tree)
+
+
+@numba.njit(**_JIT)
 def predict_one8(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: np.ndarray,
                  offsets: np.ndarray, degrees: np.ndarray, coef: np.ndarray,
                  seglen: np.ndarray, gather: np.ndarray) -> float:  # pragma: no cover
     """The prediction of an 8D model at one point x (8,) (no checks): :func:`_value` with
     the production amplitudes by :func:`_production8`."""
     amp = np.empty(15, dtype=np.complex128)  # 9 amplitudes | d1 (3) | d2 (3)
-    _production8(x, table, flags, edges, offsets, degrees, coef, seglen, gather, amp)
+    tree = np.empty(9)
+    _pieces8(x, table, flags, edges, offsets, degrees, coef, seglen, gather, amp, tree)
     d1 = amp[9:12]
     d2 = amp[12:15]
-    _decay(2.0 * x[4] - 1.0, _TWO_PI * x[5], flags[9], d1)
-    _decay(2.0 * x[6] - 1.0, _TWO_PI * x[7], flags[10], d2)
     f01 = flags[6] != 0
-    tree = np.empty(9)
-    if f01:
-        _tree(x[0], x[1], x[2], x[3], flags[8], tree)
     a = 0j
     t = 0j
     for c in range(9):
@@ -504,17 +515,13 @@ def predict_sigma_one8(x: np.ndarray, table: np.ndarray, flags: np.ndarray,
     :func:`.factorised_uncertainty.predict_uncertainty` (columns in quadrature with the
     exact decay weights; f11: ``2 |A| s + s^2``, f01: ``2 |A_tree| s``)."""
     amp = np.empty(15, dtype=np.complex128)
-    _production8(x, table, flags, edges, offsets, degrees, coef, seglen, gather, amp)
+    tree = np.empty(9)
+    _pieces8(x, table, flags, edges, offsets, degrees, coef, seglen, gather, amp, tree)
     sm = np.empty(9)
     _sigma_columns(x, table, flags, sedges, soffsets, sscale, sm)
     d1 = amp[9:12]
     d2 = amp[12:15]
-    _decay(2.0 * x[4] - 1.0, _TWO_PI * x[5], flags[9], d1)
-    _decay(2.0 * x[6] - 1.0, _TWO_PI * x[7], flags[10], d2)
     f01 = flags[6] != 0
-    tree = np.empty(9)
-    if f01:
-        _tree(x[0], x[1], x[2], x[3], flags[8], tree)
     a = 0j
     t = 0j
     s2 = 0.0
