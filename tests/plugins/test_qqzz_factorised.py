@@ -615,3 +615,26 @@ def test_the_shipped_8d_models_hold_the_4d_f11_defaults_parts() -> None:
         for k, rep in enumerate(REPRESENTATIVES):
             np.testing.assert_array_equal(parts[k].coef_, four[rep][0].coef_)
             np.testing.assert_array_equal(parts[n + k].coef_, four[rep][1].coef_)
+
+
+@pytest.mark.parametrize("term", ["f11", "f01"])
+def test_8d_batches_in_cell_order_give_the_same_bits(procs, term, monkeypatch) -> None:
+    """From SORT_MIN rows the 8D batch kernels take the rows in the order of their cells and
+    put the results back: predictions, amplitudes and (y, sigma) equal those of the rows in
+    their own order bit for bit, and each row its single-point result."""
+    from zoo.plugins.processes.qqzz import factorised_fast as ff
+
+    rng = np.random.default_rng(53)
+    reg = _window_8d_fit(procs, rng, term)
+    fast = ff.compiled(reg)
+    x8 = rng.random((ff.SORT_MIN + 500, 8))
+    x8[:, :4] = 0.4 + 0.2 * x8[:, :4]
+    scales = ff.scale_args(reg.parts_)
+    got = (fast.batch(x8, 1), fast.amplitudes8(x8, 1), fast.predict_sigma8(x8, scales, 1))
+    monkeypatch.setattr(ff, "SORT_MIN", 10**9)  # the rows in their own order
+    ref = (fast.batch(x8, 1), fast.amplitudes8(x8, 1), fast.predict_sigma8(x8, scales, 1))
+    np.testing.assert_array_equal(got[0], ref[0])
+    np.testing.assert_array_equal(got[1], ref[1])
+    np.testing.assert_array_equal(got[2][0], ref[2][0])
+    np.testing.assert_array_equal(got[2][1], ref[2][1])
+    np.testing.assert_array_equal(got[0][:20], [fast.one(p) for p in x8[:20]])

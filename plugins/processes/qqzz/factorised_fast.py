@@ -57,6 +57,7 @@ from zoo.plugins.regressors.piecewise_kernel import (
     _launch,
     predict_sparse_one,
 )
+from zoo.plugins.transforms.coordinates import angle_coordinate
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 _SQRT3 = math.sqrt(3.0)
@@ -584,6 +585,11 @@ def scale_args(parts: list) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     return sedges, soffsets, np.ascontiguousarray(sscale)
 
 
+#: batches of at least this many rows run in the order of their cells
+#: (:meth:`CompiledFactorised._in_cell_order`)
+SORT_MIN = 4096
+
+
 @dataclass(frozen=True, eq=False)
 class CompiledFactorised:
     """A fitted symmetric ``qqzz-factorised`` model packed for the compiled kernels."""
@@ -609,20 +615,17 @@ class CompiledFactorised:
         (:func:`zoo.plugins.regressors.piecewise_kernel._launch`)."""
         if not self.has_batch:
             raise ValueError("only 8D models of one shared layout have a compiled batch path")
-        return _launch(predict8_serial, predict8_parallel,
-                       np.ascontiguousarray(x, dtype=np.float64), self.args, self.n_features,
-                       n_threads)
+        return self._in_cell_order(np.ascontiguousarray(x, dtype=np.float64), lambda xs: _launch(
+            predict8_serial, predict8_parallel, xs, self.args, self.n_features, n_threads))
 
     def amplitudes8(self, x: np.ndarray, n_threads: int | None = None) -> np.ndarray:
         """The 9 learned M_loop (N, 9) complex at validated points x (N, 8), on the threads
         :meth:`batch` would use (:func:`production8_rows`; 8D shared layout only)."""
         if not self.has_batch:
             raise ValueError("only 8D models of one shared layout have compiled amplitudes")
-        x = np.ascontiguousarray(x, dtype=np.float64)
-        out = np.empty((x.shape[0], 9), dtype=np.complex128)
-        return _launch(production8_rows, production8_parallel, x, self.args, self.n_features,
-                       n_threads, out=out)
-
+        return self._in_cell_order(np.ascontiguousarray(x, dtype=np.float64), lambda xs: _launch(
+            production8_rows, production8_parallel, xs, self.args, self.n_features, n_threads,
+            out=np.empty((xs.shape[0], 9), dtype=np.complex128)))
 
     def predict_sigma8(self, x: np.ndarray, scales: tuple,
                        n_threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -631,11 +634,27 @@ class CompiledFactorised:
         :meth:`batch` would use: ``y`` equals :meth:`batch` bit for bit."""
         if not self.has_batch:
             raise ValueError("only 8D models of one shared layout have a compiled sigma path")
-        x = np.ascontiguousarray(x, dtype=np.float64)
-        out = np.empty((x.shape[0], 2))
-        _launch(predict_sigma8_rows, predict_sigma8_parallel, x, (*self.args, *scales),
-                self.n_features, n_threads, out=out)
+        out = self._in_cell_order(np.ascontiguousarray(x, dtype=np.float64), lambda xs: _launch(
+            predict_sigma8_rows, predict_sigma8_parallel, xs, (*self.args, *scales),
+            self.n_features, n_threads, out=np.empty((xs.shape[0], 2))))
         return out[:, 0].copy(), out[:, 1].copy()
+
+    def _in_cell_order(self, x: np.ndarray, run: Any) -> np.ndarray:
+        """``run(x)`` with the rows taken in the order of their (x1, angle) cells and the
+        results put back in x's order: consecutive rows then share their cells'
+        coefficient blocks in the cache (~15% faster on 10^5 uniform 8D points). Every row
+        is computed alone, so the bits do not depend on the order."""
+        if x.shape[0] < SORT_MIN:
+            return run(x)
+        flags, edges, offsets = self.args[1], self.args[2], self.args[3]
+        e0, e1 = edges[offsets[0]:offsets[1]], edges[offsets[1]:offsets[2]]
+        u = angle_coordinate(x[:, 1]) if flags[0] else x[:, 1]
+        key = np.searchsorted(e0, x[:, 0]) * (len(e1) + 1) + np.searchsorted(e1, u)
+        order = np.argsort(key, kind="stable")
+        res = run(np.ascontiguousarray(x[order]))
+        out = np.empty_like(res)
+        out[order] = res
+        return out
 
 
 def _one_layout(kernels: list[SparsePiecewiseKernel]) -> bool:
