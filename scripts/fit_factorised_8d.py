@@ -44,10 +44,16 @@ def _amplitudes(args: tuple[np.ndarray]) -> np.ndarray:
     return plugin_manager.get("processes", f"qqbar-zz-4l/{dim}d").amplitudes(x, loop=True)[1]
 
 
-def _stratified(rng: np.random.Generator, n: int, edges: np.ndarray) -> np.ndarray:
-    """n points on one axis, the same expected number in every cell of ``edges``."""
+def _stratified(rng: np.random.Generator, n: int, edges: np.ndarray,
+                arcsine: bool = False) -> np.ndarray:
+    """n points on one axis, the same expected number in every cell of ``edges``: uniform
+    within the cell, or with ``arcsine`` the Chebyshev density 1 / sqrt(1 - s^2) of the
+    cell's local coordinate s (denser towards both ends of the cell)."""
     k = rng.integers(0, len(edges) - 1, n)
-    return edges[k] + (edges[k + 1] - edges[k]) * rng.random(n)
+    u = rng.random(n)
+    if arcsine:
+        u = 0.5 * (1.0 - np.cos(np.pi * u))
+    return edges[k] + (edges[k + 1] - edges[k]) * u
 
 
 #: version of the generator the cached production amplitudes came from (a cache written by an
@@ -55,11 +61,18 @@ def _stratified(rng: np.random.Generator, n: int, edges: np.ndarray) -> np.ndarr
 GENERATOR = 2
 
 
-def cell_points(n: int, seed: int, params: dict, dim: int) -> np.ndarray:
+def cell_points(n: int, seed: int, params: dict, dim: int,
+                arcsine: bool = False) -> np.ndarray:
     """``--sampling cells``: the same expected number of points in every cell of the parts
     (their graded edges, in their coordinates: the polar angle with ``angle``), x2 in
     [0, 1/2] only: the symmetric fit maps every point to 1 - x2 as well (x3, x4 uniform). No
-    floor at the beam: the generator is exact up to the faces (``GENERATOR``)."""
+    floor at the beam: the generator is exact up to the faces (``GENERATOR``).
+
+    ``--sampling cells-cheb`` (``arcsine``): within every cell the Chebyshev density of each
+    axis's local coordinate (x3, x4 too, one cell each), the density for which a least-squares
+    polynomial fit of high degree is stable up to the cell's edges and corners; uniform
+    points leave the corners of degree-12 cells ill-determined (docs/trust.md, "Cell
+    corners")."""
     from zoo.plugins.regressors.piecewise import graded_edges
 
     rng = np.random.default_rng(seed)
@@ -69,7 +82,10 @@ def cell_points(n: int, seed: int, params: dict, dim: int) -> np.ndarray:
         if j == 1:
             edges = edges[: len(edges) // 2 + 1]
             edges[-1] = min(edges[-1], 0.5)
-        x[:, j] = _stratified(rng, n, edges)
+        x[:, j] = _stratified(rng, n, edges, arcsine)
+    if arcsine:
+        for j in range(2, dim):
+            x[:, j] = _stratified(rng, n, np.array([0.0, 1.0]), True)
     if params["angle"]:  # the angle a of x2: x2 = sin(pi a / 2)^2
         x[:, 1] = np.sin(0.5 * np.pi * x[:, 1]) ** 2
     return x
@@ -78,8 +94,8 @@ def cell_points(n: int, seed: int, params: dict, dim: int) -> np.ndarray:
 def production_points(n: int, seed: int, sampling: str, params: dict, dim: int) -> np.ndarray:
     from zoo.training.generate import edge_factor, warp_edges
 
-    if sampling == "cells":
-        x = cell_points(n, seed, params, dim)
+    if sampling in ("cells", "cells-cheb"):
+        x = cell_points(n, seed, params, dim, arcsine=sampling == "cells-cheb")
     else:
         x = np.random.default_rng(seed).random((n, dim))
         factor = edge_factor(sampling)
@@ -94,9 +110,10 @@ def training_data(n: int, seed: int, sampling: str, cache: Path, workers: int, p
                   dim: int):
     """Points (N, dim) (dim 4, or 2 on shell) and their 18 loop production amplitudes."""
     key = json.dumps({"sampling": sampling, "generator": GENERATOR})
-    if sampling == "cells":  # the points depend on the parts' cells
+    if sampling in ("cells", "cells-cheb"):  # the points depend on the parts' cells
         key = json.dumps({k: params[k] for k in ("cells", "grading", "angle")}
-                         | {"dim": dim, "generator": GENERATOR})
+                         | {"dim": dim, "generator": GENERATOR}
+                         | ({"density": "chebyshev"} if sampling == "cells-cheb" else {}))
     if cache.is_file():
         with np.load(cache, allow_pickle=False) as z:
             if (int(z["n"]) == n and int(z["seed"]) == seed and str(z["sampling"]) == key
@@ -215,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=262_144, help="production points to fit on")
     ap.add_argument("--seed", type=int, default=21)
     ap.add_argument("--sampling", default="edges:10",
-                    help="uniform, edges:F, or cells (stratified over the parts' cells)")
+                    help="uniform, edges:F, cells (stratified over the parts' cells) or "
+                         "cells-cheb (the same, Chebyshev density within each cell)")
     ap.add_argument("--helicity", default="LLL")
     ap.add_argument("--terms", default="f11",
                     help="f11, f01 or f11,f01: one fit serves both (the parts are the same; a 4D "
