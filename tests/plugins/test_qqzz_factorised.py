@@ -500,8 +500,8 @@ def test_shipped_model_at_cell_edges_faces_and_on_the_domain(label) -> None:
 
 @pytest.mark.parametrize("term", ["f11", "f01"])
 def test_8d_uncertainty_from_compiled_amplitudes_equals_the_numpy_path(procs, term) -> None:
-    """8D predict_uncertainty takes the 9 amplitudes from the compiled kernel and sigma from
-    the per-cell scales alone; it equals the all-numpy propagation (amplitudes by the parts):
+    """8D predict_uncertainty runs the compiled one-pass kernel (amplitudes and per-cell
+    scales); it equals the all-numpy propagation (amplitudes by the parts):
     y to 1e-12 of the largest value, sigma to 1e-12 relative (measured 1e-17 / 2e-14 on the
     shipped models), on a window fit with x2 near its middle cell edge too."""
     from zoo.plugins.processes.qqzz import factorised_uncertainty as fu
@@ -537,7 +537,7 @@ def test_8d_one_pass_sigma_kernel_equals_the_numpy_path(procs, term) -> None:
     compiled batch prediction bit for bit, sigma to 1e-12 relative of the numpy propagation
     (measured 8e-16 on the shipped models), on a scale grid finer than the fit's (as
     ``set_cell_scale(refine=...)`` leaves it); serial and threaded blocks give the same bits;
-    parts whose scale grids differ fall back to the amplitudes-plus-lookup path."""
+    parts whose scale grids differ fall back to the numpy path."""
     from zoo.plugins.processes.qqzz import factorised_fast as ff
     from zoo.plugins.processes.qqzz import factorised_uncertainty as fu
     from zoo.plugins.regressors import piecewise_kernel as pk
@@ -566,7 +566,7 @@ def test_8d_one_pass_sigma_kernel_equals_the_numpy_path(procs, term) -> None:
     one, two = fast.predict_sigma8(big, scales, 1), fast.predict_sigma8(big, scales, 2)
     np.testing.assert_array_equal(one[0], two[0])
     np.testing.assert_array_equal(one[1], two[1])
-    # one part on another scale grid: no shared grid, the lookup path, the same sigma
+    # one part on another scale grid: no shared grid, the numpy path, the same sigma
     reg.parts_[0].scale_edges_ = list(reg.parts_[0].edges_)
     reg.parts_[0].cell_scale_ = reg.parts_[0].cell_scale_[:int(np.prod(reg.cells))]
     assert ff.scale_args(reg.parts_) is None

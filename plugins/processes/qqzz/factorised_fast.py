@@ -308,6 +308,13 @@ def _pair_gather(src: np.ndarray, gather: np.ndarray, go: int, tab: np.ndarray, 
 
 
 @numba.njit(**_JIT)
+def _map_flags(code: int) -> tuple[int, int]:  # pragma: no cover - compiled
+    """``(s, e)`` of a map code (:data:`_MAP_CODE`): whether it sends x2 to 1 - x2 (s) and
+    whether it exchanges x3 and x4 (e)."""
+    return (1 if code == 1 or code == 2 else 0), (1 if code == 2 or code == 3 else 0)
+
+
+@numba.njit(**_JIT)
 def _production8(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: np.ndarray,
                  offsets: np.ndarray, degrees: np.ndarray, coef: np.ndarray,
                  seglen: np.ndarray, gather: np.ndarray,
@@ -356,8 +363,7 @@ def _production8(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges: np.
             continue
         rep = table[col, 2]
         sign = 1.0 if table[col, 3] > 0 else -1.0
-        s = 1 if code == 1 or code == 2 else 0
-        e = 1 if code == 2 or code == 3 else 0  # x3 <-> x4
+        s, e = _map_flags(code)
         g2 = 1.0 - x2 if s == 1 else x2
         g3, g4 = (x4, x3) if e == 1 else (x3, x4)
         k2, k3 = c23[e], c23[3 - e]
@@ -473,8 +479,8 @@ def _sigma_columns(x: np.ndarray, table: np.ndarray, flags: np.ndarray, sedges: 
                    soffsets: np.ndarray, sscale: np.ndarray,
                    out: np.ndarray) -> None:  # pragma: no cover - compiled
     """``sigma_M`` of the 9 columns at one 8D point into out (9,):
-    :func:`.factorised_uncertainty.sigma_of_column` (the per-cell scales of the
-    representative's parts at the mapped point, times ``|a / c|`` there). ``sedges``,
+    :func:`.factorised_uncertainty.amplitude_with_sigma`'s sigma (the per-cell scales of
+    the representative's parts at the mapped point, times ``|a / c|`` there). ``sedges``,
     ``soffsets``: the scale grid shared by every part (concatenated edges of the 4 axes);
     ``sscale`` (parts, cells): each part's ``cell_scale_`` (real parts, then imaginary)."""
     x1, x2, x3, x4 = x[0], x[1], x[2], x[3]
@@ -486,8 +492,9 @@ def _sigma_columns(x: np.ndarray, table: np.ndarray, flags: np.ndarray, sedges: 
             out[col] = np.nan
             continue
         rep = table[col, 2]
-        g2 = 1.0 - x2 if code == 1 or code == 2 else x2
-        g3, g4 = (x4, x3) if code == 2 or code == 3 else (x3, x4)
+        s, e = _map_flags(code)
+        g2 = 1.0 - x2 if s == 1 else x2
+        g3, g4 = (x4, x3) if e == 1 else (x3, x4)
         u[0], u[1], u[2], u[3] = x1, _angle(g2) if flags[0] else g2, g3, g4
         cell = 0
         for j in range(4):

@@ -85,33 +85,6 @@ def amplitude_with_sigma(model, x4: np.ndarray, col: int, cache: dict | None = N
     return out, np.abs(f) * np.sqrt(s_re * s_re + s_im * s_im)
 
 
-def sigma_of_column(model, x4: np.ndarray, col: int, cache: dict) -> np.ndarray:
-    """``sigma_M`` (N,) of column ``col`` as :func:`amplitude_with_sigma` gives it, from the
-    per-cell scales alone (no part evaluated): for amplitudes that come from elsewhere (the
-    compiled 8D kernel)."""
-    rep, g, sign = ORBIT[col]
-    reps = model._reps()
-    k = reps.index(rep)
-    if g not in cache:
-        gx = MAPS[g](x4)
-        cache[g] = (gx, model._coords(gx), production_scale(gx), {})
-    gx, u, c, idx_cache = cache[g]
-    f = np.abs(angular_factor(gx, rep, model._cos_zero_code(), model._endpoint_quark()) / c)
-
-    def scale(part) -> np.ndarray:
-        edges = part.scale_edges()
-        key = tuple(e.tobytes() for e in edges)
-        if key not in idx_cache:
-            idx_cache[key] = part.cell_index(u, edges)
-        return np.asarray(part.cell_scale_, dtype=np.float64)[idx_cache[key]]
-
-    s_re = scale(model.parts_[k])
-    if model._real_only():
-        return f * s_re
-    s_im = scale(model.parts_[len(reps) + k])
-    return f * np.sqrt(s_re * s_re + s_im * s_im)
-
-
 def _compiled_8d(model):
     """The compiled 8D kernel of ``model`` when its parts share one layout (every shipped
     8D model), else None; kept on the model for its current parts."""
@@ -144,21 +117,16 @@ def predict_uncertainty(model, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sm = np.empty((x.shape[0], 9))
     cache: dict = {}
     fast = _compiled_8d(model)
-    scales = None
     if fast is not None:
         from .factorised_fast import scale_args
 
         scales = scale_args(model.parts_)
-    if scales is not None:  # y and sigma in one compiled pass (the same arithmetic)
-        return fast.predict_sigma8(x, scales)
-    if fast is not None:  # the amplitudes by the compiled kernel, sigma from the scales
-        m = fast.amplitudes8(x)
-        for col in range(9):
-            sm[:, col] = sigma_of_column(model, x4, col, cache)
-    else:
-        m = np.empty((x.shape[0], 9), dtype=np.complex128)
-        for col in range(9):
-            m[:, col], sm[:, col] = amplitude_with_sigma(model, x4, col, cache)
+        if scales is not None:  # y and sigma in one compiled pass (y: predict's bits)
+            return fast.predict_sigma8(x, scales)
+    # parts without one shared scale grid: numpy, part by part
+    m = np.empty((x.shape[0], 9), dtype=np.complex128)
+    for col in range(9):
+        m[:, col], sm[:, col] = amplitude_with_sigma(model, x4, col, cache)
     d1 = decay_functions(2.0 * x[:, 4] - 1.0, 2.0 * np.pi * x[:, 5], _SIGMA[model.helicity[1]])
     d2 = decay_functions(2.0 * x[:, 6] - 1.0, 2.0 * np.pi * x[:, 7], _SIGMA[model.helicity[2]])
     dd = np.einsum("na,nb->nab", d1, d2).reshape(-1, 9)
