@@ -4,6 +4,7 @@ return_info=True)`` and of the process's exact function on the same uniform poin
 (issue 16: at least 3x faster at rtol 1e-3 on 1e5 points), plus plain ``amp.predict(x)``.
 
     python scripts/bench_guarded.py --n 100000 --repeat 5
+    python scripts/bench_guarded.py --labels qqbar-zz-4l/8d/f11/RRR --no-cell-order   # A/B
 """
 
 from __future__ import annotations
@@ -34,7 +35,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rtol", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--labels", nargs="*", default=list(LABELS))
+    ap.add_argument("--no-cell-order", action="store_true",
+                    help="A/B switch: 8D batches in the rows' own order (factorised_fast.SORT_MIN "
+                         "raised above any batch)")
     args = ap.parse_args(argv)
+    if args.no_cell_order:
+        from zoo.plugins.processes.qqzz import factorised_fast
+
+        factorised_fast.SORT_MIN = 1 << 62
     print("| label | N | exact frac | guarded s (best / median) | exact s (best / median) | "
           "plain s (best) | speed-up (best / median) |")
     print("|---|---|---|---|---|---|---|")

@@ -649,8 +649,9 @@ class CompiledFactorised:
     def _in_cell_order(self, x: np.ndarray, run: Any) -> np.ndarray:
         """``run(x)`` with the rows taken in the order of their (x1, angle) cells and the
         results put back in x's order: consecutive rows then share their cells'
-        coefficient blocks in the cache (~15% faster on 10^5 uniform 8D points). Every row
-        is computed alone, so the bits do not depend on the order."""
+        coefficient blocks in the cache (a gain within this machine's run-to-run noise on
+        10^5 uniform 8D points: BENCHMARKS.md 6.5). Every row is computed alone, so the bits
+        do not depend on the order."""
         if x.shape[0] < SORT_MIN:
             return run(x)
         flags, edges, offsets = self.args[1], self.args[2], self.args[3]
