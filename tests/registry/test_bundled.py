@@ -65,7 +65,9 @@ pytestmark = pytest.mark.skipif(not LABELS, reason="registry/bundled is empty")
 
 #: misses (|delta| >= 1%, >= 0.1%) on the face set of the label's dimension, measured when
 #: this test was written (2026-12-03, ninth session: every default retrained with the
-#: endpoint factors and angle cells graded towards the beam; before, 4D f11 missed 1% at
+#: endpoint factors and angle cells graded towards the beam; 4D/8D measured again on
+#: 2026-12-04 after the eleventh session's refit on Chebyshev-density points, the earlier
+#: counts and largest |delta| in brackets; before, 4D f11 missed 1% at
 #: 13-16 of these points, 4D f01 at 27-32, 8D f11 42, 8D f01 97); the same points every run,
 #: so the check allows the measured count
 #: plus a margin of 2 + 25% (arithmetic at points on the thresholds may differ between
@@ -79,16 +81,16 @@ FACE_MEASURED: dict[str, tuple[int, int]] = {
     "qqbar-zz-4l/2d/f11/L--@10": (0, 0),  # of 224; max |delta| 1.15e-05
     "qqbar-zz-4l/2d/f11/L-0@9": (0, 0),  # of 224; max |delta| 1.54e-06
     "qqbar-zz-4l/2d/f11/L00@9": (0, 0),  # of 224; max |delta| 1.15e-05
-    "qqbar-zz-4l/4d/f01/L-+@8": (2, 18),  # of 224; max |delta| 7.25e-02
-    "qqbar-zz-4l/4d/f01/L--@8": (3, 13),  # of 224; max |delta| 3.46e-02
-    "qqbar-zz-4l/4d/f01/L-0@8": (3, 13),  # of 224; max |delta| 5.18e-02
-    "qqbar-zz-4l/4d/f01/L00@8": (2, 11),  # of 224; max |delta| 3.04e-02
-    "qqbar-zz-4l/4d/f11/L-+@9": (0, 1),  # of 224; max |delta| 4.29e-03
-    "qqbar-zz-4l/4d/f11/L--@11": (0, 2),  # of 224; max |delta| 1.99e-03
-    "qqbar-zz-4l/4d/f11/L-0@11": (0, 2),  # of 224; max |delta| 1.89e-03
-    "qqbar-zz-4l/4d/f11/L00@11": (0, 1),  # of 224; max |delta| 1.25e-03
-    "qqbar-zz-4l/8d/f01/LLL@10": (9, 55),  # of 640; max |delta| 1.76e-01 (@6: 7, 151)
-    "qqbar-zz-4l/8d/f11/LLL@12": (0, 3),  # of 640; max |delta| 6.32e-03 (@8: 1, 12)
+    "qqbar-zz-4l/4d/f01/L-+@10": (5, 22),  # of 224; max |delta| 2.59e-02 (was (2, 18), 7.25e-02)
+    "qqbar-zz-4l/4d/f01/L--@10": (1, 20),  # of 224; max |delta| 2.62e-02 (was (3, 13), 3.46e-02)
+    "qqbar-zz-4l/4d/f01/L-0@10": (2, 21),  # of 224; max |delta| 4.80e-02 (was (3, 13), 5.18e-02)
+    "qqbar-zz-4l/4d/f01/L00@10": (1, 15),  # of 224; max |delta| 2.31e-02 (was (2, 11), 3.04e-02)
+    "qqbar-zz-4l/4d/f11/L-+@11": (0, 1),  # of 224; max |delta| 1.07e-03 (was (0, 1), 4.29e-03)
+    "qqbar-zz-4l/4d/f11/L--@13": (0, 1),  # of 224; max |delta| 1.28e-03 (was (0, 2), 1.99e-03)
+    "qqbar-zz-4l/4d/f11/L-0@13": (0, 0),  # of 224; max |delta| 9.66e-04 (was (0, 2), 1.89e-03)
+    "qqbar-zz-4l/4d/f11/L00@13": (0, 0),  # of 224; max |delta| 9.45e-04 (was (0, 1), 1.25e-03)
+    "qqbar-zz-4l/8d/f01/LLL@12": (9, 69),  # of 640; max |delta| 4.64e-02 (was (9, 55), 1.76e-01)
+    "qqbar-zz-4l/8d/f11/LLL@14": (0, 4),  # of 640; max |delta| 2.31e-03 (was (0, 3), 6.32e-03)
 }
 
 
