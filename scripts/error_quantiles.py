@@ -3,12 +3,14 @@ the 99.9th percentile and the largest error (f11: |pred - true| / |true|; f01: /
 published labels (``LABEL[@N]``) or artifact folders, on a zarr set of ``zoo generate``, or
 with ``--regions N`` on fresh region sets of the models' dimension (the beam, threshold and
 low-mass sets of scripts/trust_acceptance.py, N points each, seed ``--seed``; the exact
-values by the process).
+values by the process). ``--by-axis``: also the median and 99th percentile of the error in
+each tenth of every coordinate (test set only).
 
     python scripts/error_quantiles.py runs/retrain/test_2d_200000.zarr \\
         qqbar-zz-4l/2d/f11/L-- runs/retrain/art/2d_L--_f11-cheb
     python scripts/error_quantiles.py --regions 20000 --seed 2301 \\
         qqbar-zz-4l/4d/f11/L-- runs/retrain/art/4d_L--_f11-cheb
+    python scripts/error_quantiles.py --by-axis runs/retrain/test_4d_200000.zarr qqbar-zz-4l/4d/f11/L--
 """
 
 from __future__ import annotations
@@ -27,12 +29,23 @@ def _row(spec: str, label: str, region: str, e: np.ndarray) -> str:
             f"{100 * np.mean(e < 1e-6):.4f}% | {np.quantile(e, 0.999):.1e} | {e.max():.1e} |")
 
 
+def _by_axis(x: np.ndarray, e: np.ndarray) -> None:
+    """Median and 99th percentile of ``e`` in each tenth of every coordinate of ``x``."""
+    for j in range(x.shape[1]):
+        b = np.minimum((x[:, j] * 10).astype(int), 9)
+        for name, q in (("median", 0.5), ("p99", 0.99)):
+            cells = " | ".join(f"{np.quantile(e[b == i], q):.1e}" if (b == i).any() else "-"
+                               for i in range(10))
+            print(f"|   x{j + 1} {name} by tenth | {cells} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("test", nargs="?", help="zarr test set (zoo generate); not with --regions")
     ap.add_argument("models", nargs="+", help="labels or artifact folders (one term each)")
     ap.add_argument("--regions", type=int, default=0, help="points per region set instead")
     ap.add_argument("--seed", type=int, default=2301)
+    ap.add_argument("--by-axis", action="store_true", help="error per tenth of each coordinate")
     args = ap.parse_args(argv)
     if args.regions and args.test is not None:  # argparse gives the first model to `test`
         args.models, args.test = [args.test, *args.models], None
@@ -54,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             den = test.f00 if lab.term == "f01" else np.abs(test.y)
             e = np.abs(model.predict(test.x) - test.y) / den
             print(_row(spec, label, Path(args.test).name, e), flush=True)
+            if args.by_axis:
+                _by_axis(test.x, e)
             continue
         if lab.dimension not in sets:
             from trust_acceptance import region_points
