@@ -421,6 +421,13 @@ SHIPPED_MEASURED: dict[str, dict[str, tuple[float, float]]] = {
         "jump": (1.5e-06, 0.00016),
         "faces": (7.8e-06, 0.00057),
     },
+    "qqbar-zz-4l/4d/f01/L--": {  # @12 (twelfth session: the masses to degree 10 on 524,288
+        # Chebyshev-density points; not pinned before)
+        "uniform": (1e-06, 8.6e-06),
+        "edges": (2.7e-06, 5.7e-05),
+        "jump": (4.7e-06, 0.00011),
+        "faces": (4.2e-06, 0.00038),
+    },
     "qqbar-zz-4l/8d/f11/LLL": {  # @14 (eleventh session: the 4D f11 defaults' parts, refitted
         # on Chebyshev-density points; the tenth session's @11 measured uniform 6.6e-8/8.8e-7,
         # edges 6.9e-7/2.2e-5, jump 1.4e-6/4e-5, faces 2.6e-6/3.8e-5; the ninth session's @8
@@ -485,7 +492,8 @@ def _shipped_sets(label: str):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("label", ["qqbar-zz-4l/2d/f01/L-0", "qqbar-zz-4l/4d/f11/L--",
-                                   "qqbar-zz-4l/4d/f01/L-+", "qqbar-zz-4l/8d/f11/LLL"])
+                                   "qqbar-zz-4l/4d/f01/L-+", "qqbar-zz-4l/4d/f01/L--",
+                                   "qqbar-zz-4l/8d/f11/LLL"])
 def test_shipped_model_at_cell_edges_faces_and_on_the_domain(label) -> None:
     """A shipped qqzz-factorised model (graded cells, polar angle) against the generator on
     both sides of every interior cell edge of x1 and the angle, on uniform points and at the
