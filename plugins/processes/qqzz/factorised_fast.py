@@ -475,6 +475,15 @@ def predict8_parallel(x: np.ndarray, table: np.ndarray, flags: np.ndarray, edges
 
 
 @numba.njit(**_JIT)
+def _scale_cell(sedges: np.ndarray, soffsets: np.ndarray, j: int,
+                v: float) -> int:  # pragma: no cover - compiled
+    """The cell of value v on axis j of the scale grid (clipped to the grid)."""
+    e = sedges[soffsets[j]:soffsets[j + 1]]
+    c = np.searchsorted(e, v, side="right") - 1
+    return min(max(c, 0), e.size - 2)
+
+
+@numba.njit(**_JIT)
 def _sigma_columns(x: np.ndarray, table: np.ndarray, flags: np.ndarray, sedges: np.ndarray,
                    soffsets: np.ndarray, sscale: np.ndarray,
                    out: np.ndarray) -> None:  # pragma: no cover - compiled
@@ -482,10 +491,26 @@ def _sigma_columns(x: np.ndarray, table: np.ndarray, flags: np.ndarray, sedges: 
     :func:`.factorised_uncertainty.amplitude_with_sigma`'s sigma (the per-cell scales of
     the representative's parts at the mapped point, times ``|a / c|`` there). ``sedges``,
     ``soffsets``: the scale grid shared by every part (concatenated edges of the 4 axes);
-    ``sscale`` (parts, cells): each part's ``cell_scale_`` (real parts, then imaginary)."""
+    ``sscale`` (parts, cells): each part's ``cell_scale_`` (real parts, then imaginary).
+    The maps only flip x2 and swap x3, x4: each distinct coordinate value is located once
+    (x1; the angle of x2 and of 1 - x2; x3 and x4 on axes 2 and 3), as is the production
+    scale of each map (x2 side, exchange)."""
     x1, x2, x3, x4 = x[0], x[1], x[2], x[3]
     n_reps = flags[3]
-    u = np.empty(4)
+    n1 = soffsets[2] - soffsets[1] - 1
+    n2 = soffsets[3] - soffsets[2] - 1
+    n3 = soffsets[4] - soffsets[3] - 1
+    c0 = _scale_cell(sedges, soffsets, 0, x1)
+    side = np.empty(2, dtype=np.int64)  # angle cell of x2 (s = 0) and of 1 - x2 (s = 1)
+    for s in range(2):
+        g2 = x2 if s == 0 else 1.0 - x2
+        side[s] = _scale_cell(sedges, soffsets, 1, _angle(g2) if flags[0] else g2)
+    mass = np.empty(4, dtype=np.int64)  # axis 2 at x3, x4; axis 3 at x3, x4
+    mass[0] = _scale_cell(sedges, soffsets, 2, x3)
+    mass[1] = _scale_cell(sedges, soffsets, 2, x4)
+    mass[2] = _scale_cell(sedges, soffsets, 3, x3)
+    mass[3] = _scale_cell(sedges, soffsets, 3, x4)
+    prod = np.full(4, -1.0)  # production scale per (s, e) (>= 0), -1 until computed
     for col in range(9):
         k, code = table[col, 0], table[col, 1]
         if k < 0:
@@ -494,16 +519,11 @@ def _sigma_columns(x: np.ndarray, table: np.ndarray, flags: np.ndarray, sedges: 
         rep = table[col, 2]
         s, e = _map_flags(code)
         g2 = 1.0 - x2 if s == 1 else x2
-        g3, g4 = (x4, x3) if e == 1 else (x3, x4)
-        u[0], u[1], u[2], u[3] = x1, _angle(g2) if flags[0] else g2, g3, g4
-        cell = 0
-        for j in range(4):
-            e = sedges[soffsets[j]:soffsets[j + 1]]
-            c = np.searchsorted(e, u[j], side="right") - 1
-            c = min(max(c, 0), e.size - 2)
-            cell = cell * (e.size - 1) + c
-        f = abs(_angular(g2, rep, flags[1], flags[11] != 0, flags[8])
-                / _scale(x1, g2, g3, g4))
+        if prod[2 * s + e] == -1.0:
+            g3, g4 = (x4, x3) if e == 1 else (x3, x4)
+            prod[2 * s + e] = _scale(x1, g2, g3, g4)
+        cell = ((c0 * n1 + side[s]) * n2 + mass[e]) * n3 + mass[3 - e]
+        f = abs(_angular(g2, rep, flags[1], flags[11] != 0, flags[8]) / prod[2 * s + e])
         s_re = sscale[k, cell]
         if flags[2] != 0:
             out[col] = f * s_re
