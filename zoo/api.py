@@ -16,6 +16,7 @@ from zoo.errors import (
     ConfigError,
     ExactUnavailableError,
     LabelSyntaxError,
+    NumericalError,
     UnknownLabelError,
 )
 from zoo.labels import Label, as_label, parse_selector
@@ -156,8 +157,11 @@ class Amplitude:
 
         Refuses with :class:`~zoo.errors.NoUncertaintyError` when the model has no
         calibrated uncertainty and :class:`~zoo.errors.ExactUnavailableError` when no
-        installed process provides the label's exact function (nothing is marked instead:
-        a guarded answer is complete or refused).
+        installed process provides the label's exact function, and with
+        :class:`~zoo.errors.NumericalError` naming the rows of ``x`` where the exact function
+        cannot evaluate a point the model cannot vouch for (a degenerate point exactly on a
+        face, e.g. a boson along the beam; nothing is marked instead: a guarded answer is
+        complete or refused).
         """
         from zoo.runtime.uncertainty import K_FLOOR, card_scale, vouched
 
@@ -189,10 +193,50 @@ class Amplitude:
         y_out = np.array(y, dtype=np.float64, copy=True)
         sig_out = np.array(sigma, dtype=np.float64, copy=True)
         if exact.any():
-            y_out[exact] = process.function(x[exact], self.label.term, self.label.helicity)
+            y_out[exact] = self._exact_or_refuse(process, x, exact, r)
             sig_out[exact] = 0.0
         return y_out, {"exact": exact, "sigma": sig_out, "sigma_model": sigma, "k": k,
                        "rtol": r, "scale": scale_name, "n_exact": int(exact.sum())}
+
+    def _exact_or_refuse(self, process: Any, x: np.ndarray, exact: np.ndarray,
+                         rtol: float) -> np.ndarray:
+        """The process's exact values at ``x[exact]``; where it cannot evaluate some of
+        them (a degenerate point exactly on a face, e.g. a boson along the beam), a
+        :class:`~zoo.errors.NumericalError` naming those rows *of x* (found by halving the
+        failed batch) and what to do instead."""
+        rows = np.flatnonzero(exact)
+
+        def value(sel: np.ndarray) -> np.ndarray:
+            return process.function(x[sel], self.label.term, self.label.helicity)
+
+        try:
+            return value(rows)
+        except NumericalError as err:
+            bad: list[int] = []
+
+            def halve(sel: np.ndarray) -> None:
+                if len(bad) >= 3:
+                    return
+                if sel.size == 1:
+                    bad.append(int(sel[0]))
+                    return
+                for half in (sel[: sel.size // 2], sel[sel.size // 2:]):
+                    try:
+                        value(half)
+                    except NumericalError:
+                        halve(half)
+
+            halve(rows)
+            where = (f"row{'s' if len(bad) > 1 else ''} {', '.join(map(str, bad))}"
+                     if bad else f"one of rows {rows[:5].tolist()}...")
+            raise NumericalError(
+                f"guarded prediction of {self.label} at rtol={rtol:g}: the model cannot vouch "
+                f"for {rows.size} of the {x.shape[0]} points, and the exact function of the "
+                f"process cannot evaluate x {where} (x[{bad[0] if bad else rows[0]}] = "
+                f"{x[bad[0] if bad else rows[0]].tolist()}): {err}. Move such points off the "
+                "face, or take the model's value and its sigma there with "
+                "predict(x, return_uncertainty=True) (zoo predict: --uncertainty without --rtol)"
+            ) from err
 
     def compile(self):
         """The compiled single-point path of this amplitude (:mod:`zoo.runtime.single`):

@@ -234,6 +234,50 @@ def test_guard_on_the_f00_scale_for_f01(plugin):
     assert np.all(np.abs(y - exact) <= 1e-6 * f00)
 
 
+def test_guard_names_the_rows_the_exact_function_cannot_evaluate(plugin, monkeypatch,
+                                                                  tmp_path):
+    """A point the process cannot evaluate (here: f11 at x1 exactly 0, refused like a
+    degenerate phase-space point) among those the model cannot vouch for: NumericalError naming its
+    row of x (found by halving the failed batch), through the API and through ``zoo
+    predict`` (rows of the input, chunks already written kept)."""
+    import zarr
+
+    import zoo
+    from zoo.errors import NumericalError
+
+    proc = resolver.find_process("bump/2d/f11/R")
+    real = proc.function
+
+    def picky(x, term, helicity):
+        if term == "f11" and np.any(x[:, 0] == 0.0):  # (the chain's own f00 is spared)
+            raise NumericalError("a degenerate point in this batch")
+        return real(x, term, helicity)
+
+    monkeypatch.setattr(proc, "function", picky)
+    amp = zoo.load("bump/2d/f11/R", registry=plugin["reg"])
+    x = np.random.default_rng(8).random((4000, 2))
+    x[[1234, 2345], 0] = 0.0  # in the cell x1 < 0.25 that the model cannot vouch for
+    with pytest.raises(NumericalError, match=r"cannot evaluate x rows 1234, 2345 \(x\[1234\]"):
+        amp.predict(x, rtol=0.05, return_info=True)
+    y, sigma = amp.predict(x, return_uncertainty=True)  # the way out the message offers
+    assert np.isfinite(y).all() and np.isfinite(sigma).all()
+
+    src = tmp_path / "pts.zarr"
+    zarr.open_group(str(src), mode="w").create_array("x", data=x[:600], chunks=(200, 2))
+    x600 = x[:600].copy()
+    x600[300, 0] = 0.0
+    zarr.open_group(str(src), mode="r+")["x"][...] = x600
+    out = tmp_path / "g.zarr"
+    res = CliRunner().invoke(_cli(), ["predict", "bump/2d/f11/R", "--input", str(src),
+                                      "--output", str(out), "--chunk", "256", "--registry",
+                                      str(plugin["reg"]), "--rtol", "0.05"])
+    assert res.exit_code == 1, res.output
+    assert "input rows 256..511 (row numbers below count from 256)" in res.output
+    assert "x row 44 " in res.output
+    g = zarr.open_group(str(out), mode="r")  # the first chunk was written and stays
+    np.testing.assert_allclose(g["y"][:256], amp.predict(x600[:256], rtol=0.05), rtol=1e-14)
+
+
 def test_refusals(plugin, tmp_path):
     import zoo
     from zoo.model import Model

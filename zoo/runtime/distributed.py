@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.errors import ConfigError, InputError
+from zoo.errors import ConfigError, InputError, NumericalError
 
 DEFAULT_CHUNK = 65_536
 MARKERS = ".zoo-done"
@@ -240,7 +240,11 @@ def predict_chunks(predict: Callable[[np.ndarray, np.ndarray | None], np.ndarray
         lo, hi = i * chunk, min(source.n, (i + 1) * chunk)
         if not _done(out, i):
             x, f00 = source.rows(lo, hi)
-            result = predict(x, f00)
+            try:
+                result = predict(x, f00)
+            except (InputError, NumericalError) as exc:  # rows in the message: of this chunk
+                raise type(exc)(f"in the chunk of input rows {lo}..{hi - 1} (row numbers below "
+                                f"count from {lo}): {exc}") from exc
             for name, values in (result if isinstance(result, dict) else {"y": result}).items():
                 group[name][lo:hi] = values
             (Path(out) / MARKERS / str(i)).touch()
