@@ -93,6 +93,20 @@ def test_evaluate_momenta_criterion_a(name: str) -> None:
     assert miss.sum() == 0, f"{miss.sum()} (a) misses on {name}, worst {err.max():.2e}"
 
 
+@pytest.mark.parametrize("name", ["uniform_20k", "edges_4k", "deep_edges_4k"])
+def test_function_f00_closed_form_criterion_b(name: str) -> None:
+    """``QQZZ8D.function(x, "f00", h)`` (the closed-form tree times the decay functions,
+    :meth:`evaluate` where ill-conditioned) meets criterion (b) on every column of the three
+    reference files: |f00 - exact| / exact <= max(1e-9, 10 kappa_exact)."""
+    d = _load(name)
+    proc = QQZZ8D()
+    ref = np.abs(d["amp_tree_exact"]) ** 2
+    tol = np.maximum(1e-9, 10.0 * d["kappa_exact"])
+    for j, h in enumerate(proc.helicities):
+        err = np.abs(proc.function(d["x"], "f00", h) - ref[:, j]) / ref[:, j]
+        assert np.all(err <= tol[:, j]), (h, err.max(), (err / tol[:, j]).max())
+
+
 # -- data-free -------------------------------------------------------------------------
 
 #: points on the way to the faces: threshold, both beams, their corner, a tree zero's
@@ -176,3 +190,25 @@ def test_gmpy2_and_mpmath_rescues_agree() -> None:
     tm, lm = amp.amplitudes_x_mp(x, backend="mpmath")
     err = _entry_errors(amp.squared(tg, lg), tm, lm)
     assert err.max() < 1e-14, err.max()
+
+
+def test_function_f00_closed_form_equals_evaluate() -> None:
+    """The closed-form 8D f00 of ``function`` equals :meth:`evaluate`'s to 1e-11 on uniform
+    points and towards the faces (threshold, both beams down to 1e-11, light bosons), for
+    every helicity configuration and the sum; points exactly on the beam or the threshold
+    are :meth:`evaluate`'s own values."""
+    proc = QQZZ8D()
+    rng = np.random.default_rng(23)
+    x = rng.random((3000, 8))
+    d = 10.0 ** rng.uniform(-11.0, -3.0, 1000)
+    x[:500, 1], x[500:1000, 1] = d[:500], 1.0 - d[500:]
+    x[1000:1500, 0] = 10.0 ** rng.uniform(-9.0, -3.0, 500)
+    x[1500:2000, 2:4] = 0.02 * rng.random((500, 2))
+    x[2000:2003, 1] = (0.0, 1.0, 0.5)
+    x[2003, 0] = 0.0
+    ev = proc.evaluate(x, ["f00"])["f00"]
+    for j, h in enumerate(proc.helicities):
+        np.testing.assert_allclose(proc.function(x, "f00", h), ev[:, j], rtol=1e-11, atol=0)
+        on_face = [2000, 2001, 2003]
+        np.testing.assert_array_equal(proc.function(x[on_face], "f00", h), ev[on_face, j])
+    np.testing.assert_allclose(proc.function(x, "f00", "sum"), ev.sum(axis=1), rtol=1e-11)

@@ -99,6 +99,31 @@ def f00_point(x: np.ndarray, on_shell: bool, quark: int, col: int) -> float:  # 
 
 
 @numba.njit(**_JIT)
+def f00_8d_rows(x: np.ndarray, quark: int, sigma1: int, sigma2: int, out: np.ndarray,
+                cond: np.ndarray) -> None:  # pragma: no cover - compiled
+    """The 8D tree f00 = |sum_(l1, l2) M_tree(q; l1, l2)(x1..x4) d1(l1) d2(l2)|^2 of one
+    helicity configuration (quark 0 = L, 1 = R; lepton helicities ``sigma1``, ``sigma2`` as
+    :data:`.factorisation._SIGMA`) at every row of x (N, 8) into ``out``: the closed-form
+    production tree (:mod:`.tree`) and the decay functions (:func:`_decay`), the
+    factorisation the 8D models use; and its condition number (sum of |terms|)^2 / f00 into
+    ``cond`` (inf where f00 is 0)."""
+    tree = np.empty(9)
+    d = np.empty(6, dtype=np.complex128)
+    for i in range(x.shape[0]):
+        _tree(x[i, 0], x[i, 1], x[i, 2], x[i, 3], quark, tree)
+        _decay(2.0 * x[i, 4] - 1.0, _TWO_PI * x[i, 5], sigma1, d[0:3])
+        _decay(2.0 * x[i, 6] - 1.0, _TWO_PI * x[i, 7], sigma2, d[3:6])
+        t = 0j
+        a = 0.0
+        for c in range(9):
+            w = tree[c] * d[c // 3] * d[3 + c % 3]
+            t += w
+            a += abs(w)
+        out[i] = t.real * t.real + t.imag * t.imag
+        cond[i] = a * a / out[i] if out[i] > 0.0 else np.inf
+
+
+@numba.njit(**_JIT)
 def _scale(x1: float, x2: float, x3: float, x4: float) -> float:  # pragma: no cover
     """:func:`.factorised.production_scale` of one point."""
     m1 = M_MIN + M_RANGE * x3
