@@ -212,3 +212,10 @@ def test_function_f00_closed_form_equals_evaluate() -> None:
         on_face = [2000, 2001, 2003]
         np.testing.assert_array_equal(proc.function(x[on_face], "f00", h), ev[on_face, j])
     np.testing.assert_allclose(proc.function(x, "f00", "sum"), ev.sum(axis=1), rtol=1e-11)
+    # the threaded kernel (batches from PARALLEL_MIN rows) gives the serial bits
+    from zoo.plugins.processes.qqzz.factorised_fast import f00_8d
+    from zoo.plugins.regressors.piecewise_kernel import PARALLEL_MIN
+
+    big = rng.random((PARALLEL_MIN, 8))
+    for a, b in zip(f00_8d(big, 1, -1, 1, n_threads=2), f00_8d(big, 1, -1, 1, n_threads=1)):
+        np.testing.assert_array_equal(a, b)

@@ -99,14 +99,14 @@ def f00_point(x: np.ndarray, on_shell: bool, quark: int, col: int) -> float:  # 
 
 
 @numba.njit(**_JIT)
-def f00_8d_rows(x: np.ndarray, quark: int, sigma1: int, sigma2: int, out: np.ndarray,
-                cond: np.ndarray) -> None:  # pragma: no cover - compiled
+def f00_8d_rows(x: np.ndarray, quark: int, sigma1: int, sigma2: int,
+                out: np.ndarray) -> None:  # pragma: no cover - compiled
     """The 8D tree f00 = |sum_(l1, l2) M_tree(q; l1, l2)(x1..x4) d1(l1) d2(l2)|^2 of one
     helicity configuration (quark 0 = L, 1 = R; lepton helicities ``sigma1``, ``sigma2`` as
-    :data:`.factorisation._SIGMA`) at every row of x (N, 8) into ``out``: the closed-form
-    production tree (:mod:`.tree`) and the decay functions (:func:`_decay`), the
-    factorisation the 8D models use; and its condition number (sum of |terms|)^2 / f00 into
-    ``cond`` (inf where f00 is 0)."""
+    :data:`.factorisation._SIGMA`) at every row of x (N, 8) into ``out[:, 0]``: the
+    closed-form production tree (:mod:`.tree`) and the decay functions (:func:`_decay`), the
+    factorisation the 8D models use; its condition number (sum of |terms|)^2 / f00 into
+    ``out[:, 1]`` (inf where f00 is 0)."""
     tree = np.empty(9)
     d = np.empty(6, dtype=np.complex128)
     for i in range(x.shape[0]):
@@ -119,8 +119,28 @@ def f00_8d_rows(x: np.ndarray, quark: int, sigma1: int, sigma2: int, out: np.nda
             w = tree[c] * d[c // 3] * d[3 + c % 3]
             t += w
             a += abs(w)
-        out[i] = t.real * t.real + t.imag * t.imag
-        cond[i] = a * a / out[i] if out[i] > 0.0 else np.inf
+        f = t.real * t.real + t.imag * t.imag
+        out[i, 0] = f
+        out[i, 1] = a * a / f if f > 0.0 else np.inf
+
+
+@numba.njit(parallel=True, **_JIT)
+def f00_8d_parallel(x: np.ndarray, quark: int, sigma1: int, sigma2: int, out: np.ndarray,
+                    block: int) -> None:  # pragma: no cover - compiled
+    """:func:`f00_8d_rows` in blocks of ``block`` rows over numba's threads."""
+    n = x.shape[0]
+    for b in numba.prange((n + block - 1) // block):
+        lo, hi = b * block, min(n, (b + 1) * block)
+        f00_8d_rows(x[lo:hi], quark, sigma1, sigma2, out[lo:hi])
+
+
+def f00_8d(x: np.ndarray, quark: int, sigma1: int, sigma2: int,
+           n_threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(f00, condition)`` (N,) of :func:`f00_8d_rows` at contiguous float64 points x (N, 8),
+    on the threads the other kernels would use (``piecewise_kernel._launch``)."""
+    out = _launch(f00_8d_rows, f00_8d_parallel, x, (quark, sigma1, sigma2), 8, n_threads,
+                  out=np.empty((x.shape[0], 2)))
+    return out[:, 0].copy(), out[:, 1].copy()
 
 
 @numba.njit(**_JIT)

@@ -169,8 +169,8 @@ class QQZZ8D(Process):
 
         f00 (what the guard of f01 models takes as its scale) comes from the closed form:
         the production tree of :mod:`.tree` times the decay functions of the leptons
-        (:func:`.factorised_fast.f00_8d_rows`, ~0.3 us per point and configuration against
-        ~1.3 us for :meth:`evaluate`); within 2.7e-12 of :meth:`evaluate` on uniform and face
+        (:func:`.factorised_fast.f00_8d`, ~0.4 us per point and configuration against
+        ~1.2 us for :meth:`evaluate`, one thread); within 2.7e-12 of :meth:`evaluate` on uniform and face
         points and within criterion (b) of the exact-kinematics reference values
         (``tests/plugins/test_qqzz_exact_x.py``). Points where that form is ill-conditioned
         (:data:`F00_CLOSED_FORM_COND`: near a zero of the 8D tree, where the reference
@@ -180,17 +180,16 @@ class QQZZ8D(Process):
         if term != "f00":
             return super().function(x, term, helicity)
         from zoo.plugins.processes.qqzz.factorisation import _SIGMA
-        from zoo.plugins.processes.qqzz.factorised_fast import f00_8d_rows
+        from zoo.plugins.processes.qqzz.factorised_fast import f00_8d
 
         x = np.ascontiguousarray(self.check_x(x), dtype=np.float64)
         cols = range(len(self.helicities)) if helicity == SUM else [
             self.helicity_index(helicity)]
         out = np.zeros(x.shape[0])
         redo = (x[:, 0] == 0.0) | (x[:, 1] == 0.0) | (x[:, 1] == 1.0)
-        value, cond = np.empty(x.shape[0]), np.empty(x.shape[0])
         for c in cols:
             h = self.helicities[c]
-            f00_8d_rows(x, 0 if h[0] == "L" else 1, _SIGMA[h[1]], _SIGMA[h[2]], value, cond)
+            value, cond = f00_8d(x, 0 if h[0] == "L" else 1, _SIGMA[h[1]], _SIGMA[h[2]])
             out += value
             redo |= ~(cond <= F00_CLOSED_FORM_COND)
         if redo.any():
