@@ -227,13 +227,14 @@ class Amplitude:
                         halve(half)
 
             halve(rows)
+            first = bad[0] if bad else int(rows[0])
             where = (f"row{'s' if len(bad) > 1 else ''} {', '.join(map(str, bad))}"
                      if bad else f"one of rows {rows[:5].tolist()}...")
             raise NumericalError(
                 f"guarded prediction of {self.label} at rtol={rtol:g}: the model cannot vouch "
                 f"for {rows.size} of the {x.shape[0]} points, and the exact function of the "
-                f"process cannot evaluate x {where} (x[{bad[0] if bad else rows[0]}] = "
-                f"{x[bad[0] if bad else rows[0]].tolist()}): {err}. Move such points off the "
+                f"process cannot evaluate x {where} (x[{first}] = {x[first].tolist()}): "
+                f"{err}. Move such points off the "
                 "face, or take the model's value and its sigma there with "
                 "predict(x, return_uncertainty=True) (zoo predict: --uncertainty without --rtol)"
             ) from err

@@ -170,12 +170,12 @@ class QQZZ8D(Process):
         f00 (what the guard of f01 models takes as its scale) comes from the closed form:
         the production tree of :mod:`.tree` times the decay functions of the leptons
         (:func:`.factorised_fast.f00_8d`, ~0.4 us per point and configuration against
-        ~1.2 us for :meth:`evaluate`, one thread); within 2.7e-12 of :meth:`evaluate` on uniform and face
-        points and within criterion (b) of the exact-kinematics reference values
-        (``tests/plugins/test_qqzz_exact_x.py``). Points where that form is ill-conditioned
-        (:data:`F00_CLOSED_FORM_COND`: near a zero of the 8D tree, where the reference
-        check fails from ~6e12 on) or degenerate (x1 = 0, x2 = 0 or 1 exactly: :meth:`evaluate`
-        refuses them) take :meth:`evaluate`. Other terms: :meth:`evaluate`.
+        ~1.2 us for :meth:`evaluate`, one thread); within 3.4e-12 of :meth:`evaluate` on
+        uniform and face points and within criterion (b) of the exact-kinematics reference
+        values (``tests/plugins/test_qqzz_exact_x.py``). Points where that form is
+        ill-conditioned (:data:`F00_CLOSED_FORM_COND`: near a zero of the 8D tree, where the
+        reference check fails from ~6e12 on) or degenerate (x1 = 0, x2 = 0 or 1 exactly)
+        take :meth:`evaluate`, so they behave as before. Other terms: :meth:`evaluate`.
         """
         if term != "f00":
             return super().function(x, term, helicity)
