@@ -7,7 +7,8 @@ For each label ``zoo list`` shows by default: export it to ONNX (float64, throug
   (one ``run`` call per batch; the best of at least ``--repeat`` calls and 0.3 s), points/s;
 * ``zoo.load(label).predict`` (what ``zoo predict`` calls per chunk) at the batches up to
   ``--zoo-max`` (larger batches take minutes for the f00-normalised 2D models), points/s;
-* single-point latency: the median of ``--calls`` calls with one point, both paths.
+* single-point latency: the median of ``--calls`` calls with one point, both paths;
+* the nodes a one-point call runs (the top level and the branch that takes all rows at once).
 
 Graphs with an ``f00`` / ``f00_sum`` input get it precomputed (an event generator has it);
 ``zoo.load(label).predict`` computes it itself (exactly, from the process), so its time
@@ -57,9 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--calls", type=int, default=500)
     ap.add_argument("--zoo-max", type=int, default=100000)
-    ap.add_argument("--big-max-dim", type=int, default=2,
-                    help="batches above 1e5 only for dimensions up to this (memory: the "
-                         "piecewise parts hold (N, basis) float64 matrices, 865 columns in 4D)")
+    ap.add_argument("--big-max-dim", type=int, default=4,
+                    help="batches above 1e5 only for dimensions up to this (time: an 8D call "
+                         "of 1e6 points takes over a minute; memory is bounded by the graph's "
+                         "passes of rows, zoo.rows_per_pass)")
     ap.add_argument("--labels", nargs="*")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
@@ -100,8 +102,13 @@ def bench_label(label: str, args: argparse.Namespace, path: Path) -> dict:
         extra["f00"] = np.asarray(ctx.f00(xm))
     if "f00_sum" in names:
         extra["f00_sum"] = np.asarray(ctx.f00_sum(xm))
+    import onnx
+
+    proto = onnx.load(str(path))
+    nodes = len(proto.graph.node) + sum(len(a.g.node) for n in proto.graph.node
+                                        for a in n.attribute if a.name == "then_branch")
     row = {"label": label, "regressor": amp.card["regressor"]["name"], "inputs": names,
-           "onnx": {}, "zoo": {}}
+           "onnx": {}, "zoo": {}, "nodes": nodes}
     for n in args.batches:
         if n > 100000 and amp.dimension > args.big_max_dim:
             row["onnx"][n] = None  # not run (memory)
@@ -130,7 +137,7 @@ def _fmt(row: dict, batches: list[int]) -> str:
         return v if isinstance(v, str) else f"{v:,.0f}"
 
     cells = " | ".join(f"{rate(row['onnx'].get(n))} / {rate(row['zoo'].get(n))}" for n in batches)
-    return (f"| {row['label']} | {row['regressor']} | {cells} | "
+    return (f"| {row['label']} | {row['regressor']} | {row.get('nodes', '-')} | {cells} | "
             f"{row['onnx_1pt_us']:.0f} / {row['zoo_1pt_us']:.0f} |")
 
 

@@ -113,6 +113,15 @@ class Regressor(Params, abc.ABC):
             "Regressor.onnx_nodes); evaluate it with zoo.load(...).predict, or export another "
             "version of the label (zoo list LABEL shows them: zoo export LABEL@N)")
 
+    def onnx_max_rows(self) -> int | None:
+        """The most rows the exported graph should evaluate in one pass, or None (no limit,
+        the default). A plugin whose ONNX nodes hold large per-row intermediates (e.g. the
+        gathered coefficients of a piecewise basis, ~100 KB per row) returns the rows that
+        keep them to ~100 MB; the core export then runs the graph on chunks of that many rows
+        (:func:`zoo.runtime.onnx_graph.in_chunks`: one ``If`` and, above the limit, a
+        ``Loop``), so that no batch size exhausts memory and one point costs the same."""
+        return None
+
     def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,
                        chunk: int | None = None) -> Predictor:
         """The fastest prediction path of this fitted regressor, as a

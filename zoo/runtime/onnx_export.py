@@ -36,7 +36,14 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import ConfigError, UnsupportedModelError
-from zoo.runtime.onnx_graph import ExportContext, Graph, apply_map, build_model, signed_permutation
+from zoo.runtime.onnx_graph import (
+    ExportContext,
+    Graph,
+    apply_map,
+    build_model,
+    in_chunks,
+    signed_permutation,
+)
 
 IO_DTYPES = ("float64", "float32")
 X_DOC = "x (N, D) points of [0,1]^D"
@@ -125,6 +132,10 @@ def build_onnx(model: Any, *, coord_map: Any = None, io_dtype: str = "float64",
         meta["zoo.uncertainty"] = json.dumps(
             {k: cal.get(k) for k in ("calibration_scale", "vouch_k", "scale", "rule",
                                      "coverage_2sigma")}, default=str)
+    rows = model.regressor.onnx_max_rows()
+    if rows and [i[0] for i in g.inputs] == ["x"]:  # chunks of rows of x: x is the only input
+        in_chunks(g, "x", [(n, t) for n, t, _ in outputs], int(rows))
+        meta["zoo.rows_per_pass"] = str(int(rows))
     onnx_model = build_model(g, outputs, meta=meta)
     import onnx
 

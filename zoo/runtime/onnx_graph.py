@@ -41,7 +41,8 @@ ML_OPSET = 3
 OPSETS = {"": OPSET, "ai.onnx.ml": ML_OPSET}
 
 __all__ = ["ML_OPSET", "OPSET", "OPSETS", "ExportContext", "Expr", "Graph", "OnnxMath",
-           "activation", "apply_map", "build_model", "dense", "onnx_type", "signed_permutation"]
+           "activation", "apply_map", "build_model", "dense", "in_chunks", "onnx_type",
+           "signed_permutation"]
 
 
 def onnx_type(dtype: str | np.dtype) -> int:
@@ -497,7 +498,157 @@ class OnnxMath:
         return Expr(self, self.graph.op("Reshape", [self.as_expr(x).name, shp], "reshape"))
 
 
+# -- chunks of rows ---------------------------------------------------------------------------
+def in_chunks(g: Graph, x: str, outputs: Sequence[tuple[str, str]], rows: int) -> None:
+    """Rewrite ``g`` so that its nodes, which compute the row-wise ``outputs`` ((name, dtype)
+    pairs, each (N,)) from the points ``x`` (N, D), run on at most ``rows`` rows at a time:
+    peak memory bounded whatever N, one point as fast as before.
+
+    The nodes move into the two branches of an ``If`` on ``N <= rows``: as they are (one
+    call, N rows), or inside a ``Loop`` over ``ceil(N / rows)`` chunks of ``rows`` rows of
+    ``x`` padded with points ``(1/2, ..., 1/2)`` (the padding's outputs are cut off; every
+    output row depends on its input row only). Initializers stay in ``g``: the branches read
+    them from the outer scope. The outputs keep their names (produced by the ``If``).
+    """
+    from onnx import TensorProto, helper
+
+    nodes, g.nodes = list(g.nodes), []
+    i64 = np.int64
+
+    def info(name: str, dtype: str, shape: list) -> Any:
+        return helper.make_tensor_value_info(name, onnx_type(dtype), shape)
+
+    # the branch that runs the nodes once, as they are
+    direct_out = {name: f"{name}__direct" for name, _ in outputs}
+    direct_nodes = [_renamed(n, direct_out) for n in nodes]
+    # small constants go into each subgraph: ONNX Runtime hands a subgraph every outer value
+    # it reads on every call (~0.2 µs each; hundreds of scalars), the large tables stay outer
+    small = {t.name: t for t in g.inits if int(np.prod(t.dims)) <= _LOCAL_CONST_SIZE}
+
+    def local_consts(sub_nodes: list) -> list:
+        read = set().union(*(_names_read(n) for n in sub_nodes)) if sub_nodes else set()
+        return [small[n] for n in sorted(read) if n in small]
+
+    then_g = helper.make_graph(direct_nodes, "rows_at_once", [],
+                               [info(direct_out[n], t, ["N"]) for n, t in outputs],
+                               initializer=local_consts(direct_nodes))
+    # the loop body: rows i*rows .. (i+1)*rows of the padded points
+    body_names: dict[str, str] = {x: "chunk_x"}
+    for n in nodes:
+        for o in n.output:
+            body_names[o] = f"chunk__{o}"
+    body_nodes = [
+        helper.make_node("Mul", ["chunk_i", "chunk_rows"], ["chunk_start"]),
+        helper.make_node("Add", ["chunk_start", "chunk_rows"], ["chunk_stop"]),
+        helper.make_node("Unsqueeze", ["chunk_start", "chunk_ax0"], ["chunk_start1"]),
+        helper.make_node("Unsqueeze", ["chunk_stop", "chunk_ax0"], ["chunk_stop1"]),
+        helper.make_node("Slice", ["chunk_xpad", "chunk_start1", "chunk_stop1", "chunk_ax0"],
+                         ["chunk_x"]),
+        helper.make_node("Identity", ["chunk_cond"], ["chunk_cond_out"]),
+    ] + [_renamed(n, body_names) for n in nodes]
+    body = helper.make_graph(
+        body_nodes, "chunk",
+        [helper.make_tensor_value_info("chunk_i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("chunk_cond", TensorProto.BOOL, [])],
+        [helper.make_tensor_value_info("chunk_cond_out", TensorProto.BOOL, [])]
+        + [info(body_names[n], t, [rows]) for n, t in outputs])
+    body.initializer.extend(local_consts(body_nodes[6:]))
+    # the chunked branch: pad, loop, flatten, cut
+    else_nodes = [
+        helper.make_node("Shape", [x], ["chunk_shape"]),
+        helper.make_node("Gather", ["chunk_shape", "chunk_zero"], ["chunk_n"], axis=0),
+        helper.make_node("Gather", ["chunk_shape", "chunk_one"], ["chunk_d"], axis=0),
+        helper.make_node("Sub", ["chunk_rows", "chunk_n"], ["chunk_short"]),
+        helper.make_node("Mod", ["chunk_short", "chunk_rows"], ["chunk_pad"]),
+        helper.make_node("Concat", ["chunk_pad", "chunk_d"], ["chunk_pad_shape"], axis=0),
+        helper.make_node("Expand", ["chunk_half", "chunk_pad_shape"], ["chunk_fill"]),
+        helper.make_node("Concat", [x, "chunk_fill"], ["chunk_xpad"], axis=0),
+        helper.make_node("Add", ["chunk_n", "chunk_pad"], ["chunk_total"]),
+        helper.make_node("Div", ["chunk_total", "chunk_rows1"], ["chunk_trips1"]),
+        helper.make_node("Squeeze", ["chunk_trips1"], ["chunk_trips"]),
+        helper.make_node("Loop", ["chunk_trips", ""], [f"{n}__stacked" for n, _ in outputs],
+                         body=body),
+    ]
+    for n, _ in outputs:
+        else_nodes += [
+            helper.make_node("Reshape", [f"{n}__stacked", "chunk_flat"], [f"{n}__padded"]),
+            helper.make_node("Slice", [f"{n}__padded", "chunk_zero1", "chunk_n", "chunk_zero1"],
+                             [f"{n}__chunked"]),
+        ]
+    else_g = helper.make_graph(else_nodes, "rows_in_chunks", [],
+                               [info(f"{n}__chunked", t, ["N"]) for n, t in outputs])
+    consts = {"chunk_rows": np.array(rows, i64), "chunk_rows1": np.array([rows], i64),
+              "chunk_ax0": np.array([0], i64), "chunk_zero": np.array([0], i64),
+              "chunk_one": np.array([1], i64), "chunk_zero1": np.array([0], i64),
+              "chunk_flat": np.array([-1], i64),
+              "chunk_half": np.full((1, 1), 0.5, dtype=_dtype_of_input(g, x))}
+    from onnx import numpy_helper
+
+    for name, value in consts.items():
+        g.inits.append(numpy_helper.from_array(value, name))
+    g.inits.append(numpy_helper.from_array(np.array([rows], i64), "chunk_limit"))
+    n1 = g.op("Gather", [g.op("Shape", [x], "chunk_xshape"), "chunk_zero"], "chunk_nrows",
+              axis=0)
+    small = g.op("LessOrEqual", [n1, "chunk_limit"], "chunk_small")
+    g.nodes.append(helper.make_node("If", [small], [n for n, _ in outputs], name="chunks",
+                                    then_branch=then_g, else_branch=else_g))
+
+
+#: initializers of at most this many elements are copied into the subgraphs of :func:`in_chunks`
+_LOCAL_CONST_SIZE = 4096
+
+
+def _dtype_of_input(g: Graph, x: str) -> str:
+    return next((t for n, t, _, _ in g.inputs if n == x), "float64")
+
+
+def _renamed(node: Any, names: dict[str, str]) -> Any:
+    """A copy of ``node`` reading and writing the tensors of ``names`` under their new names
+    (its subgraphs' reads from the outer scope too)."""
+    import copy
+
+    out = copy.deepcopy(node)
+    for i, n in enumerate(out.input):
+        out.input[i] = names.get(n, n)
+    for i, n in enumerate(out.output):
+        out.output[i] = names.get(n, n)
+    for attr in out.attribute:
+        for sub in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
+            for j, inner in enumerate(sub.node):
+                sub.node[j].CopyFrom(_renamed(inner, names))
+    if out.name:
+        out.name = names.get(out.name, out.name)
+    return out
+
+
 # -- the model --------------------------------------------------------------------------------
+def _names_read(node: Any) -> set[str]:
+    """The tensors a node reads from its scope, its subgraphs' reads from the outer scope
+    included (names a subgraph defines itself, as inputs, initializers or node outputs,
+    excluded)."""
+    names = {n for n in node.input if n}
+    for attr in node.attribute:
+        for sub in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
+            local = ({i.name for i in sub.input} | {t.name for t in sub.initializer}
+                     | {o for inner in sub.node for o in inner.output})
+            for inner in sub.node:
+                names |= _names_read(inner) - local
+    return names
+
+
+def _live(nodes: list[Any], inits: list[Any], outputs: list[str]) -> tuple[list, list]:
+    """The nodes and initializers the ``outputs`` depend on, in their order (builders such
+    as :class:`OnnxMath` may leave unused branches: ONNX Runtime would still run them)."""
+    need = set(outputs)
+    keep = []
+    for node in reversed(nodes):
+        if any(o in need for o in node.output):
+            keep.append(node)
+            need |= _names_read(node)
+    keep.reverse()
+    return keep, [t for t in inits if t.name in need]
+
+
 def build_model(g: Graph, outputs: Iterable[tuple[str, str, list[str | int]]], *,
                 inputs: Iterable[tuple[str, str, list[str | int]]] | None = None,
                 meta: dict[str, str] | None = None) -> Any:
@@ -506,11 +657,13 @@ def build_model(g: Graph, outputs: Iterable[tuple[str, str, list[str | int]]], *
     from onnx import helper
 
     ins = [(n, t, s) for n, t, s, _ in g.inputs] if inputs is None else list(inputs)
+    outputs = list(outputs)
+    nodes, inits = _live(g.nodes, g.inits, [n for n, _, _ in outputs])
     graph = helper.make_graph(
-        g.nodes, "zoo",
+        nodes, "zoo",
         [helper.make_tensor_value_info(n, onnx_type(t), s) for n, t, s in ins],
         [helper.make_tensor_value_info(n, onnx_type(t), s) for n, t, s in outputs],
-        initializer=g.inits,
+        initializer=inits,
     )
     opsets = [helper.make_opsetid(d, v) for d, v in g.opsets.items()]
     model = helper.make_model(graph, opset_imports=opsets, producer_name="amplitude-zoo")

@@ -407,6 +407,15 @@ class FactorisedLoopRegressor(Regressor):
         check_fitted(self, "parts_")
         return factorised_nodes(self, graph, x)
 
+    def onnx_max_rows(self) -> int:
+        """Rows per pass of the ONNX graph: its per-row intermediates (the parts' basis at
+        the mapped points, the gathered coefficients of each column) kept to ~128 MB
+        (:func:`.factorised_onnx.bytes_per_row`)."""
+        from zoo.plugins.processes.qqzz.factorised_onnx import bytes_per_row
+
+        check_fitted(self, "parts_")
+        return max(64, int(128e6 / bytes_per_row(self)) // 64 * 64)
+
     def onnx_uncertainty_nodes(self, graph: Any, x: str) -> str:
         """The float64 ONNX form of :meth:`predict_uncertainty`'s sigma, sharing the pieces
         of :meth:`onnx_nodes`: :func:`.factorised_onnx.factorised_sigma_nodes`."""

@@ -1,32 +1,41 @@
 """The ONNX form of ``qqzz-factorised`` (:class:`.factorised.FactorisedLoopRegressor`), float64.
 
 The graph computes what :meth:`~.factorised.FactorisedLoopRegressor.predict` computes, with
-the same formulas in the same order (so both agree to rounding):
+the same formulas (both agree to rounding), written over whole tensors so that the graph
+has few nodes (ONNX Runtime spends ~0.3 µs per node: one point costs what the node count
+costs; the 8D graph went from ~3,200 nodes, one chain per boson-helicity column, to ~170):
 
-* the production points ``x4 = (x1, x2, x3, x4)`` of the input (on shell: ``x3 = x4 = XZ``);
-* for each boson-helicity column ``c`` the model needs (its own for a 2D/4D helicity, all 9
-  for an 8D column): ``(rep, g, sign) = ORBIT[c]``, the mapped point ``g(x4)`` (:data:`MAPS`),
-  the coordinates of the parts (``angle=True``: ``1 - theta / pi`` instead of x2, by
-  :func:`~zoo.plugins.transforms.coordinates.onnx_angle`), the ``pwcheb`` parts of ``rep``
-  (real and imaginary parts on one basis:
-  :func:`~zoo.plugins.regressors.piecewise_onnx.pwcheb_nodes_shared`), and
-  ``M_c = sign * part(u) * angular_factor(g x4, rep) / production_scale(g x4)`` (real and
-  imaginary parts; a 2D/4D f01 model has the real part only);
+* the columns the model needs (its own for a 2D/4D helicity, all 9 for an 8D one), each
+  ``(rep, g, sign) = ORBIT[c]``; the distinct maps ``g`` of the production point (``G`` of
+  them: 1 in 2D/4D, 4 in 8D; :data:`.factorisation.MAPS`, axis exchanges and ``x2 -> 1 -
+  x2``, exact) give the mapped points as ``(N, G)`` columns ``x1..x4`` (on shell ``x3 = x4 =
+  XZ``, constants);
+* the parts' coordinates ``(N, G, D)`` (``angle=True``: ``1 - theta / pi`` for x2, by
+  :func:`~zoo.plugins.transforms.coordinates.onnx_angle`), their cells and Chebyshev basis
+  ``(N, G, P)`` once per mapped point for all parts (they share one basis:
+  :func:`~zoo.plugins.regressors.piecewise_onnx.design_nodes`), and for each column the
+  coefficients of its representative's real and imaginary parts in its cell, gathered from
+  one table ``(reps x cells, P, 2)``: the parts ``(N, C, 2)``;
+* ``M_c = sign * part * angular_factor(g x4, rep) / production_scale(g x4)`` (N, C);
 * 2D/4D: ``f11 = |M_c|^2``, ``f01 = 2 M_tree,c Re M_c``; 8D: the exact decay functions
   ``D_{l,s}(theta, phi) = sqrt(3) d^1_{l s}(theta) exp(i l phi)`` of the lepton angles
-  (``cos theta = 2 x5 - 1``, ``phi = 2 pi x6``; x7, x8 for boson 2; real and imaginary parts
-  carried separately), ``A = sum_{l1,l2} M D D`` and ``f11 = |A_loop|^2``,
+  (``cos theta = 2 x5 - 1``, ``phi = 2 pi x6``; x7, x8 for boson 2) as ``(N, 2, 3)`` real
+  and imaginary tensors, ``A = sum_c M_c D1_{l1(c)} D2_{l2(c)}``, ``f11 = |A_loop|^2``,
   ``f01 = 2 Re(conj(A_tree) A_loop)``;
 * the tree ``M_tree`` in closed form (:func:`.tree.tree_production_xp` through
   :class:`zoo.runtime.onnx_graph.OnnxMath`), at the model's own (unmapped) production point.
 
 The uncertainty (:func:`factorised_sigma_nodes`, the core's ``sigma`` output) is the
-propagation of :mod:`.factorised_uncertainty`, formula for formula: each part's per-cell
-scale gathered by the cell index of its scale grid at the same mapped coordinates (one
-index for all parts at a mapped point that share a grid), ``sigma_M = |f| sqrt(s_re^2 +
-s_im^2)``, in 8D ``sigma_A^2 = sum |D1 D2|^2 sigma_M^2``, then ``2 |A| sigma_A + sigma_A^2``
-(f11) or ``2 |A_tree| sigma_A`` (f01). y and sigma of one export share the coordinates,
-parts, amplitudes, decays and trees (one builder per graph, model and input).
+propagation of :mod:`.factorised_uncertainty`: each part's per-cell scale gathered by the
+cell index of its scale grid at the same mapped points (one index per grid; the real parts
+of all representatives share one grid, the imaginary parts one), ``sigma_M = |f| sqrt(s_re^2
++ s_im^2)``, in 8D ``sigma_A^2 = sum |D1 D2|^2 sigma_M^2``, then ``2 |A| sigma_A + sigma_A^2``
+(f11) or ``2 |A_tree| sigma_A`` (f01). y and sigma of one export share every piece (one
+builder per graph, model and input).
+
+Memory: a call holds the ``(N, C, P, 2)`` gathered coefficients (8D: ~125 KB per point); the
+core export bounds it by running the graph on chunks of rows
+(:meth:`~.factorised.FactorisedLoopRegressor.onnx_chunk_rows`).
 
 The symmetry map of a requested non-canonical label is applied before, by the core export.
 """
@@ -37,209 +46,276 @@ from typing import Any
 
 import numpy as np
 
+from zoo.errors import UnsupportedModelError
 from zoo.plugins.processes.qqzz.factorisation import (
     _SIGMA,
     MAPS,
     ORBIT,
     REPRESENTATIVES,
-    angular_factor_xp,
+    _even,
+    cos_zero_columns,
+    endpoint_powers,
     production_scale_xp,
 )
 from zoo.plugins.processes.qqzz.production import XZ
 from zoo.plugins.processes.qqzz.tree import tree_production_xp
-from zoo.plugins.regressors.piecewise_onnx import pwcheb_nodes_shared, pwcheb_sigma_nodes
+from zoo.plugins.regressors.piecewise_onnx import (
+    Cells,
+    design_nodes,
+    finer_cell_nodes,
+    same_basis,
+    same_grid,
+)
 from zoo.plugins.transforms.coordinates import onnx_angle
-from zoo.runtime.onnx_graph import Expr, Graph, OnnxMath
+from zoo.runtime.onnx_graph import Expr, Graph, OnnxMath, signed_permutation
 
-__all__ = ["factorised_nodes", "factorised_sigma_nodes"]
+__all__ = ["bytes_per_row", "factorised_nodes", "factorised_sigma_nodes"]
 
 _SQRT3 = float(np.sqrt(3.0))
 _SQRT2 = float(np.sqrt(2.0))
-#: the column maps of :data:`.factorised.MAPS` on lists ``[x1, x2, x3, x4]``
-_LIST_MAPS = {
-    "id": lambda v: list(v),
-    "cp": lambda v: [v[0], 1.0 - v[1], v[2], v[3]],
-    "exchange": lambda v: [v[0], 1.0 - v[1], v[3], v[2]],
-    "exchange-cp": lambda v: [v[0], v[1], v[3], v[2]],
-}
-assert set(_LIST_MAPS) == set(MAPS)
 
 
-def _decay(xp: OnnxMath, xc: Expr, xphi: Expr, sigma: int) -> list[tuple[Any, Any]]:
-    """``D_{l,sigma}`` for ``l = -1, 0, 1`` as (real, imaginary) pairs (imaginary None for
-    l = 0), as :func:`.production.decay_functions` at ``cos = 2 xc - 1``, ``phi = 2 pi xphi``."""
-    c = 2.0 * xc - 1.0
-    phi = (2.0 * np.pi) * xphi
-    s = xp.sqrt(xp.maximum(1.0 - c * c, 0.0)) / _SQRT2
-    p, m = 0.5 * (1.0 + c), 0.5 * (1.0 - c)
-    d = {-1: (p, -s, m), 1: (m, s, p)}[sigma]  # d^1_{l, sigma}, l = -1, 0, 1
-    cp, sp = xp.cos(phi), xp.sin(phi)
-    out = []
-    for k, lam in enumerate((-1, 0, 1)):
-        r = _SQRT3 * d[k]
-        if lam == 0:
-            out.append((r, None))
-        else:
-            out.append((r * cp, r * sp if lam > 0 else -(r * sp)))
-    return out
-
-
-def _cmul(a: tuple[Any, Any], b: tuple[Any, Any]) -> tuple[Any, Any]:
-    """Complex product of (re, im) pairs; an imaginary part None is zero."""
-    (ar, ai), (br, bi) = a, b
-    re = ar * br if ai is None or bi is None else ar * br - ai * bi
-    terms = [t for t in ((ar * bi) if bi is not None else None,
-                         (ai * br) if ai is not None else None) if t is not None]
-    im = None if not terms else (terms[0] if len(terms) == 1 else terms[0] + terms[1])
-    return re, im
-
-
-def _cadd(a: tuple[Any, Any] | None, b: tuple[Any, Any]) -> tuple[Any, Any]:
-    if a is None:
-        return b
-    im = a[1] if b[1] is None else (b[1] if a[1] is None else a[1] + b[1])
-    return a[0] + b[0], im
-
-
-def _decay_sum(m: list[tuple[Any, Any]], d1: list, d2: list) -> tuple[Any, Any]:
-    """``sum_{l1,l2} M(l1, l2) D1_{l1} D2_{l2}`` as (re, im), columns ``3 (l1+1) + (l2+1)``."""
-    total = None
-    for a in range(3):
-        inner = None
-        for b in range(3):
-            inner = _cadd(inner, _cmul(m[3 * a + b], d2[b]))
-        total = _cadd(total, _cmul(d1[a], inner))
-    return total
+def _map_table(gname: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(perm, reflect)`` of a production map: ``g(x)[i] = x[perm[i]]``, then ``1 - .``
+    where ``reflect`` (read off :data:`.factorisation.MAPS` by
+    :func:`~zoo.runtime.onnx_graph.signed_permutation`)."""
+    sp = signed_permutation(MAPS[gname], 4)
+    if sp is None:
+        return np.arange(4), np.zeros(4, dtype=bool)
+    perm, reflect, shift = sp
+    assert not shift.any()
+    return perm, reflect
 
 
 class _Builder:
-    """The memoised pieces of one model's graph on one input: the mapped coordinates, the
-    parts, the amplitudes of the columns, the decays and the trees, built once and shared by
+    """The memoised pieces of one model's graph on one input (module docstring), shared by
     :func:`factorised_nodes` (y) and :func:`factorised_sigma_nodes` (sigma)."""
 
     def __init__(self, reg: Any, g: Graph, x: str) -> None:
-        self.reg, self.g = reg, g
+        self.reg, self.g, self.x = reg, g, x
         self.xp = xp = OnnxMath(g)
-        self.cols = [xp.column(xp.wrap(x), j) for j in range(reg._n_inputs())]
-        self.x4 = self.cols[:2] + [XZ, XZ] if reg.on_shell else self.cols[:4]
-        self.reps = reg._reps()
+        self.reps = tuple(reg._reps())
         self.real_only = reg._real_only()
-        self.coords: dict[str, Expr] = {}
-        self.parts: dict[tuple[int, str], list[Expr]] = {}
-        self.scales: dict[tuple[int, str], list[Expr]] = {}
-        self.amps: dict[int, tuple[Expr, Expr | None, Expr]] = {}
         self.memo: dict[str, Any] = {}
-        if not reg._is_4d() and (not reg.symmetric or tuple(self.reps) != REPRESENTATIVES):
-            from zoo.errors import UnsupportedModelError
-
+        if not reg._is_4d() and (not reg.symmetric or self.reps != REPRESENTATIVES):
             raise UnsupportedModelError(
                 "qqzz-factorised: only symmetric=True 8D models have an ONNX form (every "
                 "shipped model is one); refit with symmetric=True")
+        parts = list(reg.parts_)
+        if not all(same_basis(parts[0], p) for p in parts[1:]):
+            raise UnsupportedModelError(
+                "qqzz-factorised: the ONNX form needs parts on one cell grid and basis (every "
+                "model fit() makes is one); refit the model")
+        self.cols = [reg._column()] if reg._is_4d() else list(range(9))
+        orbit = [ORBIT[c] for c in self.cols]
+        self.gnames = list(dict.fromkeys(o[1] for o in orbit))
+        self.gi = np.array([self.gnames.index(o[1]) for o in orbit], dtype=np.int64)
+        self.ri = np.array([self.reps.index(o[0]) for o in orbit], dtype=np.int64)
+        self.sign = np.array([o[2] for o in orbit], dtype=np.float64)
+        self.n_im = 1 if self.real_only else 2
+        self._xw = xp.wrap(x)
 
-    def columns(self) -> list[int]:
-        """The boson-helicity columns the model's output needs."""
-        return [self.reg._column()] if self.reg._is_4d() else list(range(9))
+    # -- small helpers
+    def _i64(self, v: Any, hint: str) -> str:
+        return self.g.const(np.asarray(v, dtype=np.int64), hint)
 
-    def coord(self, gname: str) -> Expr:
-        """The parts' coordinates (N, D) at the mapped points ``g(x4)``."""
-        if gname not in self.coords:
-            gx = _LIST_MAPS[gname](self.x4)
-            u = gx[:2] if self.reg.on_shell else gx
-            if self.reg.angle:
-                u = [u[0], self.xp.wrap(onnx_angle(self.g, self.xp.as_expr(u[1]).name)), *u[2:]]
-            self.coords[gname] = self.xp.stack(u, axis=1)
-        return self.coords[gname]
+    def _cols_of(self, src: Expr, idx: np.ndarray, axis: int = 1) -> Expr:
+        """``src`` gathered along ``axis`` at the integer array ``idx``."""
+        return self.xp.wrap(self.g.op("Gather", [src.name, self._i64(idx, "idx")], "gat",
+                                      axis=axis))
 
-    def _regs(self, rep: int) -> list[Any]:
-        k = self.reps.index(rep)
-        return [self.reg.parts_[k]] + ([] if self.real_only
-                                       else [self.reg.parts_[len(self.reps) + k]])
+    def _per_column(self, t: Expr) -> Expr:
+        """(N, G) -> (N, C): each column's value at its map."""
+        if len(self.gnames) == len(self.cols) and np.array_equal(self.gi, np.arange(len(self.gi))):
+            return t
+        return self._cols_of(t, self.gi)
 
-    def part(self, rep: int, gname: str, imag: bool) -> Expr:
-        """The fitted real (imaginary) part of ``rep`` at the mapped points ``g(x4)``."""
-        if (rep, gname) not in self.parts:
-            ys = pwcheb_nodes_shared(self.g, self._regs(rep), self.coord(gname).name)
-            self.parts[(rep, gname)] = [self.xp.reshape(self.xp.wrap(y), [-1]) for y in ys]
-        return self.parts[(rep, gname)][1 if imag else 0]
-
-    def scale(self, rep: int, gname: str, imag: bool) -> Expr:
-        """The per-cell scale (``cell_scale_`` on ``scale_edges()``) of the real (imaginary)
-        part of ``rep`` at ``g(x4)``: the parts needed at ``g`` that share a scale grid (all
-        of a shipped model's) are gathered by one cell index, their scales stacked as the
-        columns of one table (:func:`~zoo.plugins.regressors.piecewise_onnx.pwcheb_sigma_nodes`)."""
-        if (rep, gname) not in self.scales:
-            keys = sorted({ORBIT[c][0] for c in self.columns() if ORBIT[c][1] == gname})
-            groups: dict[tuple, list[tuple[int, int, Any]]] = {}
-            for r in keys:
-                for i, p in enumerate(self._regs(r)):
-                    grid = tuple(np.asarray(e, dtype=np.float64).tobytes()
-                                 for e in p.scale_edges())
-                    groups.setdefault(grid, []).append((r, i, p))
-            found: dict[int, list[tuple[int, Expr]]] = {r: [] for r in keys}
-            for members in groups.values():
-                table = _ScaleTable(members[0][2].scale_edges(), np.stack(
-                    [np.asarray(p.cell_scale_, dtype=np.float64) for *_, p in members], axis=1))
-                both = self.xp.wrap(pwcheb_sigma_nodes(self.g, table, self.coord(gname).name))
-                for j, (r, i, _) in enumerate(members):
-                    found[r].append((i, self.xp.column(both, j)))
-            for r in keys:
-                self.scales[(r, gname)] = [s for _, s in sorted(found[r], key=lambda t: t[0])]
-        return self.scales[(rep, gname)][1 if imag else 0]
-
-    def amplitude(self, col: int) -> tuple[Expr, Expr | None, Expr]:
-        """``(Re M, Im M or None, f)`` of column ``col``: ``M = part * f``."""
-        if col not in self.amps:
-            xp, reg = self.xp, self.reg
-            rep, gname, sign = ORBIT[col]
-            gx = _LIST_MAPS[gname](self.x4)
-            f = sign * angular_factor_xp(xp, gx[1], rep, reg._cos_zero_code(), reg._endpoint_quark()) / production_scale_xp(xp, *gx)
-            re = self.part(rep, gname, False) * f
-            self.amps[col] = (re, None if self.real_only else self.part(rep, gname, True) * f, f)
-        return self.amps[col]
-
-    def amplitude_sigma(self, col: int) -> Expr:
-        """``|f| sqrt(s_re^2 + s_im^2)`` (``|f| s_re`` for a real-only model)."""
-        rep, gname, _ = ORBIT[col]
-        af = self.xp.abs(self.amplitude(col)[2])
-        s_re = self.scale(rep, gname, False)
-        if self.real_only:
-            return af * s_re
-        s_im = self.scale(rep, gname, True)
-        return af * self.xp.sqrt(s_re * s_re + s_im * s_im)
-
-    def _once(self, key: str, build: Any) -> Any:
+    def _once(self, key: Any, build: Any) -> Any:
         if key not in self.memo:
             self.memo[key] = build()
         return self.memo[key]
 
+    # -- the mapped production points
+    def mapped(self) -> tuple[Any, Any, Any, Any]:
+        """x1..x4 of the G mapped production points: Exprs (N, G) ((N, 1) when G = 1;
+        python floats for the on-shell masses)."""
+        def build():
+            tables = [_map_table(gn) for gn in self.gnames]
+            perm = np.array([t[0] for t in tables])  # (G, 4)
+            refl = np.array([t[1] for t in tables])
+            out, wide = [], []
+            for j in range(2 if self.reg.on_shell else 4):
+                src = perm[:, j]
+                narrow = bool((src == src[0]).all())
+                v = self._cols_of(self._xw, src[:1] if narrow else src)
+                if refl[:, j].any():  # y -> a - s y: (1, 1) reflected, (0, -1) kept: exact
+                    a = self.xp.const(refl[:, j].astype(np.float64))
+                    s = self.xp.const(np.where(refl[:, j], 1.0, -1.0))
+                    v = a - v * s
+                    narrow = False
+                out.append(v)
+                wide.append(not narrow)
+            if len(self.gnames) > 1:  # distinct maps differ in some coordinate
+                zero = out[wide.index(True)] * 0.0
+                out = [v if w else v + zero for v, w in zip(out, wide, strict=True)]
+            if self.reg.on_shell:
+                out += [XZ, XZ]
+            return tuple(out)
+        return self._once("mapped", build)
+
+    def design(self) -> tuple[str, Cells, str]:
+        """``(x1 (N, G, D, 1), cells (flat (N, G)), basis (N, G, P))`` of the mapped points."""
+        def build():
+            xp, g = self.xp, self.g
+            m = self.mapped()
+            n_d = 2 if self.reg.on_shell else 4
+            coords = list(m[:n_d])
+            if self.reg.angle:
+                coords[1] = xp.wrap(onnx_angle(g, coords[1].name))
+            ax = self._i64([-1], "axm1")
+            cols = [g.op("Unsqueeze", [c.name, ax], "unsq") for c in coords]
+            u = g.op("Concat", cols, "ucoords", axis=-1)  # (N, G, D)
+            x1 = g.op("Unsqueeze", [u, ax], "ucol")  # (N, G, D, 1)
+            cells, basis = design_nodes(g, self.reg.parts_[0], x1, 4)
+            return x1, cells, basis
+        return self._once("design", build)
+
+    def parts(self) -> tuple[Expr, Expr | None]:
+        """The real and imaginary parts (N, C) of each column's representative at its map."""
+        def build():
+            g, reg = self.g, self.reg
+            _, cells, basis = self.design()
+            flat = cells.flat
+            n_cells = int(np.asarray(reg.parts_[0].coef_).shape[0])
+            n_rep = len(self.reps)
+            idx = self._per_column(self.xp.wrap(flat))
+            if self.ri.any():
+                idx = self.xp.wrap(g.op("Add", [idx.name, self._i64(self.ri * n_cells, "roff")]))
+            b = self._per_column(self.xp.wrap(basis)).name  # (N, C, P)
+            vals = []
+            for i in range(self.n_im):  # one table per real / imaginary: same-shape products
+                coef = np.concatenate([np.asarray(reg.parts_[i * n_rep + r].coef_,
+                                                  dtype=np.float64) for r in range(n_rep)])
+                cc = g.op("Gather", [g.const(coef, "coef"), idx.name], "cellcoef", axis=0)
+                vals.append(self.xp.wrap(g.op("ReduceSum", [g.op("Mul", [cc, b], "pterms"),
+                                                            self._i64([-1], "axm1")],
+                                              "pval", keepdims=0)))  # (N, C)
+            re, im = vals[0], (None if self.real_only else vals[1])
+            return re, im
+        return self._once("parts", build)
+
+    def factor(self) -> Expr:
+        """``sign * angular_factor / production_scale`` (N, C) of each column at its map."""
+        def build():
+            xp, reg = self.xp, self.reg
+            m = self.mapped()
+            ps = self._per_column(production_scale_xp(xp, *m))
+            x2 = self._per_column(m[1])
+            reps = [ORBIT[c][0] for c in self.cols]
+            quark = reg._endpoint_quark()
+            if quark is None:
+                even = np.array([1.0 if _even(r) else 0.0 for r in reps])
+                af = xp.wrap(self.g.op("Pow", [xp.sqrt(x2 * (1.0 - x2)).name,
+                                               xp.const(even).name]))
+            else:
+                a, b = np.array([endpoint_powers(r, quark) for r in reps], dtype=np.float64).T
+                af = (xp.wrap(self.g.op("Pow", [xp.sqrt(x2).name, xp.const(a).name]))
+                      * xp.wrap(self.g.op("Pow", [xp.sqrt(1.0 - x2).name, xp.const(b).name])))
+            cz = np.array([1.0 if r in cos_zero_columns(reg._cos_zero_code()) else 0.0
+                           for r in reps])
+            if cz.any():  # times cos theta where the column is fitted divided by it: exact
+                af = af * ((2.0 * x2 - 1.0) * xp.const(cz) + xp.const(1.0 - cz))
+            return xp.const(self.sign) * af / ps
+        return self._once("factor", build)
+
+    def amplitudes(self) -> tuple[Expr, Expr | None]:
+        """``(Re M, Im M or None)`` (N, C)."""
+        def build():
+            re, im = self.parts()
+            f = self.factor()
+            return re * f, (None if im is None else im * f)
+        return self._once("amps", build)
+
     def tree(self) -> list[Expr]:
-        """The closed-form tree amplitudes of the 9 columns at the model's own point."""
-        return self._once("tree", lambda: tree_production_xp(self.xp, *self.x4,
-                                                             quark=self.reg.helicity[0]))
+        """The closed-form tree amplitudes of the 9 columns (N, 1) each, at the model's own
+        point (the nodes of columns not used are pruned by the core)."""
+        def build():
+            own = [self._cols_of(self._xw, np.array([j]))
+                   for j in range(2 if self.reg.on_shell else 4)]
+            if self.reg.on_shell:
+                own += [XZ, XZ]
+            return tree_production_xp(self.xp, *own, quark=self.reg.helicity[0])
+        return self._once("tree", build)
 
-    def decays(self) -> tuple[list, list]:
-        h = self.reg.helicity
-        return self._once("decays", lambda: (
-            _decay(self.xp, self.cols[4], self.cols[5], _SIGMA[h[1]]),
-            _decay(self.xp, self.cols[6], self.cols[7], _SIGMA[h[2]])))
+    def decays(self) -> tuple[Expr, Expr]:
+        """``(Re, Im)`` of ``D_{l, sigma_b}`` (N, 2, 3) for boson b = 1, 2 and l = -1, 0, 1,
+        as :func:`.production.decay_functions` at ``cos = 2 xc - 1``, ``phi = 2 pi xphi``."""
+        def build():
+            xp, g = self.xp, self.g
+            h = self.reg.helicity
+            c = 2.0 * self._cols_of(self._xw, np.array([4, 6])) - 1.0  # (N, 2)
+            phi = (2.0 * np.pi) * self._cols_of(self._xw, np.array([5, 7]))
+            s = xp.sqrt(xp.maximum(1.0 - c * c, 0.0)) / _SQRT2
+            p, m = 0.5 * (1.0 + c), 0.5 * (1.0 - c)
+            ax = self._i64([-1], "axm1")
+            psm = g.op("Concat", [g.op("Unsqueeze", [t.name, ax]) for t in (p, s, m)],
+                       "psm", axis=-1)  # (N, 2, 3): p, s, m per boson
+            # d^1_{l, sigma}, l = -1, 0, 1: (p, -s, m) for sigma = -1, (m, s, p) for +1
+            pick = {-1: ([0, 1, 2], [1.0, -1.0, 1.0]), 1: ([2, 1, 0], [1.0, 1.0, 1.0])}
+            sel = [pick[_SIGMA[h[b + 1]]] for b in range(2)]
+            idx = np.array([[3 * b + i for i in sel[b][0]] for b in range(2)])
+            flat = g.op("Reshape", [psm, self._i64([0, 6], "shape")], "psmflat")  # (N, 6)
+            d = self._cols_of(xp.wrap(flat), idx) * (xp.const(np.array([t[1] for t in sel]))
+                                                     * _SQRT3)
+            lphi = xp.wrap(g.op("Unsqueeze", [phi.name, ax])) * xp.const(np.array([-1.0, 0.0, 1.0]))
+            return d * xp.cos(lphi), d * xp.sin(lphi)
+        return self._once("decays", build)
 
-    def loop8(self) -> tuple[Any, Any]:
-        d1, d2 = self.decays()
-        return self._once("loop8", lambda: _decay_sum(
-            [self.amplitude(c)[:2] for c in range(9)], d1, d2))
+    def decay_products(self) -> tuple[Expr, Expr]:
+        """``D1_{l1(c)} D2_{l2(c)}`` (N, 9) as (Re, Im), columns ``3 (l1 + 1) + (l2 + 1)``."""
+        def build():
+            dr, di = self.decays()
+            fr = self.xp.reshape(dr, [0, 6])
+            fi = self.xp.reshape(di, [0, 6])  # (N, 6): boson 1's l, then boson 2's
+            i1 = np.array([c // 3 for c in range(9)])
+            i2 = np.array([3 + c % 3 for c in range(9)])
+            ar, ai = self._cols_of(fr, i1), self._cols_of(fi, i1)
+            br, bi = self._cols_of(fr, i2), self._cols_of(fi, i2)
+            return ar * br - ai * bi, ar * bi + ai * br
+        return self._once("dprod", build)
 
-    def tree8(self) -> tuple[Any, Any]:
-        d1, d2 = self.decays()
-        return self._once("tree8", lambda: _decay_sum([(t, None) for t in self.tree()], d1, d2))
+    def _sum9(self, t: Expr) -> Expr:
+        return self.xp.wrap(self.g.op("ReduceSum", [t.name, self._i64([1], "ax1")], "sum9",
+                                      keepdims=0))
+
+    def loop8(self) -> tuple[Expr, Expr]:
+        def build():
+            mr, mi = self.amplitudes()
+            pr, pi = self.decay_products()
+            return self._sum9(mr * pr - mi * pi), self._sum9(mr * pi + mi * pr)
+        return self._once("loop8", build)
+
+    def tree9(self) -> Expr:
+        """The 9 tree amplitudes (N, 9)."""
+        def build():
+            return self.xp.wrap(self.g.op("Concat", [t.name for t in self.tree()], "tree9",
+                                          axis=1))
+        return self._once("tree9", build)
+
+    def tree8(self) -> tuple[Expr, Expr]:
+        def build():
+            t = self.tree9()
+            pr, pi = self.decay_products()
+            return self._sum9(t * pr), self._sum9(t * pi)
+        return self._once("tree8", build)
 
     def y(self) -> Expr:
-        """f11 or f01 of the model's helicity (module docstring)."""
+        """f11 or f01 of the model's helicity (module docstring): (N, 1) or (N,)."""
         reg = self.reg
         if reg._is_4d():
-            col = reg._column()
-            m_re, m_im, _ = self.amplitude(col)
+            m_re, m_im = self.amplitudes()
             if reg.term == "f01":
-                return 2.0 * self.tree()[col] * m_re
+                return 2.0 * self.tree()[self.cols[0]] * m_re
             return m_re * m_re + m_im * m_im
         loop = self.loop8()
         if reg.term == "f01":
@@ -247,46 +323,74 @@ class _Builder:
             return 2.0 * (tree[0] * loop[0] + tree[1] * loop[1])
         return loop[0] * loop[0] + loop[1] * loop[1]
 
+    # -- the uncertainty
+    def _scale_of(self, im: int) -> Expr:
+        """The per-cell scales (N, C) of each column's real (im = 0) or imaginary (im = 1)
+        part at its map."""
+        g, reg = self.g, self.reg
+        n_rep = len(self.reps)
+        parts = [reg.parts_[im * n_rep + r] for r in range(n_rep)]
+        grid = [np.asarray(e, dtype=np.float64) for e in parts[0].scale_edges()]
+        if not all(same_grid(grid, list(p.scale_edges())) for p in parts[1:]):
+            raise UnsupportedModelError(
+                "qqzz-factorised: the ONNX sigma needs the scales of all representatives' "
+                "real (imaginary) parts on one grid (every calibrated model has that); "
+                "recalibrate the model")
+        key = ("sflat",) + tuple(e.tobytes() for e in grid)
+        x1, cells, _ = self.design()
+        fit = [np.asarray(e, dtype=np.float64) for e in reg.parts_[0].edges_]
+        flat = self._once(key, lambda: finer_cell_nodes(g, grid, fit, cells, x1))  # (N, G)
+        n_cells = int(np.prod([len(e) - 1 for e in grid]))
+        table = g.const(np.concatenate([np.asarray(p.cell_scale_, dtype=np.float64)
+                                        for p in parts]), "cell_scale")
+        idx = self._per_column(self.xp.wrap(flat))
+        if self.ri.any():
+            idx = self.xp.wrap(g.op("Add", [idx.name, self._i64(self.ri * n_cells, "roff")]))
+        return self.xp.wrap(g.op("Gather", [table, idx.name], "scales", axis=0))
+
+    def amplitude_sigma(self) -> Expr:
+        """``|f| sqrt(s_re^2 + s_im^2)`` (``|f| s_re`` for a real-only model) (N, C)."""
+        def build():
+            af = self.xp.abs(self.factor())
+            s_re = self._scale_of(0)
+            if self.real_only:
+                return af * s_re
+            s_im = self._scale_of(1)
+            return af * self.xp.sqrt(s_re * s_re + s_im * s_im)
+        return self._once("asigma", build)
+
     def sigma(self) -> Expr:
         """The uncertainty of :meth:`y` (module docstring of :mod:`.factorised_uncertainty`)."""
         xp, reg = self.xp, self.reg
+        s = self.amplitude_sigma()
         if reg._is_4d():
-            col = reg._column()
-            s = self.amplitude_sigma(col)
             if reg.term == "f01":
-                return 2.0 * xp.abs(self.tree()[col]) * s
-            m_re, m_im, _ = self.amplitude(col)
+                return 2.0 * xp.abs(self.tree()[self.cols[0]]) * s
+            m_re, m_im = self.amplitudes()
             return 2.0 * xp.sqrt(m_re * m_re + m_im * m_im) * s + s * s
-        d1, d2 = self.decays()
-        var = None
-        for c in range(9):
-            sc = self.amplitude_sigma(c)
-            term = _abs2(d1[c // 3]) * _abs2(d2[c % 3]) * (sc * sc)
-            var = term if var is None else var + term
-        s_a = xp.sqrt(var)
+        pr, pi = self.decay_products()
+        s_a = xp.sqrt(self._sum9((pr * pr + pi * pi) * (s * s)))
+        a = self.tree8() if reg.term == "f01" else self.loop8()
+        size = xp.sqrt(a[0] * a[0] + a[1] * a[1])
         if reg.term == "f01":
-            tree = self.tree8()
-            return 2.0 * xp.sqrt(_abs2(tree)) * s_a
-        loop = self.loop8()
-        return 2.0 * xp.sqrt(_abs2(loop)) * s_a + s_a * s_a
+            return 2.0 * size * s_a
+        return 2.0 * size * s_a + s_a * s_a
 
 
-class _ScaleTable:
-    """Scales of several parts on one grid, stacked as columns (n_cells, P): what
-    :func:`~zoo.plugins.regressors.piecewise_onnx.pwcheb_sigma_nodes` reads of a part
-    (``scale_edges()``, ``cell_scale_``), so that one Gather gives all P scales (N, P)."""
-
-    def __init__(self, edges: list[np.ndarray], cell_scale: np.ndarray) -> None:
-        self._edges = edges
-        self.cell_scale_ = cell_scale
-
-    def scale_edges(self) -> list[np.ndarray]:
-        return self._edges
-
-
-def _abs2(z: tuple[Any, Any]) -> Any:
-    """``|z|^2`` of an (re, im) pair (im None: real)."""
-    return z[0] * z[0] if z[1] is None else z[0] * z[0] + z[1] * z[1]
+def bytes_per_row(reg: Any) -> int:
+    """The bytes of the largest per-row intermediates of :func:`factorised_nodes` (float64
+    and int64 values): per mapped point the Chebyshev tables, the pair products, the gather
+    index and gathered entries and the basis; per column its basis, coefficients and
+    products, real and imaginary."""
+    part = reg.parts_[0]
+    p, d = int(np.asarray(part.index_).shape[0]), len(part.edges_)
+    k1 = int(np.max(part.degrees_)) + 1
+    groups = (d + 1) // 2
+    n_maps = 1 if reg._is_4d() else len(set(o[1] for o in ORBIT.values()))
+    n_cols = 1 if reg._is_4d() else 9
+    n_im = 1 if reg._real_only() else 2
+    per_map = d * 2 * k1 + groups * k1 * k1 + 2 * groups * p + p
+    return 8 * (n_maps * per_map + n_cols * p * (1 + 2 * n_im))
 
 
 #: the attribute of a :class:`Graph` holding its builders by (model, input): y and sigma of
