@@ -8,7 +8,7 @@ For each label ``zoo list`` shows by default: export it to ONNX (float64, throug
 * ``zoo.load(label).predict`` (what ``zoo predict`` calls per chunk) at the batches up to
   ``--zoo-max`` (larger batches take minutes for the f00-normalised 2D models), points/s;
 * single-point latency: the median of ``--calls`` calls with one point, both paths;
-* the nodes a one-point call runs (the top level and the branch that takes all rows at once).
+* the nodes a one-point call runs (the top level of the graph).
 
 Graphs with an ``f00`` / ``f00_sum`` input get it precomputed (an event generator has it);
 ``zoo.load(label).predict`` computes it itself (exactly, from the process), so its time
@@ -105,8 +105,7 @@ def bench_label(label: str, args: argparse.Namespace, path: Path) -> dict:
     import onnx
 
     proto = onnx.load(str(path))
-    nodes = len(proto.graph.node) + sum(len(a.g.node) for n in proto.graph.node
-                                        for a in n.attribute if a.name == "then_branch")
+    nodes = len(proto.graph.node)  # the loop over further chunks is in a branch
     row = {"label": label, "regressor": amp.card["regressor"]["name"], "inputs": names,
            "onnx": {}, "zoo": {}, "nodes": nodes}
     for n in args.batches:

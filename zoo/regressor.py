@@ -119,7 +119,8 @@ class Regressor(Params, abc.ABC):
         gathered coefficients of a piecewise basis, ~100 KB per row) returns the rows that
         keep them to ~100 MB; the core export then runs the graph on chunks of that many rows
         (:func:`zoo.runtime.onnx_graph.in_chunks`: one ``If`` and, above the limit, a
-        ``Loop``), so that no batch size exhausts memory and one point costs the same."""
+        ``Loop``; every output row depends on its input row alone, as in ``predict``), so that
+        no batch size exhausts memory and one point costs about the same."""
         return None
 
     def fast_predictor(self, *, backend: str = "auto", n_threads: int | None = None,

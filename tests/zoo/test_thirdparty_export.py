@@ -87,10 +87,12 @@ def test_thirdparty_onnx_form_and_fast_path_end_to_end(tmp_path, polyfit):
     assert out.exit_code == 0, out.output
     sess = ort.InferenceSession(str(tmp_path / "p.onnx"), providers=["CPUExecutionProvider"])
     assert [i.name for i in sess.get_inputs()] == ["x"]
-    got = sess.run(["y"], {"x": xt})[0]
+    got = sess.run(["y"], {"x": xt})[0]  # 300 rows: the graph's loop over 128-row passes
     want = amp.predict(xt)
     assert got.shape == (300,)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert sess.get_modelmeta().custom_metadata_map["zoo.rows_per_pass"] == "128"
+    np.testing.assert_allclose(sess.run(["y"], {"x": xt[:1]})[0], want[:1], rtol=1e-12)
     np.testing.assert_allclose(want, _truth(xt), rtol=1e-9)
 
     # zoo predict on npz and zarr points goes through the plugin's fast path

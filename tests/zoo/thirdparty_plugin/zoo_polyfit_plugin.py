@@ -130,6 +130,11 @@ class PolyFit(Regressor):
         return reg
 
     # -- the optional parts of the contract ---------------------------------------------
+    def onnx_max_rows(self) -> int:
+        """Rows per pass of the exported graph: the core loops over chunks of this many (a
+        third-party plugin bounds its graph's memory as the built-in ones do)."""
+        return 128
+
     def onnx_nodes(self, graph: Any, x: str) -> str:
         """The feature columns (Gather, Mul) concatenated, times the coefficients: (N, 1)."""
         cols = [graph.op("Gather", [x, graph.const(np.array([i], dtype=np.int64), "col")],
