@@ -16,7 +16,9 @@ they share:
   :class:`OnnxMath` (a numpy-like namespace: ``sqrt``, ``sin``, ``cos``, ``atan``, ``asin``,
   ``acos``, ``column``, ``stack``, ...), so that numeric code written against an ``xp``
   namespace builds a float64 graph;
-* :func:`build_model`: the ModelProto of a graph.
+* :func:`in_chunks`: a graph rewritten to run on passes of at most so many rows (memory
+  bounded at any batch size; :meth:`zoo.regressor.Regressor.onnx_max_rows`);
+* :func:`build_model`: the ModelProto of a graph (nodes no output needs pruned).
 
 ``onnx`` is imported only when a graph is built.
 """
