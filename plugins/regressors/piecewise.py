@@ -483,6 +483,14 @@ class PiecewiseChebyshevRegressor(CoefficientCount, Regressor):
             return super().onnx_uncertainty_nodes(graph, x)
         return pwcheb_sigma_nodes(graph, self, x)
 
+    def onnx_max_rows(self) -> int:
+        """Rows per pass of the ONNX graph: its per-row basis arrays kept to ~128 MB
+        (:func:`.piecewise_onnx.basis_bytes`)."""
+        from .piecewise_onnx import basis_bytes, max_rows
+
+        check_fitted(self, "coef_")
+        return max_rows(basis_bytes(self) + 8 * int(np.asarray(self.index_).shape[0]))
+
     def onnx_nodes(self, graph: Graph, x: str) -> str:
         """The piecewise polynomial in float64 arithmetic: (N, 1)
         (:func:`.piecewise_onnx.pwcheb_nodes`)."""

@@ -10,17 +10,23 @@ parts of several symmetry-mapped copies of a point in one pass):
   the padded ``(D, E)`` table, and the flat cell ``sum_d k_d stride_d`` (row-major, as
   :meth:`~.piecewise.PiecewiseChebyshevRegressor._locate`);
 * the local coordinate ``u = (2 x - (lo + hi)) / (hi - lo)`` (the same operations);
-* the Chebyshev values ``T_0..T_K(u)`` as ``u^j`` (one ``Pow``) times the constant matrix of
-  the monomial coefficients of ``T_k`` (one ``MatMul``): for ``K <= 14`` within ``1e-11``
-  absolute of the three-term recurrence on [-1, 1] (``T_12``: 1.3e-12), where the recurrence
-  would cost three nodes per degree;
-* the basis ``(..., P)``: the product over the axes of the gathered ``T_{index[p, d]}(u_d)``
-  (one ``Gather`` of the ``(..., D (K + 1))`` table, one ``ReduceProd``);
-* the value: the coefficients of each point's cell gathered ``(..., P, R)`` and contracted
-  with the basis (``MatMul``).
+* the Chebyshev values ``T_0..T_K(u)`` as ``u^j`` (by doubling, ``[P, P u^n]``: ``Pow``
+  costs ~15 ns per value) times the constant matrix of the monomial coefficients of ``T_k``
+  (one ``MatMul``): for ``K <= 14`` within ``1e-11`` absolute of the three-term recurrence on
+  [-1, 1] (``T_12``: 1.3e-12), where the recurrence would cost three nodes per degree;
+* the basis ``(..., P)``: the axes in pairs, each pair's outer product ``T_a(u1) T_b(u2)``
+  ``(..., (K + 1)^2)`` by one broadcast product, then one ``GatherElements`` of each basis
+  function's entry in every pair (none for a full grid in row-major order, e.g. the 2D
+  parts) and the product over the pairs (``Gather`` along the last axis costs ONNX Runtime
+  ~8 ns per element, ``GatherElements`` with an expanded index ~0.5-5 ns, a product ~0.5);
+* the value: the coefficients of each point's cell gathered ``(..., P)`` (whole rows),
+  times the basis, summed;
+* the per-cell scales of a refined grid (:func:`finer_cell_nodes`): the fine edges inside
+  the point's fit cell, not the whole fine grid, compared.
 
-Memory: a call holds ``(..., D, P)`` float64 arrays (4D parts: P ~ 900-1,200, ~40 KB per
-point and mapped copy); an export that must bound it wraps its graph in chunks of rows.
+Memory: a call holds a few ``(..., 2 P)`` float64 and int64 arrays (4D parts: P ~ 900-1,200,
+~40 KB per point and mapped copy); the core export bounds it by passes of rows
+(:meth:`zoo.regressor.Regressor.onnx_max_rows`).
 """
 
 from __future__ import annotations
@@ -32,8 +38,9 @@ from numpy.polynomial import chebyshev as npcheb
 
 from zoo.runtime.onnx_graph import Graph
 
-__all__ = ["Cells", "cell_nodes", "chebyshev_monomials", "design_nodes", "finer_cell_nodes",
-           "pwcheb_nodes", "pwcheb_sigma_nodes", "same_basis", "same_grid"]
+__all__ = ["Cells", "basis_bytes", "cell_nodes", "chebyshev_monomials", "design_nodes",
+           "finer_cell_nodes", "max_rows", "pwcheb_nodes", "pwcheb_sigma_nodes", "same_basis",
+           "same_grid"]
 
 
 def same_basis(a: Any, b: Any) -> bool:
@@ -46,6 +53,21 @@ def same_basis(a: Any, b: Any) -> bool:
 def same_grid(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
     """Whether two lists of per-axis edges are the same grid."""
     return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def basis_bytes(reg: Any) -> int:
+    """The bytes :func:`design_nodes` holds per point (float64 and int64): the Chebyshev
+    tables, the pair products, the gather index, the gathered entries and the basis."""
+    p, d = int(np.asarray(reg.index_).shape[0]), len(reg.edges_)
+    k1 = int(np.max(reg.degrees_)) + 1
+    groups = (d + 1) // 2
+    return 8 * (d * 2 * k1 + groups * k1 * k1 + 2 * groups * p + p)
+
+
+def max_rows(bytes_per_row: int, budget: float = 128e6) -> int:
+    """Rows per pass that keep ``bytes_per_row`` to ``budget`` bytes: a multiple of 64, at
+    least 64 (:meth:`zoo.regressor.Regressor.onnx_max_rows`)."""
+    return max(64, int(budget / max(1, bytes_per_row)) // 64 * 64)
 
 
 def chebyshev_monomials(degree: int) -> np.ndarray:

@@ -106,3 +106,26 @@ def test_finer_cells_are_searchsorted_on_the_fine_grid(kind) -> None:
 
     got = _run(_flat_nodes(build), x)
     assert np.array_equal(got.astype(np.int64), want)
+
+
+def test_pwcheb_graph_in_passes_of_rows() -> None:
+    """The regressor declares its rows per pass (its basis arrays to ~128 MB); run in passes
+    of 64 rows (``in_chunks``, as the core export does) the graph still equals predict."""
+    from zoo.runtime.onnx_graph import in_chunks
+
+    rng = np.random.default_rng(9)
+    x = rng.random((3000, 4))
+    reg = PiecewiseChebyshevRegressor(cells=[2, 2, 1, 2], degree=[6, 5, 4, 3],
+                                      basis="total").fit(x, _fn(x))
+    assert reg.onnx_max_rows() % 64 == 0 and reg.onnx_max_rows() > 10_000
+
+    def build(g: Graph) -> str:
+        y = g.op("Reshape", [pwcheb_nodes(g, reg, "x"), g.const(np.array([-1]))])
+        g.nodes.append(helper.make_node("Identity", [y], ["y_rows"]))
+        in_chunks(g, "x", [("y_rows", "float64")], 64)
+        return "y_rows"
+
+    pts = _points(reg.edges_, 200, seed=10)
+    got = _run(build, pts)
+    assert got.shape == (200,)
+    assert np.abs(got - reg.predict(pts)).max() <= 1e-12 * np.abs(reg.coef_).max()

@@ -412,9 +412,10 @@ class FactorisedLoopRegressor(Regressor):
         the mapped points, the gathered coefficients of each column) kept to ~128 MB
         (:func:`.factorised_onnx.bytes_per_row`)."""
         from zoo.plugins.processes.qqzz.factorised_onnx import bytes_per_row
+        from zoo.plugins.regressors.piecewise_onnx import max_rows
 
         check_fitted(self, "parts_")
-        return max(64, int(128e6 / bytes_per_row(self)) // 64 * 64)
+        return max_rows(bytes_per_row(self))
 
     def onnx_uncertainty_nodes(self, graph: Any, x: str) -> str:
         """The float64 ONNX form of :meth:`predict_uncertainty`'s sigma, sharing the pieces

@@ -61,6 +61,7 @@ from zoo.plugins.processes.qqzz.production import XZ
 from zoo.plugins.processes.qqzz.tree import tree_production_xp
 from zoo.plugins.regressors.piecewise_onnx import (
     Cells,
+    basis_bytes,
     design_nodes,
     finer_cell_nodes,
     same_basis,
@@ -379,18 +380,15 @@ class _Builder:
 
 def bytes_per_row(reg: Any) -> int:
     """The bytes of the largest per-row intermediates of :func:`factorised_nodes` (float64
-    and int64 values): per mapped point the Chebyshev tables, the pair products, the gather
-    index and gathered entries and the basis; per column its basis, coefficients and
-    products, real and imaginary."""
+    and int64 values): the parts' basis at each mapped point
+    (:func:`~zoo.plugins.regressors.piecewise_onnx.basis_bytes`) and per column its basis,
+    coefficients and products, real and imaginary."""
     part = reg.parts_[0]
-    p, d = int(np.asarray(part.index_).shape[0]), len(part.edges_)
-    k1 = int(np.max(part.degrees_)) + 1
-    groups = (d + 1) // 2
+    p = int(np.asarray(part.index_).shape[0])
     n_maps = 1 if reg._is_4d() else len(set(o[1] for o in ORBIT.values()))
     n_cols = 1 if reg._is_4d() else 9
     n_im = 1 if reg._real_only() else 2
-    per_map = d * 2 * k1 + groups * k1 * k1 + 2 * groups * p + p
-    return 8 * (n_maps * per_map + n_cols * p * (1 + 2 * n_im))
+    return n_maps * basis_bytes(part) + 8 * n_cols * p * (1 + 2 * n_im)
 
 
 #: the attribute of a :class:`Graph` holding its builders by (model, input): y and sigma of
