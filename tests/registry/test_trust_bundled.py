@@ -88,3 +88,25 @@ def test_exported_default_carries_its_sigma(label: str, tmp_path) -> None:
     c = float(amp.card["uncertainty"]["calibration_scale"])
     bound = 1e-9 * s + 4.0 * np.finfo(np.float64).eps * c * np.abs(y)
     assert (np.abs(got["sigma"] - s) <= bound).all(), np.max(np.abs(got["sigma"] - s) / bound)
+
+
+def test_8d_f01_is_continuous_at_the_beam_and_within_its_sigma_there() -> None:
+    """At x2 -> 0 the 8D f01 default varies like sqrt(x2) with a large coefficient (the
+    endpoint behaviour of the columns with one power of sin(theta/2)): 1e-4 relative between
+    x2 = 0 and 1e-13 on these points, which looked like a jump at x2 = 0. It is continuous
+    (x2 = 1e-20 within 1e-7 of x2 = 0) and within 3 sigma of the exact generator at
+    x2 = 1e-13 (measured: |model - exact| / sigma <= 2.0 on these points)."""
+    amp = zoo.load("qqbar-zz-4l/8d/f01/LLL", verify=False)
+    x = np.random.default_rng(5).uniform(0.1, 0.9, (6, 8))
+    at = {}
+    for x2 in (0.0, 1e-20, 1e-13):
+        xx = x.copy()
+        xx[:, 1] = x2
+        at[x2] = (xx, *amp.predict(xx, return_uncertainty=True))
+    y0, y20 = at[0.0][1], at[1e-20][1]
+    assert np.all(np.abs(y20 - y0) <= 1e-7 * np.abs(y0))
+    xx, y, s = at[1e-13]
+    from zoo import plugin_manager
+
+    exact = plugin_manager.get("processes", "qqbar-zz-4l/8d").function(xx, "f01", "LLL")
+    assert np.all(np.abs(y - exact) <= 3.0 * s)
