@@ -118,7 +118,7 @@ class Regressor(Params, abc.ABC):
         the default). A plugin whose ONNX nodes hold large per-row intermediates (e.g. the
         gathered coefficients of a piecewise basis, ~100 KB per row) returns the rows that
         keep them to ~100 MB; the core export then runs the graph on chunks of that many rows
-        (:func:`zoo.runtime.onnx_graph.in_chunks`: one ``If`` and, above the limit, a
+        (:func:`zoo.runtime.onnx_chunks.in_chunks`: one ``If`` and, above the limit, a
         ``Loop``; every output row depends on its input row alone, as in ``predict``), so that
         no batch size exhausts memory and one point costs about the same."""
         return None

@@ -111,7 +111,7 @@ def test_finer_cells_are_searchsorted_on_the_fine_grid(kind) -> None:
 def test_pwcheb_graph_in_passes_of_rows() -> None:
     """The regressor declares its rows per pass (its basis arrays to ~128 MB); run in passes
     of 64 rows (``in_chunks``, as the core export does) the graph still equals predict."""
-    from zoo.runtime.onnx_graph import in_chunks
+    from zoo.runtime.onnx_chunks import in_chunks
 
     rng = np.random.default_rng(9)
     x = rng.random((3000, 4))

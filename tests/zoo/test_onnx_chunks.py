@@ -15,8 +15,9 @@ pytest.importorskip("onnxruntime")
 import onnx  # noqa: E402
 from onnx import helper  # noqa: E402
 
+from zoo.runtime.onnx_chunks import in_chunks  # noqa: E402
 from zoo.runtime.onnx_export import session  # noqa: E402
-from zoo.runtime.onnx_graph import Graph, OnnxMath, build_model, in_chunks  # noqa: E402
+from zoo.runtime.onnx_graph import Graph, OnnxMath, build_model  # noqa: E402
 
 TABLE = np.linspace(-1.0, 2.0, 6000)  # above the size copied into subgraphs
 

@@ -36,14 +36,8 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import ConfigError, UnsupportedModelError
-from zoo.runtime.onnx_graph import (
-    ExportContext,
-    Graph,
-    apply_map,
-    build_model,
-    in_chunks,
-    signed_permutation,
-)
+from zoo.runtime.onnx_chunks import in_chunks
+from zoo.runtime.onnx_graph import ExportContext, Graph, apply_map, build_model, signed_permutation
 
 IO_DTYPES = ("float64", "float32")
 X_DOC = "x (N, D) points of [0,1]^D"
