@@ -124,3 +124,35 @@ def test_rows_beyond_the_pass_limit_run_in_chunks(label: str, monkeypatch) -> No
             want, want_s = amp.predict(x, return_uncertainty=True)
             np.testing.assert_allclose(y, want, rtol=1e-9, atol=1e-9 * np.abs(want).max())
             np.testing.assert_allclose(s, want_s, rtol=1e-9)
+
+
+@pytest.mark.parametrize("quark", ["L", "R"])
+def test_the_graphs_tree_is_the_closed_form_tree(quark: str) -> None:
+    """The 8D f01 graph's tree (all 9 columns in one pass, ``_tree9``) against
+    :func:`tree_amplitudes`, faces included (x1 = 0, x2 = 0 and 1, 1e-12 from them): to
+    1e-13 of the point's largest amplitude (measured ~1e-15; the order of some products
+    differs)."""
+    from onnx import helper
+
+    from zoo.plugins.processes.qqzz.factorised_onnx import _tree9
+    from zoo.runtime.onnx_graph import Graph, OnnxMath, build_model
+
+    rng = np.random.default_rng(11)
+    x = rng.random((300, 4))
+    x[:20, 0] = 0.0
+    x[20:40, 1] = 0.0
+    x[40:60, 1] = 1.0
+    x[60:80, 1] = 1e-12
+    x[80:100, 1] = 1.0 - 1e-12
+    x[100:110, 2:] = x[100:110, 2:3]  # equal masses
+    g = Graph()
+    g.input("x", "float64", ["N", 4])
+    xp = OnnxMath(g)
+    cols = [xp.wrap(g.op("Gather", ["x", g.const(np.array([j]))], axis=1)) for j in range(4)]
+    t = _tree9(xp, *cols, quark=quark)
+    g.nodes.append(helper.make_node("Identity", [t.name], ["t"]))
+    got = session(build_model(g, [("t", "float64", ["N", 9])]).SerializeToString(),
+                  n_threads=1).run(None, {"x": x})[0]
+    want = tree_amplitudes(x, quark)
+    size = np.abs(want).max(axis=1, keepdims=True)
+    assert np.all(np.abs(got - want) <= 1e-13 * size)
