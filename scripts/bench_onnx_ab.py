@@ -7,7 +7,7 @@ current checkout by the plain install); the graphs are then timed interleaved: t
 ``--rounds`` medians of ``--calls`` one-point ``run`` calls (one intra-op thread), and with
 ``--batches`` the best of 5 calls per batch size. Prints markdown rows.
 
-    python scripts/bench_onnx_ab.py --old /tmp/old LABEL [LABEL ...] [--batches 100 1000 10000]
+    python scripts/bench_onnx_ab.py LABEL [LABEL ...] --old /tmp/old [--batches 100 1000 10000]
 """
 
 from __future__ import annotations
