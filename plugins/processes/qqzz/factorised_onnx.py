@@ -3,7 +3,8 @@
 The graph computes what :meth:`~.factorised.FactorisedLoopRegressor.predict` computes, with
 the same formulas (both agree to rounding), written over whole tensors so that the graph
 has few nodes (ONNX Runtime spends ~0.3 µs per node: one point costs what the node count
-costs; the 8D graph went from ~3,200 nodes, one chain per boson-helicity column, to ~170):
+costs; the 8D graphs went from ~3,200-3,400 nodes, one chain per boson-helicity column, to
+260-350 with the uncertainty):
 
 * the columns the model needs (its own for a 2D/4D helicity, all 9 for an 8D one), each
   ``(rep, g, sign) = ORBIT[c]``; the distinct maps ``g`` of the production point (``G`` of
@@ -15,15 +16,16 @@ costs; the 8D graph went from ~3,200 nodes, one chain per boson-helicity column,
   ``(N, G, P)`` once per mapped point for all parts (they share one basis:
   :func:`~zoo.plugins.regressors.piecewise_onnx.design_nodes`), and for each column the
   coefficients of its representative's real and imaginary parts in its cell, gathered from
-  one table ``(reps x cells, P, 2)``: the parts ``(N, C, 2)``;
+  one table ``(reps x cells, P)`` per real / imaginary part: the parts ``(N, C)``;
 * ``M_c = sign * part * angular_factor(g x4, rep) / production_scale(g x4)`` (N, C);
 * 2D/4D: ``f11 = |M_c|^2``, ``f01 = 2 M_tree,c Re M_c``; 8D: the exact decay functions
   ``D_{l,s}(theta, phi) = sqrt(3) d^1_{l s}(theta) exp(i l phi)`` of the lepton angles
   (``cos theta = 2 x5 - 1``, ``phi = 2 pi x6``; x7, x8 for boson 2) as ``(N, 2, 3)`` real
   and imaginary tensors, ``A = sum_c M_c D1_{l1(c)} D2_{l2(c)}``, ``f11 = |A_loop|^2``,
   ``f01 = 2 Re(conj(A_tree) A_loop)``;
-* the tree ``M_tree`` in closed form (:func:`.tree.tree_production_xp` through
-  :class:`zoo.runtime.onnx_graph.OnnxMath`), at the model's own (unmapped) production point.
+* the tree ``M_tree`` in closed form at the model's own (unmapped) production point:
+  :func:`.tree.tree_production_xp` through :class:`zoo.runtime.onnx_graph.OnnxMath` for the
+  one column of a 2D/4D model, :func:`_tree9` (the 9 columns in one pass) in 8D.
 
 The uncertainty (:func:`factorised_sigma_nodes`, the core's ``sigma`` output) is the
 propagation of :mod:`.factorised_uncertainty`: each part's per-cell scale gathered by the
@@ -33,9 +35,9 @@ of all representatives share one grid, the imaginary parts one), ``sigma_M = |f|
 (f11) or ``2 |A_tree| sigma_A`` (f01). y and sigma of one export share every piece (one
 builder per graph, model and input).
 
-Memory: a call holds the ``(N, C, P, 2)`` gathered coefficients (8D: ~125 KB per point); the
-core export bounds it by running the graph on chunks of rows
-(:meth:`~.factorised.FactorisedLoopRegressor.onnx_chunk_rows`).
+Memory: a call holds the gathered coefficients and basis, ``(N, C, P)`` arrays (8D: ~0.5 MB
+per row, :func:`bytes_per_row`); the core export bounds it by running the graph on passes of
+rows (:meth:`~.factorised.FactorisedLoopRegressor.onnx_max_rows`).
 
 The symmetry map of a requested non-canonical label is applied before, by the core export.
 """
