@@ -4,7 +4,7 @@ The graph computes what :meth:`~.factorised.FactorisedLoopRegressor.predict` com
 the same formulas (both agree to rounding), written over whole tensors so that the graph
 has few nodes (ONNX Runtime spends ~0.3 µs per node: one point costs what the node count
 costs; the 8D graphs went from ~3,200-3,400 nodes, one chain per boson-helicity column, to
-260-350 with the uncertainty):
+260-390 with the uncertainty):
 
 * the columns the model needs (its own for a 2D/4D helicity, all 9 for an 8D one), each
   ``(rep, g, sign) = ORBIT[c]``; the distinct maps ``g`` of the production point (``G`` of
@@ -24,8 +24,8 @@ costs; the 8D graphs went from ~3,200-3,400 nodes, one chain per boson-helicity 
   and imaginary tensors, ``A = sum_c M_c D1_{l1(c)} D2_{l2(c)}``, ``f11 = |A_loop|^2``,
   ``f01 = 2 Re(conj(A_tree) A_loop)``;
 * the tree ``M_tree`` in closed form at the model's own (unmapped) production point:
-  :func:`.tree.tree_production_xp` through :class:`zoo.runtime.onnx_graph.OnnxMath` for the
-  one column of a 2D/4D model, :func:`_tree9` (the 9 columns in one pass) in 8D.
+  :func:`.tree.tree_production_xp` through :class:`zoo.runtime.onnx_graph.OnnxMath` (the
+  one column of a 2D/4D model; all 9 in 8D, :func:`_tree9`).
 
 The uncertainty (:func:`factorised_sigma_nodes`, the core's ``sigma`` output) is the
 propagation of :mod:`.factorised_uncertainty`: each part's per-cell scale gathered by the
@@ -59,9 +59,8 @@ from zoo.plugins.processes.qqzz.factorisation import (
     endpoint_powers,
     production_scale_xp,
 )
-from zoo.plugins.processes.qqzz.kinematics import M_MIN, M_RANGE, SQRT_S_MAX
 from zoo.plugins.processes.qqzz.production import XZ
-from zoo.plugins.processes.qqzz.tree import _R_SIGN, tree_production_xp
+from zoo.plugins.processes.qqzz.tree import tree_production_xp
 from zoo.plugins.regressors.piecewise_onnx import (
     Cells,
     basis_bytes,
@@ -240,16 +239,20 @@ class _Builder:
             return re * f, (None if im is None else im * f)
         return self._once("amps", build)
 
+    def own(self) -> list[Any]:
+        """x1..x4 of the model's own (unmapped) production point, (N, 1) columns (python
+        floats for the on-shell masses)."""
+        def build():
+            cols = [self._cols_of(self._xw, np.array([j]))
+                    for j in range(2 if self.reg.on_shell else 4)]
+            return cols + ([XZ, XZ] if self.reg.on_shell else [])
+        return self._once("own", build)
+
     def tree(self) -> list[Expr]:
         """The closed-form tree amplitudes of the 9 columns (N, 1) each, at the model's own
         point (the nodes of columns not used are pruned by the core)."""
-        def build():
-            own = [self._cols_of(self._xw, np.array([j]))
-                   for j in range(2 if self.reg.on_shell else 4)]
-            if self.reg.on_shell:
-                own += [XZ, XZ]
-            return tree_production_xp(self.xp, *own, quark=self.reg.helicity[0])
-        return self._once("tree", build)
+        return self._once("tree", lambda: tree_production_xp(
+            self.xp, *self.own(), quark=self.reg.helicity[0]))
 
     def decays(self) -> tuple[Expr, Expr]:
         """``(Re, Im)`` of ``D_{l, sigma_b}`` (N, 2, 3) for boson b = 1, 2 and l = -1, 0, 1,
@@ -300,12 +303,9 @@ class _Builder:
         return self._once("loop8", build)
 
     def tree9(self) -> Expr:
-        """The 9 tree amplitudes (N, 9) at the model's own point, all columns in one pass
-        (:func:`_tree9`)."""
-        def build():
-            own = [self._cols_of(self._xw, np.array([j])) for j in range(4)]
-            return _tree9(self.xp, *own, quark=self.reg.helicity[0])
-        return self._once("tree9", build)
+        """The 9 tree amplitudes (N, 9) at the model's own point (:func:`_tree9`)."""
+        return self._once("tree9", lambda: _tree9(self.xp, *self.own(),
+                                                  quark=self.reg.helicity[0]))
 
     def tree8(self) -> tuple[Expr, Expr]:
         def build():
@@ -382,70 +382,11 @@ class _Builder:
         return 2.0 * size * s_a + s_a * s_a
 
 
-#: the numerators of :func:`.tree.tree_production_xp` as ``sign * prod(P) * (prod(Q) -
-#: prod(R))`` over its intermediate quantities (atoms), column by column (L quark)
-_TREE_TERMS = (
-    (1.0, ("ch",), ("b", "spa", "h2"), ("a", "spb", "c2")),  # (-,-)
-    (-1.0, ("r2", "c2"), ("a", "c2"), ("s_b", "h2")),  # (-,0)
-    (1.0, ("ss", "h", "c2", "c"), ("one",), ("zero",)),  # (-,+)
-    (1.0, ("r1", "h2"), ("b", "h2"), ("s_a", "c2")),  # (0,-)
-    (-1.0, ("mms2", "ch", "cosq"), ("one",), ("zero",)),  # (0,0)
-    (1.0, ("r1", "c2"), ("s_a", "h2"), ("b", "c2")),  # (0,+)
-    (-1.0, ("ss", "h2", "h", "c"), ("one",), ("zero",)),  # (+,-)
-    (1.0, ("r2", "h2"), ("a", "h2"), ("s_b", "c2")),  # (+,0)
-    (1.0, ("ch",), ("a", "spb", "h2"), ("b", "spa", "c2")),  # (+,+)
-)
-
-
 def _tree9(xp: OnnxMath, x1: Expr, x2: Expr, x3: Expr, x4: Expr, quark: str) -> Expr:
     """The 9 closed-form tree amplitudes (N, 9) at the points (x1..x4 as (N, 1) columns):
-    :func:`.tree.tree_production_xp`'s formulas (its module docstring), the shared
-    quantities as there, the 9 numerators as products of gathered quantities in one pass
-    (:data:`_TREE_TERMS`; ~50 nodes where the column-by-column form takes ~110). Rounding
-    differs from the numpy form in the order of some products (checked against it to 1e-9
-    of the tree's size, faces included, through the 8D f01 export tests)."""
-    g = xp.graph
-    m1 = x3 * M_RANGE + M_MIN
-    m2 = x4 * M_RANGE + M_MIN
-    msum = m1 + m2
-    above = (SQRT_S_MAX - msum) * x1
-    rs = msum + above
-    s = rs * rs
-    a, b = m1 * m1, m2 * m2
-    dm = m1 - m2
-    p = xp.sqrt(above * (rs + msum) * (s - dm * dm)) / (rs * 2.0)
-    s_a_b = above * (rs + msum) + m1 * m2 * 2.0
-    s_a = (m2 + above) * (rs + m1)
-    s_b = (m1 + above) * (rs + m2)
-    spa, spb = s_b + a, s_a + b
-    e1p = spa / (rs * 2.0) + p
-    e2p = spb / (rs * 2.0) + p
-    c2, h2 = x2, 1.0 - x2
-    c, h = xp.sqrt(c2), xp.sqrt(h2)
-    q0 = a * b / (e1p * e2p)
-    rp2 = rs * p * 2.0
-    norm = 1.0 / (m1 * m2 * (q0 + rp2 * h2) * (q0 + rp2 * c2) * 3.0)
-    zero = x2 * 0.0
-    atoms = {"ch": c * h, "b": b, "spa": spa, "h2": h2, "a": a, "spb": spb, "c2": c2,
-             "r2": m2 * rs * _SQRT2, "s_b": s_b, "ss": s * s_a_b, "h": h, "c": c,
-             "r1": m1 * rs * _SQRT2, "s_a": s_a, "mms2": m1 * m2 * s * 2.0,
-             "cosq": x2 * 2.0 - 1.0, "one": zero + 1.0, "zero": zero}
-    names = list(atoms)
-    table = xp.wrap(g.op("Concat", [atoms[n].name for n in names], "tree_atoms", axis=1))
-    order = list(range(9)) if quark == "L" else [8 - j for j in range(9)]
-    sign = np.array([_TREE_TERMS[k][0] for k in order])
-    if quark != "L":
-        sign = sign * np.array(_R_SIGN)
-
-    def product(which: int, width: int) -> Expr:
-        idx = np.array([[names.index(n) for n in _TREE_TERMS[k][which]]
-                        + [names.index("one")] * (width - len(_TREE_TERMS[k][which]))
-                        for k in order], dtype=np.int64)
-        picked = g.op("Gather", [table.name, g.const(idx, "tree_idx")], "tree_pick", axis=1)
-        return xp.wrap(g.op("ReduceProd", [picked], "tree_prod", axes=[-1], keepdims=0))
-
-    numer = product(1, 4) * (product(2, 3) - product(3, 3))
-    return numer * (xp.const(sign) * norm)
+    :func:`.tree.tree_production_xp` (one formula for numpy, numba and ONNX), concatenated."""
+    cols = tree_production_xp(xp, x1, x2, x3, x4, quark=quark)
+    return xp.wrap(xp.graph.op("Concat", [t.name for t in cols], "tree9", axis=1))
 
 
 def bytes_per_row(reg: Any) -> int:
