@@ -7,18 +7,26 @@
   each N is the largest so far);
 * ``--passes LABEL [LABEL ...]``: one point through the export with its passes of rows
   (``Regressor.onnx_max_rows``) and without them (the regressor's limit switched off),
-  timed interleaved.
+  timed interleaved;
+* ``--profile LABEL``: where one call of ``--profile-n`` points of the exported amplitude
+  spends its time, by operator type and by node (ONNX Runtime's own profiler, its file
+  written to a temporary folder and removed; the share of the summed kernel times, the
+  nodes inside a pass loop's subgraph counted themselves, not the ``If``/``Loop`` holding them).
 
 One intra-op thread; the best of ``--rounds`` medians of ``--calls`` calls.
 
     python scripts/bench_onnx_costs.py --nodes
     python scripts/bench_onnx_costs.py --memory qqbar-zz-4l/8d/f11/RRL --max-n 100000
     python scripts/bench_onnx_costs.py --passes qqbar-zz-4l/2d/f11/L-- qqbar-zz-4l/8d/f01/LLL
+    python scripts/bench_onnx_costs.py --profile qqbar-zz-4l/8d/f11/LLL --profile-n 256
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import json
+import os
 import resource
 import statistics
 import sys
@@ -28,12 +36,15 @@ import time
 import numpy as np
 
 
-def _session(model):
+def _session(model, profile_prefix: str | None = None):
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     opts.log_severity_level = 3
+    if profile_prefix is not None:
+        opts.enable_profiling = True
+        opts.profile_file_prefix = profile_prefix
     src = model if isinstance(model, (str, bytes)) else model.SerializeToString()
     return ort.InferenceSession(src, opts, providers=["CPUExecutionProvider"])
 
@@ -120,6 +131,44 @@ def passes(args) -> None:
         print(f"| {label} | {best[0]:.1f} | {best[1]:.1f} | {best[0] - best[1]:+.1f} |")
 
 
+#: operators whose profiled time is that of the nodes of their subgraphs, counted there
+_CONTROL = {"If", "Loop", "Scan"}
+
+
+def profile(args) -> None:
+    import zoo
+    from zoo.runtime.onnx_export import export_amplitude
+
+    amp = zoo.load(args.profile)
+    folder = tempfile.mkdtemp(prefix="zoo-onnx-prof-")
+    sess = _session(str(export_amplitude(amp, folder)), os.path.join(folder, "ort"))
+    x = np.random.default_rng(1).random((args.profile_n, amp.dimension))
+    sess.run(None, {"x": x})  # warm-up, profiled too
+    best = min(_timed(sess, x) for _ in range(3))
+    path = sess.end_profiling()
+    with open(path) as fh:
+        events = json.load(fh)
+    os.remove(path)
+    by_op, count, by_node = collections.Counter(), collections.Counter(), collections.Counter()
+    for e in events:
+        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+            op = e["args"].get("op_name", "?")
+            if op in _CONTROL:
+                continue
+            by_op[op] += e["dur"]
+            count[op] += 1
+            by_node[e["name"].removesuffix("_kernel_time")] += e["dur"]
+    total = sum(by_op.values())
+    print(f"{args.profile}: {args.profile_n} points per call, {best / args.profile_n * 1e6:.1f} "
+          "µs per point (best of 3, profiler on)")
+    print("| operator | share | nodes run |\n|---|---|---|")
+    for op, d in by_op.most_common(8):
+        print(f"| {op} | {100 * d / total:.1f}% | {count[op]} |")
+    print("| node | share |\n|---|---|")
+    for name, d in by_node.most_common(6):
+        print(f"| {name} | {100 * d / total:.1f}% |")
+
+
 def _timed(sess, x) -> float:
     t0 = time.perf_counter()
     sess.run(None, {"x": x})
@@ -132,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--memory")
     ap.add_argument("--max-n", type=int, default=100000)
     ap.add_argument("--passes", nargs="*")
+    ap.add_argument("--profile")
+    ap.add_argument("--profile-n", type=int, default=256)
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--calls", type=int, default=300)
     args = ap.parse_args(argv)
@@ -141,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         memory(args)
     if args.passes:
         passes(args)
+    if args.profile:
+        profile(args)
     return 0
 
 
